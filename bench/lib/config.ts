@@ -1,0 +1,143 @@
+// Bench settings: defaults for the full and the quick run, overridable by flags or BENCH_* env vars.
+import type { FifthExchange } from './bosh';
+
+export interface BenchConfig {
+  quick: boolean;
+  phases: Set<'login' | 'memory' | 'chat'>;
+  workers: number;
+  /** lines in the generated USERS_FILE */
+  users: number;
+  serverEntry: string;
+  build: boolean;
+  writeDocs: boolean;
+  profile: boolean;
+  /** pin the server to CPU 0 and the generator to CPU 1 with taskset */
+  pin: boolean;
+  fifth: FifthExchange;
+  domain: string;
+  path: string;
+
+  loginAccounts: number;
+  loginConcurrency: number;
+  loginMaxMs: number;
+
+  memLevels: number[];
+  memConcurrency: number;
+  memSettleMs: number;
+
+  chatPairs: number;
+  chatBaseRate: number;
+  chatBaseMs: number;
+  chatRates: number[];
+  chatStepMs: number;
+  chatDrainMs: number;
+  chatRefine: number;
+  chatP99LimitMs: number;
+  chatBodyBytes: number;
+  /** stop the step-up search when the whole chat phase has run this long */
+  chatBudgetMs: number;
+
+  jsonOut: string;
+}
+
+const HELP = `usage: npm run bench -- [options]
+
+  --quick                 short run (< 1 min): fewer accounts/sessions, short chat steps
+  --phases=a,b            subset of login,memory,chat (default all)
+  --workers=N             load-generator processes (default 1)
+  --users=N               lines in the generated USERS_FILE (default 100000)
+  --login-accounts=N      accounts logged in per pass (cold pass, then warm pass)
+  --login-concurrency=N   concurrent logging-in clients (all workers together)
+  --mem-levels=A,B        idle-session counts to measure memory at (default 1000,10000)
+  --chat-pairs=N          sender sessions and as many receiver sessions
+  --chat-rates=A,B,...    step-up rates in msg/s after the 500 msg/s baseline
+  --chat-step-ms=N        length of one step
+  --fifth=both|session|presence  fifth login exchange (default both: session iq + presence in one body)
+  --server=PATH           server entry (default dist/main.js)
+  --no-build              do not run npm run build when dist/ is stale
+  --write-docs            write docs/performance.md (default on for the full run, off for --quick)
+  --no-write-docs
+  --profile               run the server with --cpu-prof and print its hottest functions
+  --pin                   taskset: server on CPU 0, generator on CPU 1
+  --json=PATH             results as JSON (default .tmp/bench-results.json)
+
+Every option can also be given as an env var: --chat-pairs=50 is BENCH_CHAT_PAIRS=50, --quick is BENCH_QUICK=1.
+`;
+
+function list(s: string): number[] {
+  return s
+    .split(',')
+    .map((x) => Number(x.trim()))
+    .filter((x) => Number.isFinite(x) && x > 0);
+}
+
+export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig {
+  const opts = new Map<string, string>();
+  for (const [k, v] of Object.entries(env)) {
+    if (k.startsWith('BENCH_') && v !== undefined) opts.set(k.slice(6).toLowerCase().replace(/_/g, '-'), v);
+  }
+  for (const a of argv) {
+    if (a === '-h' || a === '--help') {
+      process.stdout.write(HELP);
+      process.exit(0);
+    }
+    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}\n${HELP}`);
+    const eq = a.indexOf('=');
+    if (eq > 0) opts.set(a.slice(2, eq), a.slice(eq + 1));
+    else if (a.startsWith('--no-')) opts.set(a.slice(5), '0');
+    else opts.set(a.slice(2), '1');
+  }
+  const known = new Set([
+    'quick', 'phases', 'workers', 'users', 'server', 'build', 'write-docs', 'profile', 'pin', 'fifth', 'json',
+    'login-accounts', 'login-concurrency', 'login-max-ms', 'mem-levels', 'mem-concurrency', 'mem-settle-ms',
+    'chat-pairs', 'chat-base-rate', 'chat-base-ms', 'chat-rates', 'chat-step-ms', 'chat-drain-ms', 'chat-refine',
+    'chat-p99-limit-ms', 'chat-body-bytes', 'chat-budget-ms',
+  ]);
+  for (const k of opts.keys()) if (!known.has(k)) throw new Error(`unknown option --${k}\n${HELP}`);
+  const flag = (k: string, d: boolean): boolean => (opts.has(k) ? !['0', 'false', 'no', ''].includes(opts.get(k) as string) : d);
+  const num = (k: string, d: number): number => {
+    const v = opts.get(k);
+    if (v === undefined) return d;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`--${k} needs a number`);
+    return n;
+  };
+  const quick = flag('quick', false);
+  const phases = new Set(
+    (opts.get('phases') ?? 'login,memory,chat').split(',').map((s) => s.trim()).filter(Boolean),
+  ) as BenchConfig['phases'];
+  for (const p of phases) if (!['login', 'memory', 'chat'].includes(p)) throw new Error(`unknown phase ${p}`);
+  const fifth = (opts.get('fifth') ?? 'both') as FifthExchange;
+  if (!['both', 'session', 'presence'].includes(fifth)) throw new Error('--fifth must be both, session or presence');
+  return {
+    quick,
+    phases,
+    workers: Math.max(1, Math.floor(num('workers', 1))),
+    users: Math.floor(num('users', 100_000)),
+    serverEntry: opts.get('server') ?? 'dist/main.js',
+    build: flag('build', true),
+    writeDocs: flag('write-docs', !quick),
+    profile: flag('profile', false),
+    pin: flag('pin', false),
+    fifth,
+    domain: 'localhost',
+    path: '/http-bind',
+    loginAccounts: Math.floor(num('login-accounts', quick ? 3_000 : 20_000)),
+    loginConcurrency: Math.floor(num('login-concurrency', 256)),
+    loginMaxMs: num('login-max-ms', quick ? 15_000 : 60_000),
+    memLevels: list(opts.get('mem-levels') ?? (quick ? '1000,3000' : '1000,10000')),
+    memConcurrency: Math.floor(num('mem-concurrency', 256)),
+    memSettleMs: num('mem-settle-ms', quick ? 1_000 : 3_000),
+    chatPairs: Math.floor(num('chat-pairs', quick ? 50 : 100)),
+    chatBaseRate: num('chat-base-rate', 500),
+    chatBaseMs: num('chat-base-ms', quick ? 4_000 : 10_000),
+    chatRates: list(opts.get('chat-rates') ?? (quick ? '1000,2000,4000,8000' : '1000,2000,3000,4000,5000,6000,8000,10000,12000,16000,20000')),
+    chatStepMs: num('chat-step-ms', quick ? 2_500 : 8_000),
+    chatDrainMs: num('chat-drain-ms', quick ? 1_500 : 3_000),
+    chatRefine: Math.floor(num('chat-refine', quick ? 0 : 2)),
+    chatP99LimitMs: num('chat-p99-limit-ms', 100),
+    chatBodyBytes: Math.floor(num('chat-body-bytes', 64)),
+    chatBudgetMs: num('chat-budget-ms', quick ? 25_000 : 240_000),
+    jsonOut: opts.get('json') ?? '.tmp/bench-results.json',
+  };
+}

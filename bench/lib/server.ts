@@ -1,0 +1,217 @@
+// Starts and watches the gateway under test as a child process (`node dist/main.js`).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { countFds, countSockets, readRssKb } from './cpu';
+
+export const ULIMIT_WRAPPER =
+  // raise the open-files limit as far as allowed, then exec the real command (same pid)
+  'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  if (!existsSync(dir)) return 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** Runs `npm run build` when dist/main.js is missing or older than a file under src/. */
+export function ensureBuilt(root: string, log: (s: string) => void): { built: boolean; ms: number } {
+  const main = join(root, 'dist', 'main.js');
+  const srcNewest = Math.max(
+    newestMtime(join(root, 'src')),
+    ...['tsconfig.json', 'tsconfig.build.json'].map((f) => (existsSync(join(root, f)) ? statSync(join(root, f)).mtimeMs : 0)),
+  );
+  if (existsSync(main) && statSync(main).mtimeMs >= srcNewest) return { built: false, ms: 0 };
+  if (!existsSync(join(root, 'src', 'main.ts'))) throw new Error('src/main.ts does not exist yet: nothing to build');
+  log('dist/ is missing or stale: running npm run build …');
+  const t = performance.now();
+  const r = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`npm run build failed (exit ${r.status})`);
+  return { built: true, ms: performance.now() - t };
+}
+
+export interface ServerOptions {
+  root: string;
+  entry: string;
+  usersFile: string;
+  domain: string;
+  path: string;
+  maxWait: number;
+  inactivity: number;
+  /** write a V8 CPU profile into this directory (node --cpu-prof) */
+  profileDir?: string;
+  /** taskset CPU list for the server, e.g. "0" */
+  cpus?: string;
+  extraEnv?: Record<string, string>;
+}
+
+export interface MemSample {
+  rssKb: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  fds: number;
+  sockets: number;
+}
+
+export class ServerProcess {
+  child: ChildProcess | undefined;
+  url = '';
+  origin = '';
+  pid = 0;
+  private tail: string[] = [];
+  private memWaiters: ((m: Record<string, number>) => void)[] = [];
+  exited = false;
+  exitCode: number | null = null;
+
+  constructor(private readonly opts: ServerOptions) {}
+
+  lastOutput(): string {
+    return this.tail.join('\n');
+  }
+
+  private keep(line: string): void {
+    this.tail.push(line);
+    if (this.tail.length > 40) this.tail.shift();
+  }
+
+  async start(timeoutMs = 30_000): Promise<void> {
+    const o = this.opts;
+    const port = await freePort();
+    const nodeArgs = ['--expose-gc', '-r', join(o.root, 'bench', 'server-hook.js')];
+    if (o.profileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${o.profileDir}`);
+    const cmd = [...(o.cpus ? ['taskset', '-c', o.cpus] : []), process.execPath, ...nodeArgs, o.entry];
+    const child = spawn('bash', ['-c', ULIMIT_WRAPPER, 'bash', ...cmd], {
+      cwd: o.root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        XMPP_DOMAIN: o.domain,
+        BOSH_PATH: o.path,
+        USERS_FILE: o.usersFile,
+        USERS: '',
+        BOSH_MAX_WAIT: String(o.maxWait),
+        BOSH_INACTIVITY: String(o.inactivity),
+        LOG_LEVEL: 'warn',
+        NODE_ENV: 'production',
+        ...(o.profileDir ? { BENCH_PROFILE_EXIT: '1' } : {}),
+        ...o.extraEnv,
+      },
+    });
+    this.child = child;
+    this.pid = child.pid ?? 0;
+    child.on('exit', (code) => {
+      this.exited = true;
+      this.exitCode = code;
+    });
+    let buf = '';
+    let ebuf = '';
+    const listening = new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`server did not print "listening" within ${timeoutMs} ms:\n${this.lastOutput()}`)), timeoutMs);
+      child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+        buf += d;
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          this.keep(line);
+          if (!this.url && line.includes('"msg":"listening"')) {
+            const m = /"url":"([^"]+)"/.exec(line);
+            if (m && m[1]) {
+              clearTimeout(timer);
+              resolve(m[1]);
+            }
+          }
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`server exited (code ${code}) before listening:\n${this.lastOutput()}`));
+      });
+    });
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      ebuf += d;
+      let nl: number;
+      while ((nl = ebuf.indexOf('\n')) >= 0) {
+        const line = ebuf.slice(0, nl);
+        ebuf = ebuf.slice(nl + 1);
+        if (line.startsWith('BENCH_MEM ')) {
+          const m = JSON.parse(line.slice(10)) as Record<string, number>;
+          const w = this.memWaiters.shift();
+          if (w) w(m);
+        } else {
+          this.keep(line);
+        }
+      }
+    });
+    this.url = await listening;
+    const u = new URL(this.url);
+    this.origin = `${u.protocol}//${u.host}`;
+  }
+
+  /** Full GC in the server (via the preloaded hook), twice with a pause, then VmRSS. */
+  async settle(pauseMs = 400): Promise<MemSample> {
+    let m: Record<string, number> = {};
+    for (let i = 0; i < 2; i++) {
+      m = await this.gcOnce();
+      await new Promise((r) => setTimeout(r, pauseMs));
+    }
+    return {
+      rssKb: readRssKb(this.pid),
+      heapUsed: m.heapUsed ?? NaN,
+      heapTotal: m.heapTotal ?? NaN,
+      external: m.external ?? NaN,
+      arrayBuffers: m.arrayBuffers ?? NaN,
+      fds: countFds(this.pid),
+      sockets: countSockets(this.pid),
+    };
+  }
+
+  private gcOnce(): Promise<Record<string, number>> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const i = this.memWaiters.indexOf(done);
+        if (i >= 0) this.memWaiters.splice(i, 1);
+        resolve({});
+      }, 10_000);
+      const done = (m: Record<string, number>): void => {
+        clearTimeout(timer);
+        resolve(m);
+      };
+      this.memWaiters.push(done);
+      process.kill(this.pid, 'SIGUSR2');
+    });
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || this.exited) return;
+    const gone = new Promise<void>((r) => child.once('exit', () => r()));
+    // with a CPU profile, exit normally so that V8 writes it (the hook maps SIGHUP to process.exit)
+    child.kill(this.opts.profileDir ? 'SIGHUP' : 'SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), this.opts.profileDir ? 30_000 : 5_000);
+    await gone;
+    clearTimeout(t);
+  }
+}

@@ -1,0 +1,126 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { corsPreflightHeaders, corsResponseHeaders, isOriginAllowed, type CorsPolicy } from './cors';
+import type { BoshResponse, RequestHandle } from './session';
+import type { BoshTransport } from './transport';
+
+export interface BoshHttpOptions {
+  readonly path: string;
+  readonly maxBodyBytes: number;
+  readonly cors: CorsPolicy;
+}
+
+function sendJson(res: ServerResponse, status: number, payload: object, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify(payload);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+/**
+ * The BOSH endpoint on a plain node:http server: the hot path skips any framework router.
+ * Returns a handler that answers requests for `path` and returns false for anything else.
+ */
+export function createBoshHttpHandler(
+  transport: BoshTransport,
+  options: BoshHttpOptions,
+): (req: IncomingMessage, res: ServerResponse) => boolean {
+  return (req, res) => {
+    const url = req.url ?? '/';
+    const queryAt = url.indexOf('?');
+    if ((queryAt < 0 ? url : url.slice(0, queryAt)) !== options.path) return false;
+
+    const origin = req.headers.origin;
+    if (origin !== undefined && !isOriginAllowed(options.cors, origin)) {
+      // Refused before any side effect: a page on another site must not drive a session.
+      sendJson(res, 403, { error: 'origin_not_allowed', reason: `origin ${origin} is not in CORS_ORIGINS` });
+      return true;
+    }
+    if (req.method === 'OPTIONS') {
+      const headers = origin === undefined ? {} : corsPreflightHeaders(options.cors, origin, req.headers['access-control-request-headers']);
+      res.writeHead(200, { ...headers, 'Content-Length': 0 });
+      res.end();
+      return true;
+    }
+    if (req.method !== 'POST') {
+      sendJson(
+        res,
+        405,
+        { error: 'method_not_allowed', reason: 'BOSH requests are HTTP POSTs of a <body/> element (XEP-0124 §5)' },
+        { Allow: 'POST, OPTIONS', ...corsResponseHeaders(options.cors, origin) },
+      );
+      return true;
+    }
+    readBody(req, res, transport, options, origin);
+    return true;
+  };
+}
+
+function readBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  transport: BoshTransport,
+  options: BoshHttpOptions,
+  origin: string | undefined,
+): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let done = false;
+  const respond = (response: BoshResponse, closeConnection = false): void => {
+    if (res.headersSent || res.destroyed) return;
+    const headers: Record<string, string | number> = {
+      'Content-Type': response.contentType,
+      'Content-Length': Buffer.byteLength(response.body),
+      'Cache-Control': 'no-store',
+      ...corsResponseHeaders(options.cors, origin),
+    };
+    if (closeConnection) headers.Connection = 'close';
+    res.writeHead(response.status, headers);
+    res.end(response.body);
+  };
+
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > options.maxBodyBytes) {
+    refuseOversized(req, res, transport, '', respond);
+    return;
+  }
+  req.on('data', (chunk: Buffer) => {
+    if (done) return;
+    size += chunk.length;
+    if (size > options.maxBodyBytes) {
+      done = true;
+      const head = Buffer.concat(chunks).toString('utf8', 0, Math.min(size, 4096)) + chunk.toString('utf8', 0, 4096);
+      refuseOversized(req, res, transport, head, respond);
+      return;
+    }
+    chunks.push(chunk);
+  });
+  req.on('end', () => {
+    if (done) return;
+    done = true;
+    const raw = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
+    let handle: RequestHandle | undefined;
+    handle = transport.handle(raw, { remoteAddress: req.socket.remoteAddress }, (response) => respond(response));
+    if (handle && !res.headersSent) {
+      res.on('close', () => {
+        if (!res.writableFinished) handle?.aborted();
+        handle = undefined;
+      });
+    }
+  });
+  req.on('error', () => {
+    done = true;
+  });
+}
+
+/** The body is over the limit: a BOSH terminal body (never an HTML error page), then the connection closes. */
+function refuseOversized(
+  req: IncomingMessage,
+  res: ServerResponse,
+  transport: BoshTransport,
+  head: string,
+  respond: (response: BoshResponse, closeConnection?: boolean) => void,
+): void {
+  transport.refuseOversized(head, (response) => respond(response, true));
+  // Stop reading what remains; the socket is closed once the answer is out.
+  req.pause();
+  res.on('finish', () => req.socket.destroy());
+}

@@ -1,0 +1,6 @@
+export { BoshTransport, type BoshTransportOptions } from './transport';
+export { createBoshHttpHandler, type BoshHttpOptions } from './http-adapter';
+export { realScheduler, type Scheduler, type TimerHandle } from './scheduler';
+export { BoshSession, type BoshResponse, type Responder, type RequestHandle } from './session';
+export { BoshError, type TerminalCondition } from './conditions';
+export type { BoshLimits, SessionParams } from './session-params';

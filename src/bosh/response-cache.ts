@@ -1,0 +1,38 @@
+/**
+ * XEP-0124 §14.3: the bodies sent for recent rids, kept so a client that lost a response can ask
+ * for it again with the same rid. With client acks (§9.1) entries stay until acknowledged.
+ */
+export class ResponseCache {
+  private readonly entries = new Map<number, { body: string; sentAt: number }>();
+
+  constructor(private capacity: number) {}
+
+  put(rid: number, body: string, sentAt: number): void {
+    this.entries.set(rid, { body, sentAt });
+    // Map iteration follows insertion order, and rids are answered in ascending order.
+    while (this.entries.size > this.capacity) {
+      const oldest = this.entries.keys().next().value as number;
+      this.entries.delete(oldest);
+    }
+  }
+
+  get(rid: number): string | undefined {
+    return this.entries.get(rid)?.body;
+  }
+
+  sentAt(rid: number): number | undefined {
+    return this.entries.get(rid)?.sentAt;
+  }
+
+  /** §9.1: the client has every response up to and including `ack`. */
+  acknowledge(ack: number): void {
+    for (const rid of this.entries.keys()) {
+      if (rid > ack) break;
+      this.entries.delete(rid);
+    }
+  }
+
+  setCapacity(capacity: number): void {
+    this.capacity = capacity;
+  }
+}

@@ -1,0 +1,543 @@
+import type { Element } from 'ltx';
+import type { StreamEndReason, StreamEndpoint, StreamOutput } from '../xmpp/stream';
+import { encodeResponse, type ResponseAttributes } from './body-codec';
+import { BoshError, legacyHttpStatus, type TerminalCondition } from './conditions';
+import { KeySequence } from './key-sequence';
+import { isEmptyPoll, type BoshRequest } from './request';
+import { ResponseCache } from './response-cache';
+import { classifyRid } from './rid-window';
+import type { Scheduler, TimerHandle } from './scheduler';
+import type { SessionParams } from './session-params';
+
+/** What an HTTP exchange gets back: always a BOSH body, with 200 unless the client is legacy (§17.1). */
+export interface BoshResponse {
+  readonly status: number;
+  readonly body: string;
+  readonly contentType: string;
+}
+
+export type Responder = (response: BoshResponse) => void;
+
+/** Lets the HTTP side tell the session that the client dropped the connection. */
+export interface RequestHandle {
+  aborted(): void;
+}
+
+/** The session's lifecycle: open, then closing while a server-side terminal body waits for a request. */
+export type SessionState = 'open' | 'closing' | 'closed';
+
+interface PendingRequest {
+  readonly rid: number;
+  respond: Responder;
+  readonly arrivedAt: number;
+  /** The session creation request: its answer carries the negotiated attributes (§7.2). */
+  readonly creation: boolean;
+  /** §12: an empty poll; with an empty answer it counts towards the polling-frequency rule. */
+  readonly emptyPoll: boolean;
+  timer: TimerHandle | undefined;
+  answered: boolean;
+}
+
+interface BufferedRequest {
+  readonly request: BoshRequest;
+  pending: PendingRequest;
+}
+
+/** Per-stanza limit and what happens to a stanza above it. */
+export interface SessionLimits {
+  readonly maxStanzaBytes: number;
+}
+
+export interface SessionEvents {
+  /** The session is gone: its sid must be forgotten. */
+  closed(session: BoshSession, reason: StreamEndReason | TerminalCondition): void;
+}
+
+// §9.1: a response unacknowledged for this long is reported to the client (report/time).
+const ACK_REPORT_AFTER_MS = 1_000;
+// §9.1: with acks every unacknowledged response is kept; this bounds a client that never acks.
+const MAX_UNACKED_RESPONSES = 64;
+
+/**
+ * One BOSH session (XEP-0124): the rid window, held requests, response cache, keys and the wait,
+ * inactivity and pause timers. It forwards payloads to its stream endpoint strictly in rid order and
+ * answers held requests with what the endpoint emits. Every ending passes through `finish`.
+ */
+export class BoshSession implements StreamOutput {
+  state: SessionState = 'open';
+  private endpoint: StreamEndpoint | undefined;
+  private lastRid: number;
+  private lastAnsweredRid = 0;
+  private readonly held: PendingRequest[] = [];
+  private readonly ahead = new Map<number, BufferedRequest>();
+  private queue: Element[] = [];
+  private readonly cache: ResponseCache;
+  private readonly keys: KeySequence;
+  private inactivityTimer: TimerHandle | undefined;
+  private pauseMs: number | undefined;
+  private flushScheduled = false;
+  private lastArrivalAt: number;
+  /** §12: whether the previous request was an empty poll answered with an empty body. */
+  private previousWasIdlePoll = false;
+  private terminalBody: { condition: TerminalCondition | undefined; payloads: string[] } | undefined;
+
+  constructor(
+    readonly sid: string,
+    readonly params: SessionParams,
+    private readonly creationAttributes: ResponseAttributes,
+    creation: BoshRequest,
+    private readonly scheduler: Scheduler,
+    private readonly limits: SessionLimits,
+    private readonly events: SessionEvents,
+  ) {
+    this.lastRid = creation.rid;
+    this.lastArrivalAt = scheduler.now();
+    this.cache = new ResponseCache(params.acks ? MAX_UNACKED_RESPONSES : params.requests);
+    this.keys = new KeySequence(creation.newKey);
+  }
+
+  /** Binds the stream endpoint and holds the creation request until it has something to say (XEP-0206 §3). */
+  open(endpoint: StreamEndpoint, creation: BoshRequest, respond: Responder): RequestHandle {
+    this.endpoint = endpoint;
+    const pending = this.newPending(creation.rid, respond, true);
+    this.held.push(pending);
+    for (const payload of creation.payloads) this.deliverInbound(payload, creation);
+    this.settle();
+    return this.handleFor(pending);
+  }
+
+  get heldCount(): number {
+    return this.held.length;
+  }
+
+  get queuedCount(): number {
+    return this.queue.length;
+  }
+
+  // ---- StreamOutput: what the stream endpoint sends ----
+
+  send(element: Element): void {
+    if (this.state !== 'open') return;
+    this.queue.push(element);
+    // Coalesce everything emitted in this turn of the event loop into one response.
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      this.scheduler.defer(() => this.flush());
+    }
+  }
+
+  close(streamError?: Element): void {
+    if (this.state !== 'open') return;
+    const payloads = this.drainQueue();
+    if (streamError) payloads.push(streamError.toString());
+    // XEP-0206 §7: a stream error travels in a remote-stream-error terminal body.
+    this.terminalBody = { condition: streamError ? 'remote-stream-error' : undefined, payloads };
+    this.state = 'closing';
+    this.endpoint = undefined;
+    const oldest = this.held[0];
+    if (oldest) {
+      this.answerWithTerminalBody(oldest);
+      this.finish('terminate');
+    } else {
+      // Nothing held: the terminal body waits for the client's next request, within the inactivity period.
+      this.restartInactivityTimer();
+    }
+  }
+
+  // ---- requests from the client ----
+
+  handle(request: BoshRequest, respond: Responder): RequestHandle | undefined {
+    if (this.state === 'closed') {
+      respond(this.terminal('item-not-found'));
+      return undefined;
+    }
+    if (this.state === 'closing') {
+      const pending = this.newPending(request.rid, respond, false);
+      this.answerWithTerminalBody(pending);
+      this.finish('terminate');
+      return undefined;
+    }
+    this.clearInactivityTimer();
+    switch (classifyRid(request.rid, this.lastRid, this.params.requests)) {
+      case 'repeat':
+        return this.handleRepeat(request, respond);
+      case 'out-of-window':
+        this.fail(new BoshError('item-not-found', 'rid outside the window'), respond);
+        return undefined;
+      case 'ahead':
+        return this.handleAhead(request, respond);
+      case 'next': {
+        const handle = this.process(request, respond);
+        this.drainAhead();
+        if (this.state === 'open') this.settle();
+        return handle;
+      }
+    }
+  }
+
+  /** §14.3: a rid seen before gets its buffered response, or takes over the request still waiting. */
+  private handleRepeat(request: BoshRequest, respond: Responder): RequestHandle | undefined {
+    const cached = this.cache.get(request.rid);
+    if (cached !== undefined) {
+      respond(this.ok(cached));
+      this.settle();
+      return undefined;
+    }
+    const waiting = this.held.find((p) => p.rid === request.rid) ?? this.ahead.get(request.rid)?.pending;
+    if (waiting) return this.replaceResponder(waiting, respond);
+    this.fail(new BoshError('item-not-found', 'response no longer available for this rid'), respond);
+    return undefined;
+  }
+
+  /**
+   * §14.3: a repeat of a request not yet answered. The old HTTP exchange gets a recoverable error
+   * (the client has given up on it) and future data goes to the new one.
+   */
+  private replaceResponder(pending: PendingRequest, respond: Responder): RequestHandle {
+    const previous = pending.respond;
+    pending.respond = respond;
+    previous(this.ok(encodeResponse([['type', 'error']])));
+    return this.handleFor(pending);
+  }
+
+  /** §14.2: a request ahead of a gap waits, unprocessed, until the missing rids arrive. */
+  private handleAhead(request: BoshRequest, respond: Responder): RequestHandle | undefined {
+    const existing = this.ahead.get(request.rid);
+    if (existing) return this.replaceResponder(existing.pending, respond);
+    if (this.exceedsSimultaneousRequests(request)) {
+      this.fail(new BoshError('policy-violation', 'too many simultaneous requests'), respond);
+      return undefined;
+    }
+    const pending = this.newPending(request.rid, respond, false, isEmptyPoll(request));
+    this.ahead.set(request.rid, { request, pending });
+    // If the gap is never filled, the client hears back within `wait` and resends (recoverable error).
+    pending.timer = this.scheduler.setTimeout(() => {
+      if (this.ahead.get(request.rid)?.pending !== pending) return;
+      this.ahead.delete(request.rid);
+      pending.answered = true;
+      pending.respond(this.ok(encodeResponse([['type', 'error']])));
+      this.settle();
+    }, this.params.wait * 1000);
+    return this.handleFor(pending);
+  }
+
+  private drainAhead(): void {
+    for (let next = this.ahead.get(this.lastRid + 1); next && this.state === 'open'; next = this.ahead.get(this.lastRid + 1)) {
+      this.ahead.delete(next.request.rid);
+      if (next.pending.timer) this.scheduler.clearTimeout(next.pending.timer);
+      next.pending.timer = undefined;
+      this.process(next.request, next.pending.respond, next.pending);
+    }
+  }
+
+  /** §11: more than `requests` unanswered at once (one more is allowed to pause or terminate). */
+  private exceedsSimultaneousRequests(request: BoshRequest): boolean {
+    const allowance = request.terminate || request.pause !== undefined ? 1 : 0;
+    return this.held.length + this.ahead.size + 1 > this.params.requests + allowance;
+  }
+
+  /** Processes the request with the expected rid: the decision ladder for one in-order request. */
+  private process(request: BoshRequest, respond: Responder, buffered?: PendingRequest): RequestHandle | undefined {
+    const now = this.scheduler.now();
+    // §15: keys are checked in rid order, before anything in the request takes effect.
+    if (!this.keys.accept(request.key, request.newKey)) {
+      this.fail(new BoshError('item-not-found', 'invalid key'), respond);
+      return undefined;
+    }
+    if (!buffered && this.exceedsSimultaneousRequests(request)) {
+      this.fail(new BoshError('policy-violation', 'too many simultaneous requests'), respond);
+      return undefined;
+    }
+    const violation = this.pollingViolation(request, now);
+    if (violation) {
+      this.fail(violation, respond);
+      return undefined;
+    }
+    this.lastRid = request.rid;
+    this.lastArrivalAt = now;
+    this.pauseMs = undefined;
+    if (request.ack !== undefined && this.params.acks) this.cache.acknowledge(request.ack);
+
+    if (request.pause !== undefined) return this.pause(request, respond, buffered);
+    if (request.terminate) {
+      this.terminateByClient(request, respond, buffered);
+      return undefined;
+    }
+
+    const pending = buffered ?? this.newPending(request.rid, respond, false, isEmptyPoll(request));
+    pending.respond = respond;
+    this.held.push(pending);
+    if (request.restart) {
+      // XEP-0206 §5: the restart request's payloads, if any, are ignored.
+      this.endpoint?.restart();
+    } else {
+      for (const payload of request.payloads) this.deliverInbound(payload, request);
+    }
+    this.noteAckReport(request, pending);
+    return this.handleFor(pending);
+  }
+
+  /**
+   * §11 and §12: a client polling faster than `polling` allows. For a session that holds requests:
+   * `requests` unanswered requests, the newest empty, the last two closer than `polling`.
+   * For a polling session (hold=0): two empty polls within `polling`, the first answered empty.
+   */
+  private pollingViolation(request: BoshRequest, now: number): BoshError | undefined {
+    if (!isEmptyPoll(request)) return undefined;
+    const tooSoon = now - this.lastArrivalAt < this.params.polling * 1000;
+    if (this.params.hold === 0) {
+      if (tooSoon && this.previousWasIdlePoll) return new BoshError('policy-violation', 'polling too frequently');
+    } else if (tooSoon && this.held.length + this.ahead.size + 1 >= this.params.requests && this.held.length >= this.params.hold) {
+      return new BoshError('policy-violation', 'overactive: too many empty requests');
+    }
+    return undefined;
+  }
+
+  /** §10: answer everything now and stretch the inactivity period to the requested pause. */
+  private pause(request: BoshRequest, respond: Responder, buffered: PendingRequest | undefined): RequestHandle | undefined {
+    const seconds = request.pause as number;
+    if (seconds > this.params.maxPause) {
+      this.fail(new BoshError('policy-violation', `pause above maxpause (${this.params.maxPause})`), respond);
+      return undefined;
+    }
+    for (const payload of request.payloads) this.deliverInbound(payload, request);
+    this.releaseAllHeld();
+    if (buffered?.timer) this.scheduler.clearTimeout(buffered.timer);
+    // §14.3: pause responses are not buffered for retransmission.
+    respond(this.ok(encodeResponse(this.responseAttributes(request.rid, false))));
+    this.lastAnsweredRid = request.rid;
+    this.pauseMs = seconds * 1000;
+    this.restartInactivityTimer();
+    return undefined;
+  }
+
+  /**
+   * §13: the payloads are forwarded, every held request is answered (the queued output goes to the
+   * oldest), and the terminate request itself is acknowledged with type='terminate'.
+   */
+  private terminateByClient(request: BoshRequest, respond: Responder, buffered: PendingRequest | undefined): void {
+    for (const payload of request.payloads) this.deliverInbound(payload, request);
+    this.releaseAllHeld();
+    if (buffered?.timer) this.scheduler.clearTimeout(buffered.timer);
+    const body = encodeResponse([['type', 'terminate']]);
+    this.cache.put(request.rid, body, this.scheduler.now());
+    respond(this.ok(body));
+    this.finish('terminate');
+  }
+
+  // ---- answering ----
+
+  /** Keeps the held requests within bounds and answers when output is waiting. */
+  private settle(): void {
+    if (this.state !== 'open') return;
+    while (this.held.length > this.params.hold) this.answerOldest();
+    if (this.queue.length > 0 && this.held.length > 0) this.answerOldest();
+    for (const pending of this.held) {
+      if (!pending.timer) pending.timer = this.scheduler.setTimeout(() => this.waitElapsed(pending), this.params.wait * 1000);
+    }
+    if (this.held.length === 0 && this.ahead.size === 0) this.restartInactivityTimer();
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.state === 'open' && this.queue.length > 0 && this.held.length > 0) this.settle();
+  }
+
+  /** §8: a held request is answered within `wait`, empty if nothing came. */
+  private waitElapsed(pending: PendingRequest): void {
+    pending.timer = undefined;
+    if (pending.answered || this.state !== 'open') return;
+    const index = this.held.indexOf(pending);
+    if (index < 0) return;
+    // Responses go in rid order (§8): everything held up to this one is answered now.
+    while (this.held.length > 0 && this.held.indexOf(pending) >= 0) this.answerOldest();
+    this.settle();
+  }
+
+  private answerOldest(): void {
+    const pending = this.held.shift();
+    if (!pending) return;
+    const payloads = this.drainQueue();
+    this.previousWasIdlePoll = pending.emptyPoll && payloads.length === 0;
+    this.answer(pending, payloads);
+  }
+
+  private releaseAllHeld(): void {
+    while (this.held.length > 0) this.answerOldest();
+  }
+
+  private answer(pending: PendingRequest, payloads: string[]): void {
+    if (pending.timer) this.scheduler.clearTimeout(pending.timer);
+    pending.timer = undefined;
+    pending.answered = true;
+    const body = encodeResponse(this.responseAttributes(pending.rid, pending.creation), payloads);
+    const now = this.scheduler.now();
+    this.cache.put(pending.rid, body, now);
+    if (pending.rid > this.lastAnsweredRid) this.lastAnsweredRid = pending.rid;
+    pending.respond(this.ok(body));
+  }
+
+  private responseAttributes(rid: number, creation: boolean): Array<readonly [string, string | number]> {
+    const attributes: Array<readonly [string, string | number]> = creation ? [...this.creationAttributes] : [];
+    // §9.2: with acks on, tell the client the highest rid received when it differs from this one.
+    if (this.params.acks && (creation || this.lastRid !== rid)) attributes.push(['ack', creation ? rid : this.lastRid]);
+    const report = this.pendingReport;
+    if (report && !creation) {
+      attributes.push(['report', report.rid], ['time', report.time]);
+      this.pendingReport = undefined;
+    }
+    return attributes;
+  }
+
+  private pendingReport: { rid: number; time: number } | undefined;
+
+  /**
+   * §9.1: the client's ack shows it is missing a response that was sent a while ago: report it so the
+   * client can ask for it again (its rid is still in the cache).
+   */
+  private noteAckReport(request: BoshRequest, _pending: PendingRequest): void {
+    if (!this.params.acks || request.ack === undefined || request.ack >= this.lastAnsweredRid) return;
+    const missing = request.ack + 1;
+    const sentAt = this.cache.sentAt(missing);
+    if (sentAt === undefined) return;
+    const time = this.scheduler.now() - sentAt;
+    if (time >= ACK_REPORT_AFTER_MS) this.pendingReport = { rid: missing, time };
+  }
+
+  private answerWithTerminalBody(pending: PendingRequest): void {
+    const terminal = this.terminalBody ?? { condition: undefined, payloads: [] };
+    const attributes: Array<readonly [string, string]> = [['type', 'terminate']];
+    if (terminal.condition) attributes.push(['condition', terminal.condition]);
+    pending.answered = true;
+    const index = this.held.indexOf(pending);
+    if (index >= 0) this.held.splice(index, 1);
+    if (pending.timer) this.scheduler.clearTimeout(pending.timer);
+    // encodeResponse declares the stream prefix that <stream:error/> needs (XEP-0206 §7).
+    pending.respond(this.ok(encodeResponse(attributes, terminal.payloads)));
+  }
+
+  // ---- endings ----
+
+  /** A terminal binding condition (§17.2): every waiting request hears it, then the session is gone. */
+  fail(error: BoshError, respond?: Responder): void {
+    if (this.state === 'closed') return;
+    const response = this.terminal(error.condition);
+    for (const pending of this.held) {
+      if (pending.timer) this.scheduler.clearTimeout(pending.timer);
+      pending.answered = true;
+      pending.respond(response);
+    }
+    this.held.length = 0;
+    respond?.(response);
+    this.finish(error.condition);
+  }
+
+  /** This node is stopping: answer everything with system-shutdown (§17.2). */
+  shutdown(): void {
+    this.fail(new BoshError('system-shutdown'));
+  }
+
+  private finish(reason: StreamEndReason | TerminalCondition): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.clearInactivityTimer();
+    for (const pending of this.held) {
+      if (pending.timer) this.scheduler.clearTimeout(pending.timer);
+      if (!pending.answered) pending.respond(this.ok(encodeResponse([])));
+    }
+    this.held.length = 0;
+    for (const { pending } of this.ahead.values()) {
+      if (pending.timer) this.scheduler.clearTimeout(pending.timer);
+      pending.respond(this.terminal('item-not-found'));
+    }
+    this.ahead.clear();
+    const endpoint = this.endpoint;
+    this.endpoint = undefined;
+    const undelivered = this.queue;
+    this.queue = [];
+    if (endpoint) endpoint.end(streamEndReason(reason), undelivered);
+    this.events.closed(this, reason);
+  }
+
+  private restartInactivityTimer(): void {
+    this.clearInactivityTimer();
+    const ms = this.pauseMs ?? this.params.inactivity * 1000;
+    this.inactivityTimer = this.scheduler.setTimeout(() => {
+      this.inactivityTimer = undefined;
+      // §10: with nothing held for longer than inactivity, the session ends silently.
+      if (this.held.length === 0 && this.ahead.size === 0) this.finish('inactivity');
+    }, ms);
+  }
+
+  private clearInactivityTimer(): void {
+    if (this.inactivityTimer) this.scheduler.clearTimeout(this.inactivityTimer);
+    this.inactivityTimer = undefined;
+  }
+
+  // ---- small pieces ----
+
+  private deliverInbound(payload: Element, request: BoshRequest): void {
+    if (!this.endpoint) return;
+    // Limit per stanza, not only per body: one oversized stanza is refused, the session goes on.
+    // Serialising is only needed when the whole body is above the limit.
+    if (request.byteLength > this.limits.maxStanzaBytes && Buffer.byteLength(payload.toString()) > this.limits.maxStanzaBytes) {
+      this.endpoint.refuse(payload, 'too-big');
+      return;
+    }
+    this.endpoint.receive(payload);
+  }
+
+  private drainQueue(): string[] {
+    if (this.queue.length === 0) return [];
+    const payloads = this.queue.map((element) => element.toString());
+    this.queue = [];
+    return payloads;
+  }
+
+  private newPending(rid: number, respond: Responder, creation: boolean, emptyPoll = false): PendingRequest {
+    return { rid, respond, arrivedAt: this.scheduler.now(), creation, emptyPoll, timer: undefined, answered: false };
+  }
+
+  /**
+   * The client dropped the connection of a waiting request. It is answered at once (into the void)
+   * with an empty, cached body, so a retransmission of that rid still succeeds and nothing queued is lost.
+   */
+  private handleFor(pending: PendingRequest): RequestHandle {
+    return {
+      aborted: () => {
+        if (pending.answered || this.state !== 'open') return;
+        const index = this.held.indexOf(pending);
+        if (index < 0) return;
+        // Answer in rid order: the earlier held requests are answered first, as always.
+        while (this.held.length > 0 && this.held[0] !== pending) this.answerOldest();
+        this.held.shift();
+        this.answer(pending, []);
+        this.settle();
+      },
+    };
+  }
+
+  private ok(body: string): BoshResponse {
+    return { status: 200, body, contentType: this.params.contentType };
+  }
+
+  private terminal(condition: TerminalCondition): BoshResponse {
+    const status = this.params.ver === undefined ? legacyHttpStatus(condition) : 200;
+    const body = status === 200 ? encodeResponse([['type', 'terminate'], ['condition', condition]]) : '';
+    return { status, body, contentType: this.params.contentType };
+  }
+}
+
+function streamEndReason(reason: StreamEndReason | TerminalCondition): StreamEndReason {
+  switch (reason) {
+    case 'terminate':
+    case 'inactivity':
+    case 'shutdown':
+    case 'error':
+      return reason;
+    case 'system-shutdown':
+      return 'shutdown';
+    default:
+      return 'error';
+  }
+}

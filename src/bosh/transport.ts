@@ -1,0 +1,169 @@
+import { randomBytes } from 'node:crypto';
+import { v4 as uuidv4 } from 'uuid';
+import type { StreamOpener } from '../xmpp/stream';
+import { decodeRequest, encodeResponse, type ResponseAttributes } from './body-codec';
+import { BoshError, legacyHttpStatus, type TerminalCondition } from './conditions';
+import { NS_XBOSH } from './namespaces';
+import type { BoshRequest } from './request';
+import type { Scheduler } from './scheduler';
+import { BoshSession, type BoshResponse, type RequestHandle, type Responder } from './session';
+import { DEFAULT_CONTENT_TYPE, negotiateParams, type BoshLimits, type SessionParams } from './session-params';
+
+export interface BoshTransportOptions {
+  readonly limits: BoshLimits;
+  /** The XMPP domains this node serves; a creation request for another gets host-unknown (§17.2). */
+  readonly domains: ReadonlySet<string>;
+  readonly maxStanzaBytes: number;
+  readonly scheduler: Scheduler;
+  readonly openStream: StreamOpener;
+}
+
+export interface RequestContext {
+  readonly remoteAddress: string | undefined;
+}
+
+export type SessionEndListener = (session: BoshSession, reason: string) => void;
+
+/**
+ * The BOSH connection manager of one node: decodes each request body, creates sessions and hands
+ * requests to the session that owns the sid. It knows nothing of HTTP.
+ */
+export class BoshTransport {
+  private readonly sessions = new Map<string, BoshSession>();
+  private accepting = true;
+  private readonly endListeners: SessionEndListener[] = [];
+
+  constructor(private readonly options: BoshTransportOptions) {}
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  session(sid: string): BoshSession | undefined {
+    return this.sessions.get(sid);
+  }
+
+  onSessionEnd(listener: SessionEndListener): void {
+    this.endListeners.push(listener);
+  }
+
+  /** Handles one request body; `respond` is called exactly once. */
+  handle(raw: string, context: RequestContext, respond: Responder): RequestHandle | undefined {
+    let request: BoshRequest;
+    try {
+      request = decodeRequest(raw);
+    } catch (err) {
+      respond(errorResponse(toBoshError(err), legacyRequest(raw)));
+      return undefined;
+    }
+    if (request.sid === undefined) return this.create(request, context, respond);
+    const session = this.sessions.get(request.sid);
+    if (!session) {
+      // §17.2: an unknown sid (expired, terminated, or never issued).
+      respond(errorResponse(new BoshError('item-not-found', 'unknown sid'), false));
+      return undefined;
+    }
+    return session.handle(request, respond);
+  }
+
+  /** §17.2: a body too large to read. The session it names, if any, ends with policy-violation. */
+  refuseOversized(head: string, respond: Responder): void {
+    const sid = /\ssid=(?:'([^']*)'|"([^"]*)")/.exec(head);
+    const session = sid ? this.sessions.get(sid[1] ?? sid[2] ?? '') : undefined;
+    const error = new BoshError('policy-violation', 'request body too large');
+    if (session) session.fail(error, respond);
+    else respond(errorResponse(error, false));
+  }
+
+  /** Stops taking new sessions (graceful drain). */
+  stopAccepting(): void {
+    this.accepting = false;
+  }
+
+  /** Ends every session with system-shutdown (§17.2). */
+  shutdown(): void {
+    this.accepting = false;
+    for (const session of [...this.sessions.values()]) session.shutdown();
+  }
+
+  private create(request: BoshRequest, context: RequestContext, respond: Responder): RequestHandle | undefined {
+    const legacy = request.attrs.ver === undefined;
+    if (!this.accepting) {
+      respond(errorResponse(new BoshError('system-shutdown', 'this node is shutting down'), legacy));
+      return undefined;
+    }
+    let params: SessionParams;
+    try {
+      params = negotiateParams(request.attrs, this.options.limits);
+      if (!this.options.domains.has(params.to)) throw new BoshError('host-unknown', `this service does not serve ${params.to}`);
+    } catch (err) {
+      respond(errorResponse(toBoshError(err), legacy));
+      return undefined;
+    }
+    // §7.2, §18: the sid is unpredictable and unique; the stream id likewise.
+    const sid = uuidv4();
+    const streamId = randomBytes(12).toString('base64url');
+    const session = new BoshSession(
+      sid,
+      params,
+      creationAttributes(sid, streamId, params),
+      request,
+      this.options.scheduler,
+      { maxStanzaBytes: this.options.maxStanzaBytes },
+      {
+        closed: (closed, reason) => {
+          if (this.sessions.get(closed.sid) === closed) this.sessions.delete(closed.sid);
+          for (const listener of this.endListeners) listener(closed, reason);
+        },
+      },
+    );
+    this.sessions.set(sid, session);
+    const endpoint = this.options.openStream(session, {
+      domain: params.to,
+      lang: params.lang,
+      streamId,
+      remoteAddress: context.remoteAddress,
+    });
+    return session.open(endpoint, request, respond);
+  }
+}
+
+/** §7.2 and XEP-0206 §3: the attributes of the session creation response. */
+function creationAttributes(sid: string, streamId: string, params: SessionParams): ResponseAttributes {
+  const attributes: Array<readonly [string, string | number]> = [
+    ['xmlns:xmpp', NS_XBOSH],
+    ['sid', sid],
+    ['wait', params.wait],
+    ['requests', params.requests],
+    ['hold', params.hold],
+    ['inactivity', params.inactivity],
+    ['polling', params.polling],
+    ['maxpause', params.maxPause],
+  ];
+  if (params.ver !== undefined) attributes.push(['ver', params.ver]);
+  attributes.push(['from', params.to], ['authid', streamId], ['xmpp:version', '1.0'], ['xmpp:restartlogic', 'true']);
+  return attributes;
+}
+
+function toBoshError(err: unknown): BoshError {
+  if (err instanceof BoshError) return err;
+  return new BoshError('internal-server-error', err instanceof Error ? err.message : String(err));
+}
+
+/** A body we could not parse is legacy only if it visibly lacks 'ver' on a creation request. */
+function legacyRequest(raw: string): boolean {
+  return !/\ssid=/.test(raw) && !/\sver=/.test(raw) && /^\s*(<\?xml[^>]*>\s*)?<body[\s>/]/.test(raw);
+}
+
+/** A terminal error outside any session: a BOSH body, or the legacy HTTP status (§17.1). */
+export function errorResponse(error: BoshError, legacy: boolean, contentType?: string): BoshResponse {
+  const status = legacy ? legacyHttpStatus(error.condition) : 200;
+  const attributes: Array<readonly [string, string]> = [['type', 'terminate'], ['condition', error.condition]];
+  return {
+    status,
+    body: status === 200 ? encodeResponse(attributes) : '',
+    contentType: contentType ?? DEFAULT_CONTENT_TYPE,
+  };
+}
+
+export type { TerminalCondition };

@@ -1,0 +1,117 @@
+import type { BoshLimits } from './bosh/session-params';
+import type { LogLevel } from './observability/logger';
+import type { ResourceConflictPolicy } from './routing/router';
+import { parseJid } from './xmpp/jid';
+
+/** Everything a node runs with; built once from the environment, nowhere else reads process.env. */
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly domain: string;
+  readonly boshPath: string;
+  readonly users: string | undefined;
+  readonly usersFile: string | undefined;
+  readonly redisUrl: string | undefined;
+  readonly bosh: BoshLimits;
+  readonly maxBodyBytes: number;
+  readonly maxStanzaBytes: number;
+  readonly corsOrigins: '*' | ReadonlySet<string>;
+  readonly scramIterations: number;
+  readonly authCacheSize: number;
+  readonly authCacheTtlSeconds: number;
+  readonly resourceConflict: ResourceConflictPolicy;
+  readonly maxAuthFailures: number;
+  readonly logLevel: LogLevel;
+  readonly shutdownGraceSeconds: number;
+}
+
+/** Every problem found in the environment, each named by its variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const CONFLICT_POLICIES: readonly ResourceConflictPolicy[] = ['replace', 'override', 'refuse'];
+
+/** Reads and validates the configuration; throws ConfigError listing every bad value at once. */
+export function loadConfig(env: Env): Config {
+  const problems: string[] = [];
+  const value = (name: string): string | undefined => {
+    const raw = env[name];
+    return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = value(name);
+    if (raw === undefined) return fallback;
+    if (!/^[0-9]+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      problems.push(`${name}=${raw}: expected a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return Number(raw);
+  };
+  const oneOf = <T extends string>(name: string, fallback: T, allowed: readonly T[]): T => {
+    const raw = value(name);
+    if (raw === undefined) return fallback;
+    if (!allowed.includes(raw as T)) {
+      problems.push(`${name}=${raw}: expected one of ${allowed.join(', ')}`);
+      return fallback;
+    }
+    return raw as T;
+  };
+
+  const host = value('HOST') ?? '127.0.0.1';
+  const port = integer('PORT', 5280, 0, 65535);
+  const domainText = value('XMPP_DOMAIN') ?? 'localhost';
+  const domainJid = parseJid(domainText);
+  if (!domainJid || domainJid.local !== '' || domainJid.resource !== '') problems.push(`XMPP_DOMAIN=${domainText}: expected a domain name`);
+  const boshPath = value('BOSH_PATH') ?? '/http-bind';
+  if (!/^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/.test(boshPath)) problems.push(`BOSH_PATH=${boshPath}: expected a URL path starting with /`);
+
+  const usersFile = value('USERS_FILE');
+  const users = value('USERS');
+  const redisUrl = value('REDIS_URL');
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) problems.push(`REDIS_URL=${redisUrl}: expected redis:// or rediss://`);
+
+  const maxWait = integer('BOSH_MAX_WAIT', 60, 1, 3600);
+  const maxHold = integer('BOSH_MAX_HOLD', 2, 0, 10);
+  const inactivity = integer('BOSH_INACTIVITY', 60, 5, 86400);
+  const polling = integer('BOSH_POLLING', 2, 0, 60);
+  const maxPause = integer('BOSH_MAX_PAUSE', 120, 0, 86400);
+
+  const corsText = value('CORS_ORIGINS') ?? '*';
+  let corsOrigins: '*' | ReadonlySet<string> = '*';
+  if (corsText !== '*') {
+    const origins = corsText.split(',').map((o) => o.trim()).filter((o) => o !== '');
+    const bad = origins.filter((o) => !/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?$/.test(o) && !/^https?:\/\/\[[0-9a-fA-F:]+\](:[0-9]{1,5})?$/.test(o));
+    if (bad.length > 0 || origins.length === 0) problems.push(`CORS_ORIGINS=${corsText}: expected * or a comma list of origins like https://chat.example.com`);
+    corsOrigins = new Set(origins);
+  }
+
+  const config: Config = {
+    host,
+    port,
+    domain: domainJid?.domain ?? 'localhost',
+    boshPath,
+    users,
+    usersFile,
+    redisUrl,
+    bosh: { maxWait, maxHold, inactivity, polling, maxPause },
+    maxBodyBytes: integer('BOSH_MAX_BODY_BYTES', 262_144, 1024, 64 * 1024 * 1024),
+    maxStanzaBytes: integer('MAX_STANZA_BYTES', 65_536, 512, 64 * 1024 * 1024),
+    corsOrigins,
+    scramIterations: integer('SCRAM_ITERATIONS', 4096, 4096, 10_000_000),
+    authCacheSize: integer('AUTH_CACHE_SIZE', 100_000, 0, 10_000_000),
+    authCacheTtlSeconds: integer('AUTH_CACHE_TTL', 900, 1, 86400 * 30),
+    resourceConflict: oneOf('RESOURCE_CONFLICT', 'replace', CONFLICT_POLICIES),
+    maxAuthFailures: integer('MAX_AUTH_FAILURES', 3, 1, 100),
+    logLevel: oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
+    shutdownGraceSeconds: integer('SHUTDOWN_GRACE', 10, 0, 600),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,125 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { AccountStore } from './account-store';
+import type { AuthCache } from './auth-cache';
+import { deriveScramKeys, keysFromSaltedPassword, passwordMatches, saltedPassword, SCRAM_HASHES, type ScramHash, type ScramKeys } from './scram-keys';
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Reads one account's password from where it already is at rest (the users file), when its keys are
+ * first needed. Nothing of the password is kept in memory afterwards, only the derived keys.
+ */
+export type PasswordSource = () => Promise<string | undefined>;
+
+interface AccountRecord {
+  keys: Partial<Record<ScramHash, ScramKeys>>;
+  source: PasswordSource | undefined;
+  deriving: Partial<Record<ScramHash, Promise<ScramKeys | undefined>>>;
+}
+
+function sameSecret(a: string, b: string): boolean {
+  // Hash first so the comparison takes the same time whatever the lengths.
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+}
+
+/** Accounts in this process's memory: the embedded default, filled from USERS / USERS_FILE. */
+export class MemoryAccountStore implements AccountStore {
+  private readonly accounts = new Map<string, AccountRecord>();
+
+  constructor(
+    private readonly iterations: number,
+    private readonly authCache: AuthCache,
+  ) {}
+
+  get size(): number {
+    return this.accounts.size;
+  }
+
+  private record(username: string): AccountRecord {
+    let record = this.accounts.get(username);
+    if (!record) {
+      record = { keys: {}, source: undefined, deriving: {} };
+      this.accounts.set(username, record);
+    }
+    return record;
+  }
+
+  /** Adds (or replaces) an account with already-derived keys. */
+  setKeys(username: string, keys: Partial<Record<ScramHash, ScramKeys>>): void {
+    const record = this.record(username);
+    record.keys = { ...keys };
+    record.source = undefined;
+    this.authCache.forget(username);
+  }
+
+  /** Adds (or replaces) an account whose keys are derived from `source` on first use. */
+  setPasswordSource(username: string, source: PasswordSource): void {
+    const record = this.record(username);
+    record.keys = {};
+    record.source = source;
+    this.authCache.forget(username);
+  }
+
+  /** Adds (or replaces) an account from a password, deriving every SCRAM hash now. */
+  async setPassword(username: string, password: string): Promise<void> {
+    const keys: Partial<Record<ScramHash, ScramKeys>> = {};
+    for (const hash of SCRAM_HASHES) keys[hash] = await deriveScramKeys(hash, password, this.iterations);
+    this.setKeys(username, keys);
+  }
+
+  async exists(username: string): Promise<boolean> {
+    return this.accounts.has(username);
+  }
+
+  async scramKeys(username: string, hash: ScramHash): Promise<ScramKeys | undefined> {
+    const record = this.accounts.get(username);
+    if (!record) return undefined;
+    const known = record.keys[hash];
+    if (known) return known;
+    if (!record.source) return undefined;
+    // One derivation per account and hash, however many logins ask at once.
+    let deriving = record.deriving[hash];
+    if (!deriving) {
+      const source = record.source;
+      deriving = source().then(async (password) => {
+        if (password === undefined) return undefined;
+        const keys = await deriveScramKeys(hash, password, this.iterations);
+        this.storeDerived(username, record, hash, keys);
+        return keys;
+      });
+      record.deriving[hash] = deriving;
+      deriving.finally(() => delete record.deriving[hash]).catch(() => undefined);
+    }
+    return deriving;
+  }
+
+  async verifyPassword(username: string, password: string): Promise<boolean> {
+    const record = this.accounts.get(username);
+    if (!record) return false;
+    if (this.authCache.matches(username, password)) return true;
+    const keys = record.keys['SHA-256'] ?? record.keys['SHA-1'];
+    let ok: boolean;
+    if (keys) {
+      ok = await passwordMatches(record.keys['SHA-256'] ? 'SHA-256' : 'SHA-1', keys, password);
+    } else if (record.source) {
+      // First login of a file account: compare with the file, and keep the keys derived on the way.
+      const stored = await record.source();
+      ok = stored !== undefined && sameSecret(stored, password);
+      if (ok) {
+        const salt = randomBytes(16);
+        const salted = await saltedPassword('SHA-256', password, salt, this.iterations);
+        this.storeDerived(username, record, 'SHA-256', keysFromSaltedPassword('SHA-256', salted, salt, this.iterations));
+      }
+    } else {
+      ok = false;
+    }
+    if (ok) this.authCache.remember(username, password);
+    return ok;
+  }
+
+  private storeDerived(username: string, record: AccountRecord, hash: ScramHash, keys: ScramKeys): void {
+    if (this.accounts.get(username) !== record) return;
+    record.keys[hash] = keys;
+    // With every hash derived, the password is no longer needed from its source.
+    if (SCRAM_HASHES.every((h) => record.keys[h])) record.source = undefined;
+  }
+}

@@ -1,0 +1,92 @@
+import { open, readFile } from 'node:fs/promises';
+import { normaliseLocal } from '../xmpp/jid';
+import type { MemoryAccountStore } from './memory-account-store';
+import { decodeKeys, type ScramHash, type ScramKeys } from './scram-keys';
+
+/**
+ * Accounts file format, one account per line (blank lines and lines starting with # are skipped):
+ *   name:password
+ *   name:$scram$<SCRAM-SHA-1 keys>$<SCRAM-SHA-256 keys>   (keys as iterations:salt:storedKey:serverKey)
+ * The second form is what `npm run users:hash` writes; the first is derived lazily at first login.
+ */
+export const HASHED_PREFIX = '$scram$';
+
+export class UsersFileError extends Error {}
+
+export interface UserLine {
+  readonly username: string;
+  /** Exactly one of the two is set. */
+  readonly password?: string;
+  readonly keys?: Partial<Record<ScramHash, ScramKeys>>;
+}
+
+export function parseUserLine(line: string, where: string): UserLine | undefined {
+  const text = line.replace(/\r$/, '');
+  if (text.trim() === '' || text.startsWith('#')) return undefined;
+  const colon = text.indexOf(':');
+  if (colon <= 0) throw new UsersFileError(`${where}: expected name:password`);
+  const username = normaliseLocal(text.slice(0, colon));
+  if (username === undefined) throw new UsersFileError(`${where}: '${text.slice(0, colon)}' is not a valid XMPP localpart`);
+  const secret = text.slice(colon + 1);
+  if (secret === '') throw new UsersFileError(`${where}: empty password for '${username}'`);
+  if (!secret.startsWith(HASHED_PREFIX)) return { username, password: secret };
+  const [sha1, sha256] = secret.slice(HASHED_PREFIX.length).split('$');
+  const keys1 = sha1 ? decodeKeys(sha1) : undefined;
+  const keys256 = sha256 ? decodeKeys(sha256) : undefined;
+  if (!keys1 || !keys256) throw new UsersFileError(`${where}: malformed hashed entry for '${username}'`);
+  return { username, keys: { 'SHA-1': keys1, 'SHA-256': keys256 } };
+}
+
+/** USERS: `name:password,name:password`. Keys are derived now: the list is short by nature. */
+export async function loadUsersList(list: string, store: MemoryAccountStore): Promise<number> {
+  let count = 0;
+  for (const [index, entry] of list.split(',').entries()) {
+    const line = parseUserLine(entry.trim(), `USERS entry ${index + 1}`);
+    if (!line) continue;
+    if (line.keys) store.setKeys(line.username, line.keys);
+    else await store.setPassword(line.username, line.password as string);
+    count++;
+  }
+  return count;
+}
+
+/**
+ * USERS_FILE: read once to index the accounts. Plain-text passwords are not kept: each account
+ * remembers where its line is, and its keys are derived from the file at its first login.
+ */
+export async function loadUsersFile(path: string, store: MemoryAccountStore): Promise<number> {
+  const content = await readFile(path);
+  let count = 0;
+  let start = 0;
+  let lineNumber = 0;
+  while (start < content.length) {
+    let end = content.indexOf(0x0a, start);
+    if (end < 0) end = content.length;
+    lineNumber++;
+    const line = parseUserLine(content.toString('utf8', start, end), `${path}:${lineNumber}`);
+    if (line) {
+      if (line.keys) store.setKeys(line.username, line.keys);
+      else store.setPasswordSource(line.username, passwordAt(path, start, end - start, line.username));
+      count++;
+    }
+    start = end + 1;
+  }
+  content.fill(0);
+  return count;
+}
+
+function passwordAt(path: string, offset: number, length: number, username: string): () => Promise<string | undefined> {
+  return async () => {
+    const handle = await open(path, 'r');
+    try {
+      const buffer = Buffer.alloc(length);
+      await handle.read(buffer, 0, length, offset);
+      const line = parseUserLine(buffer.toString('utf8'), path);
+      buffer.fill(0);
+      // The file changed since start-up: refuse rather than guess.
+      return line && line.username === username ? line.password : undefined;
+    } finally {
+      await handle.close();
+    }
+  };
+}

@@ -1,0 +1,2 @@
+export { Element } from 'ltx';
+export { parseStrictXml, findForbiddenMarkup, XmlSyntaxError } from './strict-parse';

@@ -1,0 +1,31 @@
+import type { AccountStore } from '../../store/account-store';
+import { normaliseLocal } from '../jid';
+import { failure, type SaslExchange, type SaslStep } from './mechanism';
+
+/** RFC 4616 PLAIN: `authzid NUL authcid NUL password`, in one message. */
+export class PlainExchange implements SaslExchange {
+  constructor(
+    private readonly accounts: AccountStore,
+    private readonly domain: string,
+  ) {}
+
+  async start(initial: Buffer | undefined): Promise<SaslStep> {
+    // RFC 6120 §6.4.2: an empty initial response gets an empty challenge.
+    if (initial === undefined || initial.length === 0) return { kind: 'challenge', data: Buffer.alloc(0) };
+    return this.respond(initial);
+  }
+
+  async respond(data: Buffer): Promise<SaslStep> {
+    const parts = data.toString('utf8').split('\0');
+    if (parts.length !== 3) return failure('malformed-request');
+    const [authzid, authcid, password] = parts as [string, string, string];
+    const username = normaliseLocal(authcid);
+    if (username === undefined || password === '') return failure('not-authorized');
+    // The authorization identity may only name the user themselves (no proxy authorization).
+    if (authzid !== '' && authzid.toLowerCase() !== `${username}@${this.domain}` && authzid.toLowerCase() !== username) {
+      return failure('invalid-authzid');
+    }
+    if (!(await this.accounts.verifyPassword(username, password))) return failure('not-authorized');
+    return { kind: 'success', username };
+  }
+}

@@ -1,0 +1,43 @@
+import type { Element } from 'ltx';
+
+/**
+ * The seam between a transport (BOSH today, WebSocket later) and the session actor.
+ * The actor sees a stream of stanzas in and emits stanzas out; it knows nothing of rid, hold or HTTP.
+ */
+
+/** Why a transport ended a stream. */
+export type StreamEndReason =
+  | 'terminate' // the client ended the session (XEP-0124 §13)
+  | 'inactivity' // the client went away (XEP-0124 §10)
+  | 'shutdown' // this node is stopping
+  | 'error'; // a terminal transport error (bad key, policy violation, …)
+
+/** What the transport offers the actor. */
+export interface StreamOutput {
+  /** Queues one top-level element (stanza, features, SASL) for the client. */
+  send(element: Element): void;
+  /** Ends the stream from the server side, optionally with a `<stream:error/>` (RFC 6120 §4.9). */
+  close(streamError?: Element): void;
+}
+
+/** What the actor offers the transport. */
+export interface StreamEndpoint {
+  /** XEP-0206 §5 / RFC 6120 §4.3.3: a new stream on the same session (after SASL). */
+  restart(): void;
+  receive(element: Element): void;
+  /** The transport would not pass this element on (it exceeds the stanza size limit). */
+  refuse(element: Element, reason: 'too-big'): void;
+  /** The transport ended the stream; `undelivered` holds what was queued but never reached the client. */
+  end(reason: StreamEndReason, undelivered: readonly Element[]): void;
+}
+
+export interface StreamInfo {
+  /** The domain the client addressed (`to`). */
+  readonly domain: string;
+  readonly lang: string | undefined;
+  /** A unique id for this stream, also sent as `authid`. */
+  readonly streamId: string;
+  readonly remoteAddress: string | undefined;
+}
+
+export type StreamOpener = (output: StreamOutput, info: StreamInfo) => StreamEndpoint;
