@@ -232,7 +232,9 @@ export class BoshSession implements StreamOutput {
 
   /** §11: more than `requests` unanswered at once (one more is allowed to pause or terminate). */
   private exceedsSimultaneousRequests(request: BoshRequest): boolean {
-    const allowance = request.terminate || request.pause !== undefined ? 1 : 0;
+    const endsOrPauses = (r: BoshRequest): boolean => r.terminate || r.pause !== undefined;
+    let allowance = endsOrPauses(request) ? 1 : 0;
+    for (const buffered of this.ahead.values()) if (endsOrPauses(buffered.request)) allowance = 1;
     return this.held.length + this.ahead.size + 1 > this.params.requests + allowance;
   }
 
