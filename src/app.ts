@@ -4,47 +4,66 @@ import express from 'express';
 import { BoshTransport, createBoshHttpHandler, realScheduler } from './bosh';
 import type { Config } from './config';
 import { createLogger, type Logger } from './observability/logger';
+import { GatewayMetrics } from './observability/metrics';
 import { Router } from './routing/router';
 import { AuthCache } from './store/auth-cache';
 import { MemoryAccountStore } from './store/memory-account-store';
 import { loadUsersFile, loadUsersList } from './store/users-file';
 import { coreServerIq } from './xmpp/server-iq';
-import { SessionActor } from './xmpp/session-actor';
+import { SessionActor, type ActorOptions } from './xmpp/session-actor';
 
 export interface RunningNode {
   /** http://host:port */
   readonly url: string;
   /** The BOSH endpoint: url + BOSH_PATH. */
   readonly boshUrl: string;
+  /** Where /metrics is served (the main url unless METRICS_PORT is set); undefined when disabled. */
+  readonly metricsUrl: string | undefined;
   readonly transport: BoshTransport;
   readonly accounts: MemoryAccountStore;
-  /** Stops taking sessions, ends the live ones with system-shutdown, closes the listener. */
+  readonly metrics: GatewayMetrics;
+  /** Stops taking sessions, ends the live ones with system-shutdown, closes the listeners. */
   close(): Promise<void>;
 }
 
-/** Builds the HTTP side: BOSH on the bare node:http path, everything else through express. */
-function buildServer(config: Config, transport: BoshTransport): Server {
-  const bosh = createBoshHttpHandler(transport, {
-    path: config.boshPath,
-    maxBodyBytes: config.maxBodyBytes,
-    cors: { origins: config.corsOrigins },
+interface NodeState {
+  draining: boolean;
+}
+
+function listen(server: Server, port: number, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address() as AddressInfo;
+      const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      resolve(`http://${shown}:${address.port}`);
+    });
   });
+}
+
+/** Health, readiness and (unless it has a listener of its own) metrics, through express. */
+function buildApp(config: Config, metrics: GatewayMetrics, state: NodeState, withMetrics: boolean): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  app.get('/readyz', (_req, res) => {
+    if (state.draining) res.status(503).json({ status: 'draining' });
+    else res.json({ status: 'ready' });
+  });
+  if (withMetrics) mountMetrics(app, config.metrics.path, metrics);
   app.use((_req, res) => {
     res.status(404).json({ error: 'not_found', reason: 'no such endpoint' });
   });
-  const server = createServer((req, res) => {
-    if (!bosh(req, res)) app(req, res);
+  return app;
+}
+
+function mountMetrics(app: express.Express, path: string, metrics: GatewayMetrics): void {
+  app.get(path, async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
-  // Held requests last up to `wait`; idle keep-alive connections a little longer than a proxy's.
-  server.keepAliveTimeout = 75_000;
-  server.headersTimeout = 80_000;
-  server.requestTimeout = 0;
-  return server;
 }
 
 export async function startNode(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningNode> {
@@ -56,46 +75,73 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
   if (config.usersFile) logger.info({ accounts: await loadUsersFile(config.usersFile, accounts), file: config.usersFile }, 'accounts loaded from USERS_FILE');
 
   const router = new Router(config.domain, accounts);
-  const serverIq = coreServerIq();
-  const actorOptions = {
+  let transport: BoshTransport | undefined;
+  const metrics = new GatewayMetrics({
+    sessions: () => transport?.sessionCount ?? 0,
+    boundSessions: () => router.boundCount,
+    heldRequests: () => transport?.heldCount ?? 0,
+  });
+  const actorOptions: ActorOptions = {
     accounts,
     router,
-    serverIq,
+    serverIq: coreServerIq(),
     scramIterations: config.scramIterations,
     resourceConflict: config.resourceConflict,
     maxAuthFailures: config.maxAuthFailures,
     logger,
+    observer: metrics,
   };
-  const transport = new BoshTransport({
+  transport = new BoshTransport({
     limits: config.bosh,
     domains: new Set([config.domain]),
     maxStanzaBytes: config.maxStanzaBytes,
     scheduler: realScheduler,
     openStream: (output, info) => new SessionActor(output, info, actorOptions),
+    observer: metrics,
   });
+  const boshTransport = transport;
 
-  const server = buildServer(config, transport);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
+  const state: NodeState = { draining: false };
+  const separateMetrics = config.metrics.enabled && config.metrics.port !== undefined;
+  const bosh = createBoshHttpHandler(boshTransport, {
+    path: config.boshPath,
+    maxBodyBytes: config.maxBodyBytes,
+    cors: { origins: config.corsOrigins },
   });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
-  logger.info({ url: `${url}${config.boshPath}`, domain: config.domain }, 'listening');
+  const app = buildApp(config, metrics, state, config.metrics.enabled && !separateMetrics);
+  // The BOSH hot path takes requests before express's router.
+  const server = createServer((req, res) => {
+    if (!bosh(req, res)) app(req, res);
+  });
+  // Held requests last up to `wait`; idle keep-alive connections a little longer than a proxy's.
+  server.keepAliveTimeout = 75_000;
+  server.headersTimeout = 80_000;
+  server.requestTimeout = 0;
+  const url = await listen(server, config.port, config.host);
+
+  let metricsServer: Server | undefined;
+  let metricsUrl = config.metrics.enabled ? `${url}${config.metrics.path}` : undefined;
+  if (separateMetrics) {
+    const metricsApp = express();
+    mountMetrics(metricsApp, config.metrics.path, metrics);
+    metricsServer = createServer(metricsApp);
+    metricsUrl = `${await listen(metricsServer, config.metrics.port as number, config.metrics.host)}${config.metrics.path}`;
+  }
+  logger.info({ url: `${url}${config.boshPath}`, domain: config.domain, metrics: metricsUrl }, 'listening');
 
   let closing: Promise<void> | undefined;
   return {
     url,
     boshUrl: `${url}${config.boshPath}`,
-    transport,
+    metricsUrl,
+    transport: boshTransport,
     accounts,
+    metrics,
     close: () => {
       closing ??= new Promise<void>((resolve) => {
-        transport.shutdown();
+        state.draining = true;
+        boshTransport.shutdown();
+        metricsServer?.close();
         server.close(() => resolve());
         server.closeIdleConnections();
       });

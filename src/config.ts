@@ -23,6 +23,13 @@ export interface Config {
   readonly maxAuthFailures: number;
   readonly logLevel: LogLevel;
   readonly shutdownGraceSeconds: number;
+  readonly metrics: {
+    readonly enabled: boolean;
+    readonly path: string;
+    /** Undefined: served on the main listener. Otherwise a separate listener (kept off the public port). */
+    readonly port: number | undefined;
+    readonly host: string;
+  };
 }
 
 /** Every problem found in the environment, each named by its variable. */
@@ -92,6 +99,11 @@ export function loadConfig(env: Env): Config {
     corsOrigins = new Set(origins);
   }
 
+  const metricsPath = value('METRICS_PATH') ?? '/metrics';
+  if (!/^\/[A-Za-z0-9._~/-]*$/.test(metricsPath)) problems.push(`METRICS_PATH=${metricsPath}: expected a URL path starting with /`);
+  if (metricsPath === boshPath) problems.push('METRICS_PATH must differ from BOSH_PATH');
+  const metricsPortText = value('METRICS_PORT');
+
   const config: Config = {
     host,
     port,
@@ -111,6 +123,12 @@ export function loadConfig(env: Env): Config {
     maxAuthFailures: integer('MAX_AUTH_FAILURES', 3, 1, 100),
     logLevel: oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
     shutdownGraceSeconds: integer('SHUTDOWN_GRACE', 10, 0, 600),
+    metrics: {
+      enabled: oneOf('METRICS_ENABLED', 'true', ['true', 'false']) === 'true',
+      path: metricsPath,
+      port: metricsPortText === undefined ? undefined : integer('METRICS_PORT', 9464, 0, 65535),
+      host: value('METRICS_HOST') ?? '127.0.0.1',
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

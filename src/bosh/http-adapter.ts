@@ -64,7 +64,9 @@ function readBody(
   const chunks: Buffer[] = [];
   let size = 0;
   let done = false;
+  const startedAt = performance.now();
   const respond = (response: BoshResponse, closeConnection = false): void => {
+    transport.observer.responded(response.status, response.condition, response.recoverable === true, (performance.now() - startedAt) / 1000);
     if (res.headersSent || res.destroyed) return;
     const headers: Record<string, string | number> = {
       'Content-Type': response.contentType,

@@ -3,4 +3,5 @@ export { createBoshHttpHandler, type BoshHttpOptions } from './http-adapter';
 export { realScheduler, type Scheduler, type TimerHandle } from './scheduler';
 export { BoshSession, type BoshResponse, type Responder, type RequestHandle } from './session';
 export { BoshError, type TerminalCondition } from './conditions';
+export { silentObserver, type BoshObserver } from './observer';
 export type { BoshLimits, SessionParams } from './session-params';

@@ -3,6 +3,7 @@
  * can be tested with fake timers.
  */
 export interface Scheduler {
+  /** Milliseconds on a monotonic clock (only differences are meaningful). */
   now(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
@@ -13,7 +14,8 @@ export interface Scheduler {
 export type TimerHandle = { readonly __timer: unique symbol } | NodeJS.Timeout;
 
 export const realScheduler: Scheduler = {
-  now: () => Date.now(),
+  // Monotonic milliseconds: intervals stay right when the wall clock is adjusted.
+  now: () => performance.now(),
   setTimeout: (fn, ms) => {
     const timer = setTimeout(fn, ms);
     // Session timers must never keep a stopping process alive.

@@ -14,6 +14,10 @@ export interface BoshResponse {
   readonly status: number;
   readonly body: string;
   readonly contentType: string;
+  /** Set when the response ends the session (§17.2). */
+  readonly condition?: TerminalCondition;
+  /** A recoverable binding error (§17.3): the client resends. */
+  readonly recoverable?: boolean;
 }
 
 export type Responder = (response: BoshResponse) => void;
@@ -51,6 +55,8 @@ export interface SessionLimits {
 export interface SessionEvents {
   /** The session is gone: its sid must be forgotten. */
   closed(session: BoshSession, reason: StreamEndReason | TerminalCondition): void;
+  /** Stanzas went out in a response, `seconds` after they were queued. */
+  delivered(count: number, seconds: number): void;
 }
 
 // §9.1: a response unacknowledged for this long is reported to the client (report/time).
@@ -71,6 +77,8 @@ export class BoshSession implements StreamOutput {
   private readonly held: PendingRequest[] = [];
   private readonly ahead = new Map<number, BufferedRequest>();
   private queue: Element[] = [];
+  /** When the oldest queued element was queued (for the delivery-latency metric). */
+  private queuedSince = 0;
   private readonly cache: ResponseCache;
   private readonly keys: KeySequence;
   private inactivityTimer: TimerHandle | undefined;
@@ -118,6 +126,7 @@ export class BoshSession implements StreamOutput {
 
   send(element: Element): void {
     if (this.state !== 'open') return;
+    if (this.queue.length === 0) this.queuedSince = this.scheduler.now();
     this.queue.push(element);
     // Coalesce everything emitted in this turn of the event loop into one response.
     if (!this.flushScheduled) {
@@ -196,7 +205,7 @@ export class BoshSession implements StreamOutput {
   private replaceResponder(pending: PendingRequest, respond: Responder): RequestHandle {
     const previous = pending.respond;
     pending.respond = respond;
-    previous(this.ok(encodeResponse([['type', 'error']])));
+    previous(this.recoverableError());
     return this.handleFor(pending);
   }
 
@@ -215,7 +224,7 @@ export class BoshSession implements StreamOutput {
       if (this.ahead.get(request.rid)?.pending !== pending) return;
       this.ahead.delete(request.rid);
       pending.answered = true;
-      pending.respond(this.ok(encodeResponse([['type', 'error']])));
+      pending.respond(this.recoverableError());
       this.settle();
     }, this.params.wait * 1000);
     return this.handleFor(pending);
@@ -403,7 +412,7 @@ export class BoshSession implements StreamOutput {
     const sentAt = this.cache.sentAt(missing);
     if (sentAt === undefined) return;
     const time = this.scheduler.now() - sentAt;
-    if (time >= ACK_REPORT_AFTER_MS) this.pendingReport = { rid: missing, time };
+    if (time >= ACK_REPORT_AFTER_MS) this.pendingReport = { rid: missing, time: Math.round(time) };
   }
 
   private answerWithTerminalBody(pending: PendingRequest): void {
@@ -415,7 +424,7 @@ export class BoshSession implements StreamOutput {
     if (index >= 0) this.held.splice(index, 1);
     if (pending.timer) this.scheduler.clearTimeout(pending.timer);
     // encodeResponse declares the stream prefix that <stream:error/> needs (XEP-0206 §7).
-    pending.respond(this.ok(encodeResponse(attributes, terminal.payloads)));
+    pending.respond({ ...this.ok(encodeResponse(attributes, terminal.payloads)), condition: terminal.condition });
   }
 
   // ---- endings ----
@@ -493,6 +502,7 @@ export class BoshSession implements StreamOutput {
     if (this.queue.length === 0) return [];
     const payloads = this.queue.map((element) => element.toString());
     this.queue = [];
+    this.events.delivered(payloads.length, (this.scheduler.now() - this.queuedSince) / 1000);
     return payloads;
   }
 
@@ -523,10 +533,15 @@ export class BoshSession implements StreamOutput {
     return { status: 200, body, contentType: this.params.contentType };
   }
 
+  /** §17.3: a recoverable binding error; the client resends the request. */
+  private recoverableError(): BoshResponse {
+    return { status: 200, body: encodeResponse([['type', 'error']]), contentType: this.params.contentType, recoverable: true };
+  }
+
   private terminal(condition: TerminalCondition): BoshResponse {
     const status = this.params.ver === undefined ? legacyHttpStatus(condition) : 200;
     const body = status === 200 ? encodeResponse([['type', 'terminate'], ['condition', condition]]) : '';
-    return { status, body, contentType: this.params.contentType };
+    return { status, body, contentType: this.params.contentType, condition };
   }
 }
 

@@ -4,6 +4,7 @@ import type { StreamOpener } from '../xmpp/stream';
 import { decodeRequest, encodeResponse, type ResponseAttributes } from './body-codec';
 import { BoshError, legacyHttpStatus, type TerminalCondition } from './conditions';
 import { NS_XBOSH } from './namespaces';
+import { silentObserver, type BoshObserver } from './observer';
 import type { BoshRequest } from './request';
 import type { Scheduler } from './scheduler';
 import { BoshSession, type BoshResponse, type RequestHandle, type Responder } from './session';
@@ -16,6 +17,7 @@ export interface BoshTransportOptions {
   readonly maxStanzaBytes: number;
   readonly scheduler: Scheduler;
   readonly openStream: StreamOpener;
+  readonly observer?: BoshObserver;
 }
 
 export interface RequestContext {
@@ -32,8 +34,18 @@ export class BoshTransport {
   private readonly sessions = new Map<string, BoshSession>();
   private accepting = true;
   private readonly endListeners: SessionEndListener[] = [];
+  readonly observer: BoshObserver;
 
-  constructor(private readonly options: BoshTransportOptions) {}
+  constructor(private readonly options: BoshTransportOptions) {
+    this.observer = options.observer ?? silentObserver;
+  }
+
+  /** Held requests over all sessions (computed on demand, for metrics). */
+  get heldCount(): number {
+    let held = 0;
+    for (const session of this.sessions.values()) held += session.heldCount;
+    return held;
+  }
 
   get sessionCount(): number {
     return this.sessions.size;
@@ -113,11 +125,14 @@ export class BoshTransport {
       {
         closed: (closed, reason) => {
           if (this.sessions.get(closed.sid) === closed) this.sessions.delete(closed.sid);
+          this.observer.sessionClosed(reason);
           for (const listener of this.endListeners) listener(closed, reason);
         },
+        delivered: (count, seconds) => this.observer.delivered(count, seconds),
       },
     );
     this.sessions.set(sid, session);
+    this.observer.sessionOpened();
     const endpoint = this.options.openStream(session, {
       domain: params.to,
       lang: params.lang,
@@ -163,6 +178,7 @@ export function errorResponse(error: BoshError, legacy: boolean, contentType?: s
     status,
     body: status === 200 ? encodeResponse(attributes) : '',
     contentType: contentType ?? DEFAULT_CONTENT_TYPE,
+    condition: error.condition,
   };
 }
 

@@ -28,11 +28,17 @@ export type UndeliverableHandler = (stanza: Element) => boolean;
 export class Router {
   private readonly users = new Map<string, Map<string, LocalResource>>();
   private offline: UndeliverableHandler | undefined;
+  private bound = 0;
 
   constructor(
     readonly domain: string,
     private readonly accounts: AccountStore,
   ) {}
+
+  /** Resources bound on this node. */
+  get boundCount(): number {
+    return this.bound;
+  }
 
   setOfflineHandler(handler: UndeliverableHandler): void {
     this.offline = handler;
@@ -54,14 +60,17 @@ export class Router {
       resources = new Map();
       this.users.set(resource.jid.bare, resources);
     }
-    resources.get(resource.resource)?.replaced();
+    const previous = resources.get(resource.resource);
     resources.set(resource.resource, resource);
+    if (previous) previous.replaced();
+    else this.bound++;
   }
 
   unbind(resource: LocalResource): void {
     const resources = this.users.get(resource.jid.bare);
     if (!resources || resources.get(resource.resource) !== resource) return;
     resources.delete(resource.resource);
+    this.bound--;
     if (resources.size === 0) this.users.delete(resource.jid.bare);
   }
 

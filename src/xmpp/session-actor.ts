@@ -11,6 +11,7 @@ import { ScramExchange } from './sasl/scram';
 import { errorReply, StanzaError } from './stanza-error';
 import type { StreamEndpoint, StreamEndReason, StreamInfo, StreamOutput } from './stream';
 import { streamError, type StreamErrorCondition } from './stream-error';
+import type { XmppObserver } from './observer';
 import type { ServerIqHandlers } from './server-iq';
 
 export interface ActorOptions {
@@ -22,6 +23,7 @@ export interface ActorOptions {
   /** Failed SASL attempts allowed on one stream before it is closed. */
   readonly maxAuthFailures: number;
   readonly logger: Logger;
+  readonly observer: XmppObserver;
 }
 
 /** RFC 6120 stream phases: before SASL, after SASL success (awaiting restart), bound, gone. */
@@ -37,6 +39,7 @@ type Mechanism = (typeof MECHANISMS)[number];
 export class SessionActor implements StreamEndpoint, LocalResource {
   private phase: Phase = 'unauthenticated';
   private sasl: SaslExchange | undefined;
+  private mechanism: Mechanism = 'PLAIN';
   private authFailures = 0;
   private username = '';
   jid: Jid;
@@ -98,7 +101,12 @@ export class SessionActor implements StreamEndpoint, LocalResource {
 
   deliver(stanza: Element): void {
     if (this.phase === 'closed') return;
-    this.output.send(stanza);
+    this.send(stanza);
+  }
+
+  private send(element: Element): void {
+    this.options.observer.stanzaOut(element.name);
+    this.output.send(element);
   }
 
   replaced(): void {
@@ -109,6 +117,7 @@ export class SessionActor implements StreamEndpoint, LocalResource {
   // ---- the mailbox ----
 
   private process(element: Element): void {
+    this.options.observer.stanzaIn(element.name);
     let result: Promise<void> | void;
     try {
       result = this.dispatch(element);
@@ -158,7 +167,8 @@ export class SessionActor implements StreamEndpoint, LocalResource {
       case 'auth': {
         const mechanism = element.attrs.mechanism as string | undefined;
         if (!MECHANISMS.includes(mechanism as Mechanism)) return this.saslFailure(failure('invalid-mechanism'));
-        this.sasl = this.exchange(mechanism as Mechanism);
+        this.mechanism = mechanism as Mechanism;
+        this.sasl = this.exchange(this.mechanism);
         const text = element.getText();
         const initial = decodeSaslData(text);
         if (initial === null) return this.saslFailure(failure('incorrect-encoding'));
@@ -193,16 +203,17 @@ export class SessionActor implements StreamEndpoint, LocalResource {
     if (this.phase !== 'unauthenticated') return;
     switch (step.kind) {
       case 'challenge':
-        this.output.send(new Element('challenge', { xmlns: NS_SASL }).t(step.data.length ? step.data.toString('base64') : '='));
+        this.send(new Element('challenge', { xmlns: NS_SASL }).t(step.data.length ? step.data.toString('base64') : '='));
         return;
       case 'success': {
+        this.options.observer.authenticated(this.mechanism, true);
         this.sasl = undefined;
         this.username = step.username;
         this.jid = makeJid(step.username, this.info.domain);
         this.phase = 'authenticated';
         const success = new Element('success', { xmlns: NS_SASL });
         if (step.data) success.t(step.data.toString('base64'));
-        this.output.send(success);
+        this.send(success);
         return;
       }
       case 'failure':
@@ -211,11 +222,12 @@ export class SessionActor implements StreamEndpoint, LocalResource {
   }
 
   private saslFailure(step: SaslFailure): void {
+    if (step.condition !== 'aborted' && step.condition !== 'invalid-mechanism') this.options.observer.authenticated(this.mechanism, false);
     this.sasl = undefined;
     const element = new Element('failure', { xmlns: NS_SASL });
     element.c(step.condition);
     if (step.text) element.c('text').t(step.text);
-    this.output.send(element);
+    this.send(element);
     if (step.condition !== 'aborted' && ++this.authFailures >= this.options.maxAuthFailures) {
       this.fail('policy-violation', 'too many failed authentication attempts');
     }
@@ -227,7 +239,7 @@ export class SessionActor implements StreamEndpoint, LocalResource {
     const bind = element.name === 'iq' && element.attrs.type === 'set' ? element.getChild('bind', NS_BIND) : undefined;
     if (bind) return this.bind(element, bind);
     // The legacy session iq (RFC 3921 §3) may come before bind in some clients: harmless.
-    if (element.name === 'iq' && element.getChild('session', NS_SESSION)) return this.output.send(resultFor(element));
+    if (element.name === 'iq' && element.getChild('session', NS_SESSION)) return this.send(resultFor(element));
     this.fail('not-authorized', 'bind a resource first');
   }
 
@@ -259,7 +271,7 @@ export class SessionActor implements StreamEndpoint, LocalResource {
     this.options.router.bind(this);
     const result = resultFor(iq);
     result.c('bind', { xmlns: NS_BIND }).c('jid').t(this.jid.full);
-    this.output.send(result);
+    this.send(result);
     this.options.logger.debug({ jid: this.jid.full }, 'resource bound');
   }
 
@@ -305,7 +317,7 @@ export class SessionActor implements StreamEndpoint, LocalResource {
       // Clients match the reply by id and by its sender: the address they wrote to.
       if (element.attrs.to !== undefined) answer.attrs.from = element.attrs.to;
       answer.attrs.to = this.jid.full;
-      this.output.send(answer);
+      this.send(answer);
       return;
     }
     // A message to the server itself: nobody reads it (RFC 6120 §10.3.1).
@@ -332,7 +344,7 @@ export class SessionActor implements StreamEndpoint, LocalResource {
     // The reply comes from the address the client wrote to (or the server), to the client itself.
     reply.attrs.from = (stanza.attrs.to as string | undefined) ?? this.info.domain;
     reply.attrs.to = this.jid.full;
-    this.output.send(reply);
+    this.send(reply);
   }
 
   private fail(condition: StreamErrorCondition, text: string): void {
@@ -353,7 +365,7 @@ export class SessionActor implements StreamEndpoint, LocalResource {
       // RFC 3921 §3 session establishment survives only for old clients: advertised as optional.
       features.c('session', { xmlns: NS_SESSION }).c('optional');
     }
-    this.output.send(features);
+    this.send(features);
   }
 }
 

@@ -1,0 +1,136 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { BoshObserver, TerminalCondition } from '../bosh';
+import type { XmppObserver } from '../xmpp/observer';
+
+/** Live figures read at scrape time rather than tracked on every change. */
+export interface GaugeSources {
+  sessions(): number;
+  boundSessions(): number;
+  heldRequests(): number;
+}
+
+const STANZA_TYPES = new Set(['message', 'presence', 'iq']);
+
+/** Labels stay bounded: stanza names outside the three kinds count as 'other'. */
+function stanzaType(name: string): string {
+  return STANZA_TYPES.has(name) ? name : 'other';
+}
+
+/**
+ * The node's Prometheus metrics. Labels never carry a sid or a JID: only bounded sets
+ * (outcome, condition, stanza type, reason).
+ */
+export class GatewayMetrics implements BoshObserver, XmppObserver {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'outcome' | 'condition'>;
+  private readonly requestDuration: Histogram<'outcome'>;
+  private readonly deliveryLatency: Histogram;
+  private readonly sessionsOpened: Counter;
+  private readonly sessionsClosed: Counter<'reason'>;
+  private readonly stanzas: Counter<'direction' | 'type'>;
+  private readonly auth: Counter<'mechanism' | 'outcome'>;
+
+  constructor(sources: GaugeSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: 'bosh_sessions',
+      help: 'BOSH sessions open on this node',
+      registers,
+      collect() {
+        this.set(sources.sessions());
+      },
+    });
+    new Gauge({
+      name: 'xmpp_sessions',
+      help: 'XMPP sessions on this node by state: bound (resource bound) or unbound (before bind)',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const bound = sources.boundSessions();
+        this.set({ state: 'bound' }, bound);
+        this.set({ state: 'unbound' }, Math.max(0, sources.sessions() - bound));
+      },
+    });
+    new Gauge({
+      name: 'bosh_held_requests',
+      help: 'HTTP requests currently held open by BOSH sessions',
+      registers,
+      collect() {
+        this.set(sources.heldRequests());
+      },
+    });
+    this.requests = new Counter({
+      name: 'bosh_requests_total',
+      help: 'BOSH requests answered, by outcome (ok, recoverable, terminal) and terminal condition',
+      labelNames: ['outcome', 'condition'],
+      registers,
+    });
+    this.requestDuration = new Histogram({
+      name: 'bosh_request_duration_seconds',
+      help: 'Time from a BOSH request arriving to its response (includes holding)',
+      labelNames: ['outcome'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 30, 60, 120],
+      registers,
+    });
+    this.deliveryLatency = new Histogram({
+      name: 'xmpp_delivery_latency_seconds',
+      help: 'Time from a stanza being queued for a session to it leaving in a response',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 30, 60],
+      registers,
+    });
+    this.sessionsOpened = new Counter({ name: 'bosh_sessions_opened_total', help: 'BOSH sessions created', registers });
+    this.sessionsClosed = new Counter({
+      name: 'bosh_sessions_closed_total',
+      help: 'BOSH sessions ended, by reason (terminate, inactivity, a terminal condition, shutdown)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.stanzas = new Counter({
+      name: 'xmpp_stanzas_total',
+      help: 'Stanzas received from clients (in) and sent to clients (out), by type',
+      labelNames: ['direction', 'type'],
+      registers,
+    });
+    this.auth = new Counter({
+      name: 'xmpp_auth_total',
+      help: 'SASL authentications by mechanism and outcome',
+      labelNames: ['mechanism', 'outcome'],
+      registers,
+    });
+  }
+
+  // ---- BoshObserver ----
+
+  responded(status: number, condition: TerminalCondition | undefined, recoverable: boolean, seconds: number): void {
+    const outcome = condition !== undefined || status !== 200 ? 'terminal' : recoverable ? 'recoverable' : 'ok';
+    this.requests.inc({ outcome, condition: condition ?? '' });
+    this.requestDuration.observe({ outcome }, seconds);
+  }
+
+  delivered(count: number, seconds: number): void {
+    for (let i = 0; i < count; i++) this.deliveryLatency.observe(seconds);
+  }
+
+  sessionOpened(): void {
+    this.sessionsOpened.inc();
+  }
+
+  sessionClosed(reason: string): void {
+    this.sessionsClosed.inc({ reason });
+  }
+
+  // ---- XmppObserver ----
+
+  stanzaIn(name: string): void {
+    this.stanzas.inc({ direction: 'in', type: stanzaType(name) });
+  }
+
+  stanzaOut(name: string): void {
+    this.stanzas.inc({ direction: 'out', type: stanzaType(name) });
+  }
+
+  authenticated(mechanism: string, ok: boolean): void {
+    this.auth.inc({ mechanism, outcome: ok ? 'success' : 'failure' });
+  }
+}
