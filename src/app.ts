@@ -5,12 +5,18 @@ import { BoshTransport, createBoshHttpHandler, realScheduler } from './bosh';
 import type { Config } from './config';
 import { createLogger, type Logger } from './observability/logger';
 import { GatewayMetrics } from './observability/metrics';
-import { Router } from './routing/router';
+import { AuthThrottle } from './limits/auth-throttle';
+import { WindowCounter } from './limits/window-counter';
 import { AuthCache } from './store/auth-cache';
 import { MemoryAccountStore } from './store/memory-account-store';
+import { MemoryOfflineStore } from './store/offline-store';
+import { MemoryRosterStore } from './store/roster-store';
 import { loadUsersFile, loadUsersList } from './store/users-file';
-import { coreServerIq } from './xmpp/server-iq';
-import { SessionActor, type ActorOptions } from './xmpp/session-actor';
+import { MemoryXmlStore } from './store/xml-store';
+import { createXmppDomain, type XmppDomain } from './xmpp/domain';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const PACKAGE_VERSION = (require('../package.json') as { version: string }).version;
 
 export interface RunningNode {
   /** http://host:port */
@@ -22,6 +28,7 @@ export interface RunningNode {
   readonly transport: BoshTransport;
   readonly accounts: MemoryAccountStore;
   readonly metrics: GatewayMetrics;
+  readonly xmpp: XmppDomain;
   /** Stops taking sessions, ends the live ones with system-shutdown, closes the listeners. */
   close(): Promise<void>;
 }
@@ -74,30 +81,47 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
   if (config.users) logger.info({ accounts: await loadUsersList(config.users, accounts) }, 'accounts loaded from USERS');
   if (config.usersFile) logger.info({ accounts: await loadUsersFile(config.usersFile, accounts), file: config.usersFile }, 'accounts loaded from USERS_FILE');
 
-  const router = new Router(config.domain, accounts);
   let transport: BoshTransport | undefined;
+  let xmpp: XmppDomain | undefined;
   const metrics = new GatewayMetrics({
     sessions: () => transport?.sessionCount ?? 0,
-    boundSessions: () => router.boundCount,
+    boundSessions: () => xmpp?.services.router.boundCount ?? 0,
     heldRequests: () => transport?.heldCount ?? 0,
   });
-  const actorOptions: ActorOptions = {
-    accounts,
-    router,
-    serverIq: coreServerIq(),
-    scramIterations: config.scramIterations,
-    resourceConflict: config.resourceConflict,
-    maxAuthFailures: config.maxAuthFailures,
-    logger,
-    observer: metrics,
-  };
+  const { limits } = config;
+  xmpp = createXmppDomain(
+    { accounts, rosters: new MemoryRosterStore(), offline: new MemoryOfflineStore(limits.offlinePerUser), documents: new MemoryXmlStore() },
+    {
+      domain: config.domain,
+      version: PACKAGE_VERSION,
+      scramIterations: config.scramIterations,
+      resourceConflict: config.resourceConflict,
+      limits: {
+        maxAuthFailures: config.maxAuthFailures,
+        maxSessionsPerAccount: limits.sessionsPerAccount,
+        stanzasPerSecond: limits.stanzasPerSecond,
+        stanzaBurst: limits.stanzaBurst,
+      },
+      authThrottle: new AuthThrottle({
+        perAccount: limits.authFailuresPerAccount,
+        perAddress: limits.authFailuresPerAddress,
+        windowMs: limits.authFailureWindowSeconds * 1000,
+      }),
+      maxDocumentBytes: config.maxStanzaBytes,
+      logger,
+      observer: metrics,
+    },
+  );
+  const newSessions = new WindowCounter(60_000);
   transport = new BoshTransport({
     limits: config.bosh,
     domains: new Set([config.domain]),
     maxStanzaBytes: config.maxStanzaBytes,
     scheduler: realScheduler,
-    openStream: (output, info) => new SessionActor(output, info, actorOptions),
+    openStream: xmpp.openStream,
     observer: metrics,
+    // A client address opening sessions in a loop is stopped (a runaway reconnect plugin).
+    admit: (address) => address === undefined || newSessions.add(address) <= limits.newSessionsPerAddressPerMinute,
   });
   const boshTransport = transport;
 
@@ -107,6 +131,7 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
     path: config.boshPath,
     maxBodyBytes: config.maxBodyBytes,
     cors: { origins: config.corsOrigins },
+    trustedProxies: config.trustedProxies,
   });
   const app = buildApp(config, metrics, state, config.metrics.enabled && !separateMetrics);
   // The BOSH hot path takes requests before express's router.
@@ -137,6 +162,7 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
     transport: boshTransport,
     accounts,
     metrics,
+    xmpp,
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         state.draining = true;

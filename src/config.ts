@@ -21,6 +21,20 @@ export interface Config {
   readonly authCacheTtlSeconds: number;
   readonly resourceConflict: ResourceConflictPolicy;
   readonly maxAuthFailures: number;
+  readonly limits: {
+    /** Messages kept per offline user (XEP-0160). */
+    readonly offlinePerUser: number;
+    readonly sessionsPerAccount: number;
+    readonly stanzasPerSecond: number;
+    readonly stanzaBurst: number;
+    readonly authFailuresPerAccount: number;
+    readonly authFailuresPerAddress: number;
+    readonly authFailureWindowSeconds: number;
+    /** New BOSH sessions one client address may open per minute. */
+    readonly newSessionsPerAddressPerMinute: number;
+  };
+  /** Proxies whose X-Forwarded-For names the client address (exact IPs). */
+  readonly trustedProxies: ReadonlySet<string>;
   readonly logLevel: LogLevel;
   readonly shutdownGraceSeconds: number;
   readonly metrics: {
@@ -96,7 +110,8 @@ export function loadConfig(env: Env): Config {
     const origins = corsText.split(',').map((o) => o.trim()).filter((o) => o !== '');
     const bad = origins.filter((o) => !/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?$/.test(o) && !/^https?:\/\/\[[0-9a-fA-F:]+\](:[0-9]{1,5})?$/.test(o));
     if (bad.length > 0 || origins.length === 0) problems.push(`CORS_ORIGINS=${corsText}: expected * or a comma list of origins like https://chat.example.com`);
-    corsOrigins = new Set(origins);
+    // RFC 6454 §6.2: browsers send the host in lower case and leave out a default port.
+    corsOrigins = new Set(origins.map((o) => o.toLowerCase().replace(/^(https:\/\/.+):443$/, '$1').replace(/^(http:\/\/.+):80$/, '$1')));
   }
 
   const metricsPath = value('METRICS_PATH') ?? '/metrics';
@@ -121,6 +136,17 @@ export function loadConfig(env: Env): Config {
     authCacheTtlSeconds: integer('AUTH_CACHE_TTL', 900, 1, 86400 * 30),
     resourceConflict: oneOf('RESOURCE_CONFLICT', 'replace', CONFLICT_POLICIES),
     maxAuthFailures: integer('MAX_AUTH_FAILURES', 3, 1, 100),
+    limits: {
+      offlinePerUser: integer('OFFLINE_LIMIT', 100, 0, 100_000),
+      sessionsPerAccount: integer('MAX_SESSIONS_PER_ACCOUNT', 10, 1, 1000),
+      stanzasPerSecond: integer('STANZAS_PER_SECOND', 20, 1, 100_000),
+      stanzaBurst: integer('STANZA_BURST', 60, 1, 1_000_000),
+      authFailuresPerAccount: integer('AUTH_FAILURES_PER_ACCOUNT', 10, 1, 1_000_000),
+      authFailuresPerAddress: integer('AUTH_FAILURES_PER_ADDRESS', 30, 1, 1_000_000),
+      authFailureWindowSeconds: integer('AUTH_FAILURE_WINDOW', 300, 1, 86400),
+      newSessionsPerAddressPerMinute: integer('NEW_SESSIONS_PER_ADDRESS', 600, 1, 10_000_000),
+    },
+    trustedProxies: new Set((value('TRUSTED_PROXIES') ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '')),
     logLevel: oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
     shutdownGraceSeconds: integer('SHUTDOWN_GRACE', 10, 0, 600),
     metrics: {

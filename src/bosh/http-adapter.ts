@@ -7,6 +7,23 @@ export interface BoshHttpOptions {
   readonly path: string;
   readonly maxBodyBytes: number;
   readonly cors: CorsPolicy;
+  /** Proxies whose X-Forwarded-For is believed. */
+  readonly trustedProxies?: ReadonlySet<string>;
+}
+
+/**
+ * The client's address: the socket peer, or, when that peer is a trusted proxy, the nearest
+ * untrusted address in X-Forwarded-For (the rightmost entries were added by our own proxies).
+ */
+export function clientAddress(req: IncomingMessage, trusted: ReadonlySet<string> | undefined): string | undefined {
+  const peer = req.socket.remoteAddress;
+  if (!trusted || trusted.size === 0 || peer === undefined || !trusted.has(peer)) return peer;
+  const header = req.headers['x-forwarded-for'];
+  const hops = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((h) => h.trim()).filter((h) => h !== '');
+  for (let i = hops.length - 1; i >= 0; i--) {
+    if (!trusted.has(hops[i] as string)) return hops[i];
+  }
+  return hops[0] ?? peer;
 }
 
 function sendJson(res: ServerResponse, status: number, payload: object, headers: Record<string, string> = {}): void {
@@ -100,7 +117,7 @@ function readBody(
     done = true;
     const raw = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
     let handle: RequestHandle | undefined;
-    handle = transport.handle(raw, { remoteAddress: req.socket.remoteAddress }, (response) => respond(response));
+    handle = transport.handle(raw, { remoteAddress: clientAddress(req, options.trustedProxies) }, (response) => respond(response));
     if (handle && !res.headersSent) {
       res.on('close', () => {
         if (!res.writableFinished) handle?.aborted();

@@ -18,6 +18,8 @@ export interface BoshTransportOptions {
   readonly scheduler: Scheduler;
   readonly openStream: StreamOpener;
   readonly observer?: BoshObserver;
+  /** Whether a client address may open another session now (new-session rate limit). */
+  readonly admit?: (address: string | undefined) => boolean;
 }
 
 export interface RequestContext {
@@ -102,6 +104,10 @@ export class BoshTransport {
     const legacy = request.attrs.ver === undefined;
     if (!this.accepting) {
       respond(errorResponse(new BoshError('system-shutdown', 'this node is shutting down'), legacy));
+      return undefined;
+    }
+    if (this.options.admit && !this.options.admit(context.remoteAddress)) {
+      respond(errorResponse(new BoshError('policy-violation', 'too many new sessions from this address'), legacy));
       return undefined;
     }
     let params: SessionParams;

@@ -42,12 +42,18 @@ export function decideDelivery<R extends CandidateResource>(
     // §8.5.3.2: no such resource.
     if (kind === 'iq') return type === 'get' || type === 'set' ? bounce : drop;
     if (kind === 'presence') return drop;
-    if (type === 'groupchat') return bounce;
-    if (type === 'error') return drop;
+    // §8.5.3.2.1: only a chat message falls back to the bare JID; normal (or no type), groupchat and
+    // headline are answered with an error or ignored, never handed to another resource.
+    if (type === 'error' || type === 'headline') return drop;
+    if (type !== 'chat') return bounce;
   }
   if (kind === 'iq') return type === 'get' || type === 'set' ? { kind: 'account' } : drop;
+  if (kind === 'presence') {
+    // §8.5.2.1.2: presence goes to every available resource; priority only steers messages (§4.7.2.3).
+    const online = resources.filter((r) => r.available);
+    return online.length > 0 ? { kind: 'deliver', to: online } : drop;
+  }
   const available = resources.filter((r) => r.available && r.priority >= 0);
-  if (kind === 'presence') return available.length > 0 ? { kind: 'deliver', to: available } : drop;
   // Messages to the bare JID, §8.5.2.
   switch (type) {
     case 'groupchat':

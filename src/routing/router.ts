@@ -18,8 +18,14 @@ export interface LocalResource {
 /** RFC 6120 §7.7.2.2: what happens when a client binds a resource already in use. */
 export type ResourceConflictPolicy = 'replace' | 'override' | 'refuse';
 
-/** Where a stanza goes when no resource can take it (offline storage, once configured). */
-export type UndeliverableHandler = (stanza: Element) => boolean;
+/**
+ * Where a message goes when no resource can take it (offline storage): 'stored', 'ignored' (not worth
+ * keeping, RFC 6121 §8.5.2.2.1) or 'full' (the sender hears service-unavailable).
+ */
+export type OfflineHandler = (stanza: Element, to: Jid) => Promise<'stored' | 'ignored' | 'full'>;
+
+/** Told of every message delivered to a user's resources (for XEP-0280 carbons). */
+export type DeliveredHandler = (message: Element, to: Jid, recipients: readonly LocalResource[]) => void;
 
 /**
  * Routes stanzas between the sessions of this node. Every stanza ends delivered, stored, answered
@@ -27,7 +33,8 @@ export type UndeliverableHandler = (stanza: Element) => boolean;
  */
 export class Router {
   private readonly users = new Map<string, Map<string, LocalResource>>();
-  private offline: UndeliverableHandler | undefined;
+  private offline: OfflineHandler | undefined;
+  private delivered: DeliveredHandler | undefined;
   private bound = 0;
 
   constructor(
@@ -40,8 +47,12 @@ export class Router {
     return this.bound;
   }
 
-  setOfflineHandler(handler: UndeliverableHandler): void {
+  setOfflineHandler(handler: OfflineHandler): void {
     this.offline = handler;
+  }
+
+  onMessageDelivered(handler: DeliveredHandler): void {
+    this.delivered = handler;
   }
 
   resourcesOf(bare: string): LocalResource[] {
@@ -83,12 +94,16 @@ export class Router {
     switch (decision.kind) {
       case 'deliver':
         for (const resource of decision.to) resource.deliver(stanza);
+        if (kind === 'message') this.delivered?.(stanza, to, decision.to);
         return;
-      case 'offline':
-        if (this.offline?.(stanza)) return;
-        // No offline storage: the sender learns the message was not delivered (RFC 6121 §8.5.2.2).
-        this.bounce(stanza, new StanzaError('service-unavailable', 'the recipient is not online'));
+      case 'offline': {
+        const outcome = this.offline ? await this.offline(stanza, to) : 'full';
+        if (outcome === 'full') {
+          // XEP-0160 §3 / RFC 6121 §8.5.2.2: the sender learns the message was not kept.
+          this.bounce(stanza, new StanzaError('service-unavailable', this.offline ? 'offline storage is full' : 'the recipient is not online'));
+        }
         return;
+      }
       case 'account':
         this.bounce(stanza, new StanzaError('service-unavailable'));
         return;

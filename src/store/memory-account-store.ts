@@ -34,29 +34,23 @@ export class MemoryAccountStore implements AccountStore {
     return this.accounts.size;
   }
 
-  private record(username: string): AccountRecord {
-    let record = this.accounts.get(username);
-    if (!record) {
-      record = { keys: {}, source: undefined, deriving: {} };
-      this.accounts.set(username, record);
-    }
-    return record;
+  /**
+   * A replaced account gets a new record, so a derivation still running for the old one (which holds
+   * the old record) cannot store its keys into the new account (see storeDerived).
+   */
+  private replace(username: string, keys: Partial<Record<ScramHash, ScramKeys>>, source: PasswordSource | undefined): void {
+    this.accounts.set(username, { keys: { ...keys }, source, deriving: {} });
+    this.authCache.forget(username);
   }
 
   /** Adds (or replaces) an account with already-derived keys. */
   setKeys(username: string, keys: Partial<Record<ScramHash, ScramKeys>>): void {
-    const record = this.record(username);
-    record.keys = { ...keys };
-    record.source = undefined;
-    this.authCache.forget(username);
+    this.replace(username, keys, undefined);
   }
 
   /** Adds (or replaces) an account whose keys are derived from `source` on first use. */
   setPasswordSource(username: string, source: PasswordSource): void {
-    const record = this.record(username);
-    record.keys = {};
-    record.source = source;
-    this.authCache.forget(username);
+    this.replace(username, {}, source);
   }
 
   /** Adds (or replaces) an account from a password, deriving every SCRAM hash now. */

@@ -33,8 +33,15 @@ export function parseUserLine(line: string, where: string): UserLine | undefined
   const [sha1, sha256] = secret.slice(HASHED_PREFIX.length).split('$');
   const keys1 = sha1 ? decodeKeys(sha1) : undefined;
   const keys256 = sha256 ? decodeKeys(sha256) : undefined;
-  if (!keys1 || !keys256) throw new UsersFileError(`${where}: malformed hashed entry for '${username}'`);
+  // Keys of the wrong size (e.g. the two hashes swapped) or no iterations would fail every login later.
+  if (!keys1 || !keys256 || !usableKeys(keys1, 20) || !usableKeys(keys256, 32)) {
+    throw new UsersFileError(`${where}: malformed hashed entry for '${username}'`);
+  }
   return { username, keys: { 'SHA-1': keys1, 'SHA-256': keys256 } };
+}
+
+function usableKeys(keys: ScramKeys, hashLength: number): boolean {
+  return keys.iterations >= 1 && keys.salt.length > 0 && keys.storedKey.length === hashLength && keys.serverKey.length === hashLength;
 }
 
 /** USERS: `name:password,name:password`. Keys are derived now: the list is short by nature. */
@@ -75,18 +82,33 @@ export async function loadUsersFile(path: string, store: MemoryAccountStore): Pr
   return count;
 }
 
+/**
+ * Reads the account's line back from where it was at start-up. When the file changed since (the line
+ * is no longer a whole line at that place, names someone else, or the file is gone) the answer is
+ * undefined: the login is refused rather than guessed.
+ */
 function passwordAt(path: string, offset: number, length: number, username: string): () => Promise<string | undefined> {
   return async () => {
-    const handle = await open(path, 'r');
+    // One byte either side: a newline (or the edge of the file) must still bound the line.
+    const from = offset > 0 ? offset - 1 : 0;
+    const lineAt = offset - from;
+    const buffer = Buffer.alloc(lineAt + length + 1);
     try {
-      const buffer = Buffer.alloc(length);
-      await handle.read(buffer, 0, length, offset);
-      const line = parseUserLine(buffer.toString('utf8'), path);
-      buffer.fill(0);
-      // The file changed since start-up: refuse rather than guess.
-      return line && line.username === username ? line.password : undefined;
+      const handle = await open(path, 'r');
+      try {
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, from);
+        if (bytesRead < lineAt + length) return undefined;
+        if (lineAt > 0 && buffer[0] !== 0x0a) return undefined;
+        if (bytesRead > lineAt + length && buffer[lineAt + length] !== 0x0a) return undefined;
+        const line = parseUserLine(buffer.toString('utf8', lineAt, lineAt + length), path);
+        return line && line.username === username ? line.password : undefined;
+      } finally {
+        await handle.close();
+      }
+    } catch {
+      return undefined;
     } finally {
-      await handle.close();
+      buffer.fill(0);
     }
   };
 }

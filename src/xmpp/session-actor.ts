@@ -1,30 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { Element } from 'ltx';
-import type { Logger } from '../observability/logger';
-import type { LocalResource, ResourceConflictPolicy, Router } from '../routing/router';
-import type { AccountStore } from '../store/account-store';
+import { TokenBucket } from '../limits/token-bucket';
+import { sendCarbons } from './carbons';
 import { makeJid, normaliseResource, parseJid, type Jid } from './jid';
 import { NS_BIND, NS_CLIENT, NS_SASL, NS_SESSION } from './namespaces';
+import type { OnlineResource } from './online-resource';
+import { NS_ROSTER_VER } from './roster/roster-service';
 import { failure, type SaslExchange, type SaslFailure, type SaslStep } from './sasl/mechanism';
 import { PlainExchange } from './sasl/plain';
 import { ScramExchange } from './sasl/scram';
+import type { XmppServices } from './services';
 import { errorReply, StanzaError } from './stanza-error';
 import type { StreamEndpoint, StreamEndReason, StreamInfo, StreamOutput } from './stream';
 import { streamError, type StreamErrorCondition } from './stream-error';
-import type { XmppObserver } from './observer';
-import type { ServerIqHandlers } from './server-iq';
-
-export interface ActorOptions {
-  readonly accounts: AccountStore;
-  readonly router: Router;
-  readonly serverIq: ServerIqHandlers;
-  readonly scramIterations: number;
-  readonly resourceConflict: ResourceConflictPolicy;
-  /** Failed SASL attempts allowed on one stream before it is closed. */
-  readonly maxAuthFailures: number;
-  readonly logger: Logger;
-  readonly observer: XmppObserver;
-}
+import type { IqAnswer } from './iq-handlers';
 
 /** RFC 6120 stream phases: before SASL, after SASL success (awaiting restart), bound, gone. */
 type Phase = 'unauthenticated' | 'authenticated' | 'restarted' | 'bound' | 'closed';
@@ -34,27 +23,34 @@ type Mechanism = (typeof MECHANISMS)[number];
 
 /**
  * One client's XMPP session, the part ejabberd's c2s plays: SASL, restart, bind, then stanzas to and
- * from the router. A mailbox: one inbound element at a time, in order, even when a step is async.
+ * from the router, presence and roster services. A mailbox: one inbound element at a time, in order,
+ * even when a step is async.
  */
-export class SessionActor implements StreamEndpoint, LocalResource {
+export class SessionActor implements StreamEndpoint, OnlineResource {
   private phase: Phase = 'unauthenticated';
   private sasl: SaslExchange | undefined;
   private mechanism: Mechanism = 'PLAIN';
   private authFailures = 0;
   private username = '';
+  private busy = false;
+  private readonly mailbox: Element[] = [];
+  private readonly rate: TokenBucket;
   jid: Jid;
   resource = '';
   available = false;
   priority = 0;
-  private busy = false;
-  private readonly mailbox: Element[] = [];
+  lastPresence: Element | undefined;
+  readonly directed = new Set<string>();
+  interested = false;
+  carbons = false;
 
   constructor(
     private readonly output: StreamOutput,
     private readonly info: StreamInfo,
-    private readonly options: ActorOptions,
+    private readonly services: XmppServices,
   ) {
     this.jid = makeJid('', info.domain);
+    this.rate = new TokenBucket(services.limits.stanzasPerSecond, services.limits.stanzaBurst);
     this.sendFeatures();
   }
 
@@ -85,16 +81,28 @@ export class SessionActor implements StreamEndpoint, LocalResource {
 
   end(reason: StreamEndReason, undelivered: readonly Element[]): void {
     if (this.phase === 'closed') return;
+    const wasBound = this.phase === 'bound';
     this.phase = 'closed';
-    this.options.router.unbind(this);
     this.mailbox.length = 0;
-    // XEP-0206 §7: what never reached the client is answered, not lost (messages and iqs bounce).
-    for (const stanza of undelivered) {
-      if (stanza.name === 'message' || (stanza.name === 'iq' && (stanza.attrs.type === 'get' || stanza.attrs.type === 'set'))) {
-        this.options.router.bounce(stanza, new StanzaError('recipient-unavailable', 'the session ended before delivery'));
+    this.services.logger.debug({ session: this.info.streamId, reason, jid: this.jid.full }, 'session ended');
+    if (!wasBound) return;
+    this.services.router.unbind(this);
+    void this.leave(undelivered);
+  }
+
+  /** RFC 6121 §4.5.4 and XEP-0206 §7: contacts hear 'unavailable'; what never reached the client is re-routed. */
+  private async leave(undelivered: readonly Element[]): Promise<void> {
+    try {
+      await this.services.presence.sessionEnded(this);
+      for (const stanza of undelivered) {
+        if (stanza.name === 'presence' || stanza.attrs.type === 'error' || isCarbon(stanza)) continue;
+        const to = parseJid(String(stanza.attrs.to ?? ''));
+        // Messages go to another resource or to offline storage; iqs bounce (service-unavailable).
+        if (to && to.local !== '') await this.services.router.route(stanza, to);
       }
+    } catch (err) {
+      this.services.logger.error({ err, session: this.info.streamId }, 'failed to end session cleanly');
     }
-    this.options.logger.debug({ sid: this.info.streamId, reason, jid: this.jid.full }, 'session ended');
   }
 
   // ---- LocalResource ----
@@ -104,20 +112,21 @@ export class SessionActor implements StreamEndpoint, LocalResource {
     this.send(stanza);
   }
 
-  private send(element: Element): void {
-    this.options.observer.stanzaOut(element.name);
-    this.output.send(element);
-  }
-
   replaced(): void {
     // RFC 6120 §7.7.2.2: the older session of a conflicting resource is closed with <conflict/>.
     this.fail('conflict', 'replaced by a new session with the same resource');
+    void this.leave([]);
+  }
+
+  private send(element: Element): void {
+    this.services.observer.stanzaOut(element.name);
+    this.output.send(element);
   }
 
   // ---- the mailbox ----
 
   private process(element: Element): void {
-    this.options.observer.stanzaIn(element.name);
+    this.services.observer.stanzaIn(element.name);
     let result: Promise<void> | void;
     try {
       result = this.dispatch(element);
@@ -139,7 +148,7 @@ export class SessionActor implements StreamEndpoint, LocalResource {
   }
 
   private crash(err: unknown): void {
-    this.options.logger.error({ err, jid: this.jid.full }, 'session actor failed');
+    this.services.logger.error({ err, session: this.info.streamId }, 'session actor failed');
     this.fail('undefined-condition', 'internal error');
   }
 
@@ -167,10 +176,12 @@ export class SessionActor implements StreamEndpoint, LocalResource {
       case 'auth': {
         const mechanism = element.attrs.mechanism as string | undefined;
         if (!MECHANISMS.includes(mechanism as Mechanism)) return this.saslFailure(failure('invalid-mechanism'));
+        if (!this.services.authThrottle.addressAllowed(this.info.remoteAddress)) {
+          return this.saslFailure(failure('temporary-auth-failure', 'too many failed attempts from your address; try again later'));
+        }
         this.mechanism = mechanism as Mechanism;
         this.sasl = this.exchange(this.mechanism);
-        const text = element.getText();
-        const initial = decodeSaslData(text);
+        const initial = decodeSaslData(element.getText());
         if (initial === null) return this.saslFailure(failure('incorrect-encoding'));
         return this.sasl.start(initial).then((step) => this.saslStep(step));
       }
@@ -188,14 +199,15 @@ export class SessionActor implements StreamEndpoint, LocalResource {
   }
 
   private exchange(mechanism: Mechanism): SaslExchange {
-    const { accounts, scramIterations } = this.options;
+    const { accounts, scramIterations, authThrottle, domain } = this.services;
+    const guard = (username: string): boolean => authThrottle.accountAllowed(username);
     switch (mechanism) {
       case 'PLAIN':
-        return new PlainExchange(accounts, this.info.domain);
+        return new PlainExchange(accounts, domain, guard);
       case 'SCRAM-SHA-1':
-        return new ScramExchange('SHA-1', accounts, this.info.domain, scramIterations);
+        return new ScramExchange('SHA-1', accounts, domain, scramIterations, guard);
       case 'SCRAM-SHA-256':
-        return new ScramExchange('SHA-256', accounts, this.info.domain, scramIterations);
+        return new ScramExchange('SHA-256', accounts, domain, scramIterations, guard);
     }
   }
 
@@ -206,7 +218,7 @@ export class SessionActor implements StreamEndpoint, LocalResource {
         this.send(new Element('challenge', { xmlns: NS_SASL }).t(step.data.length ? step.data.toString('base64') : '='));
         return;
       case 'success': {
-        this.options.observer.authenticated(this.mechanism, true);
+        this.services.observer.authenticated(this.mechanism, true);
         this.sasl = undefined;
         this.username = step.username;
         this.jid = makeJid(step.username, this.info.domain);
@@ -222,13 +234,16 @@ export class SessionActor implements StreamEndpoint, LocalResource {
   }
 
   private saslFailure(step: SaslFailure): void {
-    if (step.condition !== 'aborted' && step.condition !== 'invalid-mechanism') this.options.observer.authenticated(this.mechanism, false);
+    if (step.condition !== 'aborted' && step.condition !== 'invalid-mechanism') {
+      this.services.observer.authenticated(this.mechanism, false);
+    }
+    if (step.condition === 'not-authorized') this.services.authThrottle.failed(step.username, this.info.remoteAddress);
     this.sasl = undefined;
     const element = new Element('failure', { xmlns: NS_SASL });
     element.c(step.condition);
     if (step.text) element.c('text').t(step.text);
     this.send(element);
-    if (step.condition !== 'aborted' && ++this.authFailures >= this.options.maxAuthFailures) {
+    if (step.condition !== 'aborted' && ++this.authFailures >= this.services.limits.maxAuthFailures) {
       this.fail('policy-violation', 'too many failed authentication attempts');
     }
   }
@@ -244,6 +259,7 @@ export class SessionActor implements StreamEndpoint, LocalResource {
   }
 
   private bind(iq: Element, bind: Element): void {
+    const { router, resourceConflict, limits, domain } = this.services;
     const requested = bind.getChildText('resource');
     let resource: string;
     if (requested === null || requested.trim() === '') {
@@ -253,9 +269,9 @@ export class SessionActor implements StreamEndpoint, LocalResource {
       if (normalised === undefined) return this.reply(iq, new StanzaError('bad-request', 'invalid resource'));
       resource = normalised;
     }
-    const existing = this.options.router.find(this.jid.bare, resource);
+    const existing = router.find(this.jid.bare, resource);
     if (existing) {
-      switch (this.options.resourceConflict) {
+      switch (resourceConflict) {
         case 'refuse':
           return this.reply(iq, new StanzaError('conflict', 'resource in use'));
         case 'override':
@@ -265,14 +281,19 @@ export class SessionActor implements StreamEndpoint, LocalResource {
           break; // the router closes the older session
       }
     }
+    const replacing = existing !== undefined && resourceConflict === 'replace';
+    if (!replacing && router.resourcesOf(this.jid.bare).length >= limits.maxSessionsPerAccount) {
+      // RFC 6120 §7.6.2.1: the account has reached its limit of connected resources.
+      return this.reply(iq, new StanzaError('resource-constraint', `at most ${limits.maxSessionsPerAccount} sessions per account`));
+    }
     this.resource = resource;
-    this.jid = makeJid(this.username, this.info.domain, resource);
+    this.jid = makeJid(this.username, domain, resource);
     this.phase = 'bound';
-    this.options.router.bind(this);
+    router.bind(this);
     const result = resultFor(iq);
     result.c('bind', { xmlns: NS_BIND }).c('jid').t(this.jid.full);
     this.send(result);
-    this.options.logger.debug({ jid: this.jid.full }, 'resource bound');
+    this.services.logger.debug({ session: this.info.streamId, jid: this.jid.full }, 'resource bound');
   }
 
   // ---- stanzas of a bound session ----
@@ -292,48 +313,70 @@ export class SessionActor implements StreamEndpoint, LocalResource {
     }
     element.attrs.from = this.jid.full;
     element.attrs.xmlns = NS_CLIENT;
+    if (!this.rate.take()) {
+      // A client over its stanza rate hears about it and the stanza goes nowhere.
+      return this.reply(element, new StanzaError('policy-violation', 'too many stanzas; slow down', 'wait'));
+    }
     if (name === 'iq' && !validIq(element)) return this.reply(element, new StanzaError('bad-request', 'malformed iq'));
 
     const toText = element.attrs.to as string | undefined;
-    if (toText === undefined) return this.toServerOrSelf(element);
-    const to = parseJid(toText);
-    if (!to) return this.reply(element, new StanzaError('jid-malformed'));
-    if (to.domain !== this.info.domain) {
-      return this.reply(element, new StanzaError('remote-server-not-found', 'this server does not federate'));
+    let to: Jid | undefined;
+    if (toText !== undefined) {
+      to = parseJid(toText);
+      if (!to) return this.reply(element, new StanzaError('jid-malformed'));
+      if (to.domain !== this.info.domain) {
+        return this.reply(element, new StanzaError('remote-server-not-found', 'this server does not federate'));
+      }
     }
-    if (to.local === '') return this.toServerOrSelf(element);
-    if (name === 'presence' && to.bare === this.jid.bare && to.resource === '') return this.ownPresence(element);
-    return this.options.router.route(element, to);
+    switch (name) {
+      case 'presence':
+        return this.services.presence.fromClient(this, element);
+      case 'iq':
+        return this.iq(element, to);
+      case 'message':
+        return this.message(element, to);
+    }
   }
 
-  /** Stanzas with no `to`, or to the domain itself: handled by the server (RFC 6120 §10.3). */
-  private toServerOrSelf(element: Element): void {
-    if (element.name === 'presence') return this.ownPresence(element);
-    if (element.name === 'iq') {
-      const type = element.attrs.type;
+  private async message(message: Element, to: Jid | undefined): Promise<void> {
+    // RFC 6120 §10.3.1: a message with no 'to' is for the sender's own bare JID.
+    const target = to ?? makeJid(this.jid.local, this.jid.domain);
+    if (target.local === '') return this.reply(message, new StanzaError('service-unavailable', 'the server does not take messages'));
+    await this.services.router.route(message, target);
+    // XEP-0280 §7: the user's other resources see what this one sent.
+    sendCarbons(this.services.router, 'sent', message, this.jid.bare, [this]);
+  }
+
+  private async iq(iq: Element, to: Jid | undefined): Promise<void> {
+    const type = iq.attrs.type as string;
+    const { iq: handlers, router, domain } = this.services;
+    if (to === undefined) {
       if (type === 'result' || type === 'error') return;
-      const answer = this.options.serverIq.handle(element, { jid: this.jid, domain: this.info.domain });
-      if (answer instanceof StanzaError) return this.reply(element, answer);
-      // Clients match the reply by id and by its sender: the address they wrote to.
-      if (element.attrs.to !== undefined) answer.attrs.from = element.attrs.to;
-      answer.attrs.to = this.jid.full;
-      this.send(answer);
-      return;
+      // RFC 6120 §10.3.3: no 'to' means the user's own account; clients also send server queries
+      // (ping, carbons, version) that way, so what the account does not handle goes to the server.
+      const own = makeJid(this.jid.local, this.jid.domain);
+      const payload = iq.children.find((c): c is Element => typeof c !== 'string');
+      const forAccount = payload !== undefined && handlers.account.handles(payload.name, String(payload.attrs.xmlns));
+      return this.answer(iq, await (forAccount ? handlers.account : handlers.server).handle(iq, { from: this.jid, target: forAccount ? own : makeJid('', domain) }));
     }
-    // A message to the server itself: nobody reads it (RFC 6120 §10.3.1).
-    this.reply(element, new StanzaError('service-unavailable'));
+    if (to.local === '') {
+      // RFC 6120 §10.4: for the server itself.
+      if (type === 'result' || type === 'error') return;
+      return this.answer(iq, await handlers.server.handle(iq, { from: this.jid, target: to }));
+    }
+    if (to.resource === '' && (type === 'get' || type === 'set')) {
+      // RFC 6120 §10.5.4: the server answers for the account.
+      return this.answer(iq, await handlers.account.handle(iq, { from: this.jid, target: to }));
+    }
+    await router.route(iq, to);
   }
 
-  /** Broadcast presence: availability and priority (RFC 6121 §4.2, §4.7.2.3). */
-  private ownPresence(presence: Element): void {
-    const type = presence.attrs.type as string | undefined;
-    if (type === undefined) {
-      const priority = Number(presence.getChildText('priority') ?? 0);
-      this.priority = Number.isInteger(priority) && priority >= -128 && priority <= 127 ? priority : 0;
-      this.available = true;
-    } else if (type === 'unavailable') {
-      this.available = false;
-    }
+  private answer(request: Element, answer: IqAnswer): void {
+    if (answer instanceof StanzaError) return this.reply(request, answer);
+    // Clients match the reply by id and by its sender: the address they wrote to.
+    if (request.attrs.to !== undefined) answer.attrs.from = request.attrs.to;
+    answer.attrs.to = this.jid.full;
+    this.send(answer);
   }
 
   // ---- replies and endings ----
@@ -349,10 +392,12 @@ export class SessionActor implements StreamEndpoint, LocalResource {
 
   private fail(condition: StreamErrorCondition, text: string): void {
     if (this.phase === 'closed') return;
+    const wasBound = this.phase === 'bound';
     this.phase = 'closed';
-    this.options.router.unbind(this);
     this.mailbox.length = 0;
+    if (wasBound) this.services.router.unbind(this);
     this.output.close(streamError(condition, text));
+    if (wasBound && condition !== 'conflict') void this.leave([]);
   }
 
   private sendFeatures(): void {
@@ -364,6 +409,8 @@ export class SessionActor implements StreamEndpoint, LocalResource {
       features.c('bind', { xmlns: NS_BIND });
       // RFC 3921 §3 session establishment survives only for old clients: advertised as optional.
       features.c('session', { xmlns: NS_SESSION }).c('optional');
+      // RFC 6121 §2.6.1: roster versioning.
+      features.c('ver', { xmlns: NS_ROSTER_VER });
     }
     this.send(features);
   }
@@ -380,6 +427,10 @@ function decodeSaslData(text: string): Buffer | undefined | null {
 
 function generatedResource(): string {
   return randomBytes(8).toString('hex');
+}
+
+function isCarbon(message: Element): boolean {
+  return message.getChild('sent', 'urn:xmpp:carbons:2') !== undefined || message.getChild('received', 'urn:xmpp:carbons:2') !== undefined;
 }
 
 /** RFC 6120 §8.2.3: an iq has an id, a type, and (get/set) exactly one child. */

@@ -259,8 +259,8 @@ export class StropheClient {
 
   /** Mechanisms offered in <stream:features/> and the one Strophe chose, read off the wire. */
   saslNegotiation(): { offered: string[]; chosen: string | null } {
-    const recv = this.traffic.filter((l) => l.startsWith('RECV')).join('\n');
-    const sent = this.traffic.filter((l) => l.startsWith('SENT')).join('\n');
+    const recv = this.traffic.filter((l) => l.includes(' RECV ')).join('\n');
+    const sent = this.traffic.filter((l) => l.includes(' SENT ')).join('\n');
     const offered = [...recv.matchAll(/<mechanism>([^<]+)<\/mechanism>/g)].map((m) => m[1]!);
     const chosen = /<auth\b[^>]*\bmechanism=["']([^"']+)["']/.exec(sent)?.[1] ?? null;
     return { offered, chosen };

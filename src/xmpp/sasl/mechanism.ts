@@ -9,7 +9,13 @@ export type SaslFailureCondition =
   | 'not-authorized'
   | 'temporary-auth-failure';
 
-export type SaslFailure = { readonly kind: 'failure'; readonly condition: SaslFailureCondition; readonly text?: string };
+export type SaslFailure = {
+  readonly kind: 'failure';
+  readonly condition: SaslFailureCondition;
+  readonly text?: string;
+  /** The account the client tried, when known (counted for brute-force protection). */
+  readonly username?: string;
+};
 
 export type SaslStep =
   | { readonly kind: 'challenge'; readonly data: Buffer }
@@ -22,4 +28,14 @@ export interface SaslExchange {
   respond(data: Buffer): Promise<SaslStep>;
 }
 
-export const failure = (condition: SaslFailureCondition, text?: string): SaslFailure => ({ kind: 'failure', condition, text });
+export const failure = (condition: SaslFailureCondition, text?: string, username?: string): SaslFailure => ({
+  kind: 'failure',
+  condition,
+  text,
+  username,
+});
+
+/** Says whether logins to an account are allowed right now (brute-force protection). */
+export type AccountGuard = (username: string) => boolean;
+
+export const LOCKED_OUT = 'too many failed attempts; try again later';

@@ -231,6 +231,10 @@
       });
     },
 
+    jid: function () {
+      return state.conn ? state.conn.jid : null;
+    },
+
     traffic: function () {
       return state.traffic.slice();
     },

@@ -1,0 +1,49 @@
+/** A message kept for a user who was offline (XEP-0160). */
+export interface OfflineMessage {
+  /** The <message/> as routed, serialised. */
+  readonly stanza: string;
+  /** When it was stored, for the XEP-0203 delay stamp. */
+  readonly storedAt: Date;
+}
+
+export interface OfflineStore {
+  /** Stores a message unless the user's queue is full; returns whether it was stored. */
+  push(user: string, message: OfflineMessage): Promise<boolean>;
+  /** Takes (and removes) every stored message of a user, oldest first. */
+  take(user: string): Promise<OfflineMessage[]>;
+  count(user: string): Promise<number>;
+}
+
+export class MemoryOfflineStore implements OfflineStore {
+  private readonly queues = new Map<string, OfflineMessage[]>();
+
+  constructor(private readonly limitPerUser: number) {}
+
+  async push(user: string, message: OfflineMessage): Promise<boolean> {
+    let queue = this.queues.get(user);
+    if (!queue) {
+      queue = [];
+      this.queues.set(user, queue);
+    }
+    if (queue.length >= this.limitPerUser) return false;
+    queue.push(message);
+    return true;
+  }
+
+  async take(user: string): Promise<OfflineMessage[]> {
+    const queue = this.queues.get(user) ?? [];
+    this.queues.delete(user);
+    return queue;
+  }
+
+  async count(user: string): Promise<number> {
+    return this.queues.get(user)?.length ?? 0;
+  }
+
+  /** Total stored messages (for metrics). */
+  get total(): number {
+    let total = 0;
+    for (const queue of this.queues.values()) total += queue.length;
+    return total;
+  }
+}

@@ -1,0 +1,48 @@
+import { clone, Element } from 'ltx';
+import type { IqRouting } from './iq-handlers';
+import { iqResult } from './iq-handlers';
+import { NS_CLIENT } from './namespaces';
+import type { OnlineResource } from './online-resource';
+import type { Router } from '../routing/router';
+
+export const NS_CARBONS = 'urn:xmpp:carbons:2';
+export const NS_FORWARD = 'urn:xmpp:forward:0';
+const NS_HINTS = 'urn:xmpp:hints';
+
+/** XEP-0280 §6: which messages are copied to the user's other resources. */
+export function carbonEligible(message: Element): boolean {
+  const type = (message.attrs.type as string | undefined) ?? 'normal';
+  if (type !== 'chat' && !(type === 'normal' && message.getChild('body'))) return false;
+  if (message.getChild('private', NS_CARBONS) || message.getChild('no-copy', NS_HINTS)) return false;
+  // A carbon is never copied again.
+  if (message.getChild('sent', NS_CARBONS) || message.getChild('received', NS_CARBONS)) return false;
+  return true;
+}
+
+/** XEP-0280 §7: the wrapper sent to one resource of the owner. */
+export function carbonCopy(direction: 'sent' | 'received', message: Element, ownerBare: string, toFull: string): Element {
+  const copy = new Element('message', { xmlns: NS_CLIENT, from: ownerBare, to: toFull, type: message.attrs.type ?? 'normal' });
+  copy.c(direction, { xmlns: NS_CARBONS }).c('forwarded', { xmlns: NS_FORWARD }).cnode(clone(message));
+  return copy;
+}
+
+/** Copies a message to the owner's carbon-enabled resources other than those that already have it. */
+export function sendCarbons(router: Router, direction: 'sent' | 'received', message: Element, ownerBare: string, except: readonly OnlineResource[]): void {
+  if (!carbonEligible(message)) return;
+  for (const resource of router.resourcesOf(ownerBare) as OnlineResource[]) {
+    if (!resource.carbons || except.includes(resource)) continue;
+    resource.deliver(carbonCopy(direction, message, ownerBare, resource.jid.full));
+  }
+}
+
+/** XEP-0280 §4: enable and disable, per resource. */
+export function registerCarbons(iq: IqRouting, router: Router): void {
+  const toggle = (enabled: boolean) => (request: Element, _payload: Element, context: { from: { bare: string; resource: string } }) => {
+    const resource = router.find(context.from.bare, context.from.resource) as OnlineResource | undefined;
+    if (resource) resource.carbons = enabled;
+    return iqResult(request);
+  };
+  iq.server.on('set', 'enable', NS_CARBONS, toggle(true));
+  iq.server.on('set', 'disable', NS_CARBONS, toggle(false));
+  iq.serverFeatures.add(NS_CARBONS);
+}

@@ -1,0 +1,85 @@
+import type { Logger } from '../observability/logger';
+import { AuthThrottle } from '../limits/auth-throttle';
+import { Router, type ResourceConflictPolicy } from '../routing/router';
+import type { AccountStore } from '../store/account-store';
+import type { OfflineStore } from '../store/offline-store';
+import type { RosterStore } from '../store/roster-store';
+import type { XmlStore } from '../store/xml-store';
+import { registerCarbons, sendCarbons } from './carbons';
+import { createIqRouting } from './iq-handlers';
+import { registerCore } from './modules/core';
+import { registerDisco } from './modules/disco';
+import { registerPrivateStorage } from './modules/private-storage';
+import { registerVersionAndTime } from './modules/software-version';
+import { registerVCard } from './modules/vcard';
+import type { XmppObserver } from './observer';
+import { OfflineService } from './offline/offline-service';
+import { PresenceService } from './presence/presence-service';
+import { NS_ROSTER, RosterService } from './roster/roster-service';
+import type { SessionLimits, XmppServices } from './services';
+import { SessionActor } from './session-actor';
+import type { StreamOpener } from './stream';
+
+export interface DomainStores {
+  readonly accounts: AccountStore;
+  readonly rosters: RosterStore;
+  readonly offline: OfflineStore;
+  readonly documents: XmlStore;
+}
+
+export interface DomainOptions {
+  readonly domain: string;
+  readonly version: string;
+  readonly scramIterations: number;
+  readonly resourceConflict: ResourceConflictPolicy;
+  readonly limits: SessionLimits;
+  readonly authThrottle: AuthThrottle;
+  readonly maxDocumentBytes: number;
+  readonly logger: Logger;
+  readonly observer: XmppObserver;
+}
+
+export interface XmppDomain {
+  readonly services: XmppServices;
+  /** Opens the session actor for a new stream (the transport calls it). */
+  readonly openStream: StreamOpener;
+}
+
+/** Wires one XMPP domain: router, roster, presence, offline storage and the iq modules. */
+export function createXmppDomain(stores: DomainStores, options: DomainOptions): XmppDomain {
+  const { domain, logger } = options;
+  const router = new Router(domain, stores.accounts);
+  const rosters = new RosterService(stores.rosters, router, domain);
+  const offline = new OfflineService(stores.offline, domain, logger);
+  const presence = new PresenceService(domain, router, rosters, offline, stores.accounts);
+  router.setOfflineHandler((stanza, to) => offline.keep(to.local, stanza));
+  // XEP-0280: a message delivered to some of a user's resources is copied to the others.
+  router.onMessageDelivered((message, to, recipients) => sendCarbons(router, 'received', message, to.bare, recipients as never));
+
+  const iq = createIqRouting();
+  registerCore(iq);
+  rosters.register(iq);
+  registerDisco(iq, stores.accounts);
+  registerVersionAndTime(iq, options.version);
+  registerVCard(iq, stores.documents, stores.accounts, options.maxDocumentBytes);
+  registerPrivateStorage(iq, stores.documents, options.maxDocumentBytes);
+  registerCarbons(iq, router);
+  iq.accountFeatures.add(NS_ROSTER);
+
+  const services: XmppServices = {
+    domain,
+    accounts: stores.accounts,
+    router,
+    rosters,
+    presence,
+    offline,
+    iq,
+    authThrottle: options.authThrottle,
+    scramIterations: options.scramIterations,
+    resourceConflict: options.resourceConflict,
+    limits: options.limits,
+    logger,
+    observer: options.observer,
+  };
+  return { services, openStream: (output, info) => new SessionActor(output, info, services) };
+}

@@ -1,0 +1,59 @@
+import { Element } from 'ltx';
+import type { Logger } from '../../observability/logger';
+import type { OfflineStore } from '../../store/offline-store';
+import { parseStrictXml } from '../../xml';
+import type { OnlineResource } from '../online-resource';
+
+export const NS_DELAY = 'urn:xmpp:delay';
+export const NS_HINTS = 'urn:xmpp:hints';
+export const NS_OFFLINE = 'msgoffline';
+
+/**
+ * XEP-0160: messages for a user with no available resource are kept (bounded per user) and handed
+ * over, stamped with XEP-0203 delay, at the next initial presence.
+ */
+export class OfflineService {
+  constructor(
+    private readonly store: OfflineStore,
+    private readonly domain: string,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Whether the message is worth keeping: normal or chat with a body or a store hint (XEP-0334);
+   * chat states and receipts alone are not, nor anything marked no-store.
+   */
+  static storable(message: Element): boolean {
+    const type = (message.attrs.type as string | undefined) ?? 'normal';
+    if (type !== 'normal' && type !== 'chat') return false;
+    if (message.getChild('no-store', NS_HINTS) || message.getChild('no-permanent-store', NS_HINTS)) return false;
+    return message.getChild('body') !== undefined || message.getChild('store', NS_HINTS) !== undefined;
+  }
+
+  /**
+   * Keeps a message for `user`. Returns 'stored', 'ignored' (not worth keeping, RFC 6121 §8.5.2.2.1
+   * lets the server drop it) or 'full' (the sender must hear service-unavailable, XEP-0160 §3).
+   */
+  async keep(user: string, message: Element): Promise<'stored' | 'ignored' | 'full'> {
+    if (!OfflineService.storable(message)) return 'ignored';
+    const stored = await this.store.push(user, { stanza: message.toString(), storedAt: new Date() });
+    if (!stored) this.logger.info({ user }, 'offline storage full');
+    return stored ? 'stored' : 'full';
+  }
+
+  async deliverStored(session: OnlineResource): Promise<void> {
+    const messages = await this.store.take(session.jid.local);
+    for (const message of messages) {
+      const stanza = parseStrictXml(message.stanza);
+      // XEP-0203: when and where the message was held.
+      stanza.cnode(
+        new Element('delay', { xmlns: NS_DELAY, from: this.domain, stamp: message.storedAt.toISOString().replace(/\.\d{3}Z$/, 'Z') }).t('Offline Storage'),
+      );
+      session.deliver(stanza);
+    }
+  }
+
+  count(user: string): Promise<number> {
+    return this.store.count(user);
+  }
+}
