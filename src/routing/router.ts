@@ -1,19 +1,14 @@
 import type { Element } from 'ltx';
+import type { Logger } from '../observability/logger';
 import type { AccountStore } from '../store/account-store';
-import type { Jid } from '../xmpp/jid';
+import { parseStrictXml } from '../xml';
+import { makeJid, parseJid, type Jid } from '../xmpp/jid';
 import { errorReply, StanzaError } from '../xmpp/stanza-error';
 import { decideDelivery, type StanzaKind } from './delivery-rules';
+import type { LocalResource, Resource } from './resource';
+import type { BusMessage, ClusterLink, RouteEntry } from './route-table';
 
-/** A bound resource on this node, as the router sees it. */
-export interface LocalResource {
-  readonly jid: Jid;
-  readonly resource: string;
-  readonly available: boolean;
-  readonly priority: number;
-  deliver(stanza: Element): void;
-  /** Another session bound the same resource and replaced this one (RFC 6120 §7.7.2.2). */
-  replaced(): void;
-}
+export type { LocalResource, Resource } from './resource';
 
 /** RFC 6120 §7.7.2.2: what happens when a client binds a resource already in use. */
 export type ResourceConflictPolicy = 'replace' | 'override' | 'refuse';
@@ -25,11 +20,56 @@ export type ResourceConflictPolicy = 'replace' | 'override' | 'refuse';
 export type OfflineHandler = (stanza: Element, to: Jid) => Promise<'stored' | 'ignored' | 'full'>;
 
 /** Told of every message delivered to a user's resources (for XEP-0280 carbons). */
-export type DeliveredHandler = (message: Element, to: Jid, recipients: readonly LocalResource[]) => void;
+export type DeliveredHandler = (message: Element, to: Jid, recipients: readonly Resource[]) => void;
+
+// A stanza forwarded between nodes more often than this is stored or bounced instead (stale routes).
+const MAX_HOPS = 2;
+
+/** A resource bound on another node: its state from the route table, reached over the bus. */
+class RemoteResource implements Resource {
+  private presenceElement: Element | undefined;
+
+  constructor(
+    readonly jid: Jid,
+    private readonly entry: RouteEntry,
+    private readonly cluster: ClusterLink,
+    private readonly hops: number,
+    private readonly onFailure: (stanza: Element, to: Jid, hops: number) => void,
+  ) {}
+
+  get resource(): string {
+    return this.entry.resource;
+  }
+  get node(): string {
+    return this.entry.node;
+  }
+  get available(): boolean {
+    return this.entry.available;
+  }
+  get priority(): number {
+    return this.entry.priority;
+  }
+  get interested(): boolean {
+    return this.entry.interested;
+  }
+  get carbons(): boolean {
+    return this.entry.carbons;
+  }
+  get lastPresence(): Element | undefined {
+    if (!this.presenceElement && this.entry.presence) this.presenceElement = parseStrictXml(this.entry.presence);
+    return this.presenceElement;
+  }
+
+  deliver(stanza: Element): void {
+    const message: BusMessage = { kind: 'deliver', to: this.jid.full, stanza: stanza.toString(), hops: this.hops + 1 };
+    this.cluster.bus.send(this.entry.node, message).catch(() => this.onFailure(stanza, this.jid, this.hops + 1));
+  }
+}
 
 /**
- * Routes stanzas between the sessions of this node. Every stanza ends delivered, stored, answered
- * with an error to its sender, or dropped where RFC 6121 says so: never lost without a rule.
+ * Routes stanzas to the resources of this domain's users, on this node or (in a cluster) on others.
+ * Every stanza ends delivered, stored, answered with an error to its sender, or dropped where
+ * RFC 6121 says so: never lost without a rule.
  */
 export class Router {
   private readonly users = new Map<string, Map<string, LocalResource>>();
@@ -40,7 +80,13 @@ export class Router {
   constructor(
     readonly domain: string,
     private readonly accounts: AccountStore,
+    private readonly cluster?: ClusterLink,
+    private readonly logger?: Logger,
   ) {}
+
+  get node(): string {
+    return this.cluster?.node ?? 'local';
+  }
 
   /** Resources bound on this node. */
   get boundCount(): number {
@@ -55,17 +101,31 @@ export class Router {
     this.delivered = handler;
   }
 
-  resourcesOf(bare: string): LocalResource[] {
+  /** This node's resources of a user. */
+  localResourcesOf(bare: string): LocalResource[] {
     const resources = this.users.get(bare);
     return resources ? [...resources.values()] : [];
+  }
+
+  /** Every resource of a user in the cluster. */
+  async resourcesOf(bare: string, hops = 0): Promise<Resource[]> {
+    const local = this.localResourcesOf(bare);
+    if (!this.cluster) return local;
+    const cluster = this.cluster;
+    const jid = parseJid(bare);
+    if (!jid) return local;
+    const remote = (await cluster.routes.resources(bare))
+      .filter((entry) => entry.node !== cluster.node)
+      .map((entry) => new RemoteResource(makeJid(jid.local, jid.domain, entry.resource), entry, cluster, hops, (s, to, h) => this.fallback(s, to, h)));
+    return [...local, ...remote];
   }
 
   find(bare: string, resource: string): LocalResource | undefined {
     return this.users.get(bare)?.get(resource);
   }
 
-  /** Binds a resource; the caller has settled any conflict first. */
-  bind(resource: LocalResource): void {
+  /** Binds a resource on this node; an older session of the same resource anywhere is replaced. */
+  async bind(resource: LocalResource): Promise<void> {
     let resources = this.users.get(resource.jid.bare);
     if (!resources) {
       resources = new Map();
@@ -75,6 +135,12 @@ export class Router {
     resources.set(resource.resource, resource);
     if (previous) previous.replaced();
     else this.bound++;
+    if (!this.cluster) return;
+    const elsewhere = (await this.cluster.routes.resources(resource.jid.bare)).find(
+      (entry) => entry.resource === resource.resource && entry.node !== this.cluster?.node,
+    );
+    if (elsewhere) await this.cluster.bus.send(elsewhere.node, { kind: 'replace', bare: resource.jid.bare, resource: resource.resource }).catch(() => undefined);
+    await this.publish(resource);
   }
 
   unbind(resource: LocalResource): void {
@@ -83,14 +149,44 @@ export class Router {
     resources.delete(resource.resource);
     this.bound--;
     if (resources.size === 0) this.users.delete(resource.jid.bare);
+    this.cluster?.routes.remove(resource.jid.bare, resource.resource, this.cluster.node).catch((err: unknown) => {
+      this.logger?.warn({ err }, 'could not remove a route');
+    });
+  }
+
+  /** A local resource's state changed (availability, priority, presence, interest, carbons). */
+  async changed(resource: LocalResource): Promise<void> {
+    if (this.cluster && this.find(resource.jid.bare, resource.resource) === resource) await this.publish(resource);
+  }
+
+  /** Every local route, again (after Redis came back). */
+  async republish(): Promise<void> {
+    for (const resources of this.users.values()) {
+      for (const resource of resources.values()) await this.publish(resource);
+    }
+  }
+
+  private async publish(resource: LocalResource): Promise<void> {
+    if (!this.cluster) return;
+    await this.cluster.routes.put(resource.jid.bare, {
+      resource: resource.resource,
+      node: this.cluster.node,
+      available: resource.available,
+      priority: resource.priority,
+      interested: resource.interested,
+      carbons: resource.carbons,
+      presence: resource.lastPresence?.toString(),
+    });
   }
 
   /** Routes a stanza whose `to` names a user of this domain; `from` is already stamped. */
-  async route(stanza: Element, to: Jid): Promise<void> {
+  async route(stanza: Element, to: Jid, hops = 0): Promise<void> {
     const kind = stanza.name as StanzaKind;
-    const resources = this.resourcesOf(to.bare);
-    const exists = resources.length > 0 || (await this.accounts.exists(to.local));
-    const decision = decideDelivery(kind, stanza.attrs.type, to.resource, exists, resources);
+    const resources = await this.resourcesOf(to.bare, hops);
+    // Past the hop limit remote routes are not trusted: only this node's resources count.
+    const usable = hops >= MAX_HOPS ? resources.filter((r) => r.node === this.node) : resources;
+    const exists = usable.length > 0 || (await this.accounts.exists(to.local));
+    const decision = decideDelivery(kind, stanza.attrs.type, to.resource, exists, usable);
     switch (decision.kind) {
       case 'deliver':
         for (const resource of decision.to) resource.deliver(stanza);
@@ -115,13 +211,36 @@ export class Router {
     }
   }
 
-  /** RFC 6120 §8.3: an error back to the stanza's sender, when that sender is on this node. */
+  /** A message from the bus for a resource of this node. */
+  async receive(message: BusMessage): Promise<void> {
+    if (message.kind === 'replace') {
+      this.find(message.bare, message.resource)?.replaced();
+      return;
+    }
+    const to = parseJid(message.to);
+    if (!to) return;
+    const stanza = parseStrictXml(message.stanza);
+    const resource = this.find(to.bare, to.resource);
+    if (resource) resource.deliver(stanza);
+    else await this.fallback(stanza, to, message.hops);
+  }
+
+  /** The resource a stanza was sent to is gone: route it again (another resource, offline, or an error). */
+  private async fallback(stanza: Element, to: Jid, hops: number): Promise<void> {
+    try {
+      await this.route(stanza, to, Math.max(hops, MAX_HOPS));
+    } catch (err) {
+      this.logger?.warn({ err }, 'could not re-route a stanza');
+    }
+  }
+
+  /** RFC 6120 §8.3: an error back to the stanza's sender. */
   bounce(stanza: Element, error: StanzaError): void {
     const reply = errorReply(stanza, error);
-    const to = reply?.attrs.to as string | undefined;
-    if (!reply || !to) return;
-    const slash = to.indexOf('/');
-    const sender = slash < 0 ? undefined : this.find(to.slice(0, slash), to.slice(slash + 1));
-    sender?.deliver(reply);
+    const to = reply ? parseJid(String(reply.attrs.to ?? '')) : undefined;
+    if (!reply || !to || to.local === '' || to.domain !== this.domain) return;
+    // Only to a full JID: an error never goes to offline storage or to several resources.
+    if (to.resource === '') return;
+    void this.route(reply, to).catch(() => undefined);
   }
 }

@@ -3,7 +3,7 @@ import type { IqRouting } from './iq-handlers';
 import { iqResult } from './iq-handlers';
 import { NS_CLIENT } from './namespaces';
 import type { OnlineResource } from './online-resource';
-import type { Router } from '../routing/router';
+import type { Resource, Router } from '../routing/router';
 
 export const NS_CARBONS = 'urn:xmpp:carbons:2';
 export const NS_FORWARD = 'urn:xmpp:forward:0';
@@ -27,19 +27,23 @@ export function carbonCopy(direction: 'sent' | 'received', message: Element, own
 }
 
 /** Copies a message to the owner's carbon-enabled resources other than those that already have it. */
-export function sendCarbons(router: Router, direction: 'sent' | 'received', message: Element, ownerBare: string, except: readonly OnlineResource[]): void {
+export async function sendCarbons(router: Router, direction: 'sent' | 'received', message: Element, ownerBare: string, except: readonly Resource[]): Promise<void> {
   if (!carbonEligible(message)) return;
-  for (const resource of router.resourcesOf(ownerBare) as OnlineResource[]) {
-    if (!resource.carbons || except.includes(resource)) continue;
+  const skip = new Set(except.map((r) => r.jid.full));
+  for (const resource of await router.resourcesOf(ownerBare)) {
+    if (!resource.carbons || skip.has(resource.jid.full)) continue;
     resource.deliver(carbonCopy(direction, message, ownerBare, resource.jid.full));
   }
 }
 
 /** XEP-0280 §4: enable and disable, per resource. */
 export function registerCarbons(iq: IqRouting, router: Router): void {
-  const toggle = (enabled: boolean) => (request: Element, _payload: Element, context: { from: { bare: string; resource: string } }) => {
+  const toggle = (enabled: boolean) => async (request: Element, _payload: Element, context: { from: { bare: string; resource: string } }) => {
     const resource = router.find(context.from.bare, context.from.resource) as OnlineResource | undefined;
-    if (resource) resource.carbons = enabled;
+    if (resource && resource.carbons !== enabled) {
+      resource.carbons = enabled;
+      await router.changed(resource);
+    }
     return iqResult(request);
   };
   iq.server.on('set', 'enable', NS_CARBONS, toggle(true));

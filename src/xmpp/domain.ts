@@ -54,7 +54,7 @@ export function createXmppDomain(stores: DomainStores, options: DomainOptions): 
   const presence = new PresenceService(domain, router, rosters, offline, stores.accounts);
   router.setOfflineHandler((stanza, to) => offline.keep(to.local, stanza));
   // XEP-0280: a message delivered to some of a user's resources is copied to the others.
-  router.onMessageDelivered((message, to, recipients) => sendCarbons(router, 'received', message, to.bare, recipients as never));
+  router.onMessageDelivered((message, to, recipients) => void sendCarbons(router, 'received', message, to.bare, recipients));
 
   const iq = createIqRouting();
   registerCore(iq);

@@ -2,9 +2,9 @@ import type { Element } from 'ltx';
 import type { LocalResource } from '../routing/router';
 
 /**
- * A bound session as the presence, roster and carbons logic sees it: the router's view plus the
- * per-session state of RFC 6121 (availability, last presence, directed presence, interest in the
- * roster) and XEP-0280 (carbons enabled).
+ * A session bound on this node, with the per-session state of RFC 6121 (availability, last
+ * presence, directed presence, interest in the roster) and XEP-0280 (carbons), which it changes.
+ * After a change, `router.changed(session)` tells the rest of the cluster.
  */
 export interface OnlineResource extends LocalResource {
   available: boolean;

@@ -41,6 +41,9 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
   priority = 0;
   lastPresence: Element | undefined;
   readonly directed = new Set<string>();
+  get node(): string {
+    return this.services.router.node;
+  }
   interested = false;
   carbons = false;
 
@@ -250,7 +253,7 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
 
   // ---- resource binding (RFC 6120 §7) ----
 
-  private beforeBind(element: Element): void {
+  private beforeBind(element: Element): Promise<void> | void {
     const bind = element.name === 'iq' && element.attrs.type === 'set' ? element.getChild('bind', NS_BIND) : undefined;
     if (bind) return this.bind(element, bind);
     // The legacy session iq (RFC 3921 §3) may come before bind in some clients: harmless.
@@ -258,7 +261,7 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
     this.fail('not-authorized', 'bind a resource first');
   }
 
-  private bind(iq: Element, bind: Element): void {
+  private async bind(iq: Element, bind: Element): Promise<void> {
     const { router, resourceConflict, limits, domain } = this.services;
     const requested = bind.getChildText('resource');
     let resource: string;
@@ -282,14 +285,14 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
       }
     }
     const replacing = existing !== undefined && resourceConflict === 'replace';
-    if (!replacing && router.resourcesOf(this.jid.bare).length >= limits.maxSessionsPerAccount) {
+    if (!replacing && (await router.resourcesOf(this.jid.bare)).length >= limits.maxSessionsPerAccount) {
       // RFC 6120 §7.6.2.1: the account has reached its limit of connected resources.
       return this.reply(iq, new StanzaError('resource-constraint', `at most ${limits.maxSessionsPerAccount} sessions per account`));
     }
     this.resource = resource;
     this.jid = makeJid(this.username, domain, resource);
     this.phase = 'bound';
-    router.bind(this);
+    await router.bind(this);
     const result = resultFor(iq);
     result.c('bind', { xmlns: NS_BIND }).c('jid').t(this.jid.full);
     this.send(result);
@@ -344,7 +347,7 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
     if (target.local === '') return this.reply(message, new StanzaError('service-unavailable', 'the server does not take messages'));
     await this.services.router.route(message, target);
     // XEP-0280 §7: the user's other resources see what this one sent.
-    sendCarbons(this.services.router, 'sent', message, this.jid.bare, [this]);
+    await sendCarbons(this.services.router, 'sent', message, this.jid.bare, [this]);
   }
 
   private async iq(iq: Element, to: Jid | undefined): Promise<void> {

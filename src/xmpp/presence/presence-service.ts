@@ -1,5 +1,5 @@
 import { clone, Element } from 'ltx';
-import type { Router } from '../../routing/router';
+import type { Resource, Router } from '../../routing/router';
 import type { AccountStore } from '../../store/account-store';
 import { makeJid, parseJid, type Jid } from '../jid';
 import { NS_CLIENT } from '../namespaces';
@@ -32,7 +32,7 @@ export class PresenceService {
         if (hasTo) await this.deliverSubscription(contactJid, userJid, 'unsubscribe', presence(userJid.bare, contactJid.bare, 'unsubscribe'));
         if (hasFrom) {
           await this.deliverSubscription(contactJid, userJid, 'unsubscribed', presence(userJid.bare, contactJid.bare, 'unsubscribed'));
-          this.sendUnavailableTo(userJid.bare, contactJid.bare);
+          await this.sendUnavailableTo(userJid.bare, contactJid.bare);
         }
       })();
     };
@@ -75,24 +75,26 @@ export class PresenceService {
     session.available = true;
     stanza.attrs.from = session.jid.full;
     session.lastPresence = stanza;
+    await this.router.changed(session);
 
     const roster = await this.rosters.roster(session.jid.local);
     for (const item of roster.items) {
-      if (item.subscription === 'from' || item.subscription === 'both') this.sendTo(stanza, item.jid);
+      if (item.subscription === 'from' || item.subscription === 'both') await this.sendTo(stanza, item.jid);
     }
-    for (const other of this.ownResources(session)) {
+    const own = await this.ownResources(session);
+    for (const other of own) {
       if (other.available) other.deliver(addressed(stanza, other.jid.full));
     }
     if (!initial) return;
     // §4.2.2: the new resource learns the presence of its contacts (a probe answered locally) …
     for (const item of roster.items) {
       if (item.subscription !== 'to' && item.subscription !== 'both') continue;
-      for (const contact of this.router.resourcesOf(item.jid) as OnlineResource[]) {
+      for (const contact of await this.router.resourcesOf(item.jid)) {
         if (contact.available && contact.lastPresence) session.deliver(addressed(contact.lastPresence, session.jid.full));
       }
     }
     // … and of the user's other resources.
-    for (const other of this.ownResources(session)) {
+    for (const other of own) {
       if (other.available && other.lastPresence) session.deliver(addressed(other.lastPresence, session.jid.full));
     }
     // RFC 6121 §3.1.3: subscription requests that waited are delivered again.
@@ -109,6 +111,7 @@ export class PresenceService {
     session.available = false;
     session.lastPresence = undefined;
     stanza.attrs.from = session.jid.full;
+    await this.router.changed(session);
     await this.broadcastUnavailable(session, stanza);
   }
 
@@ -125,7 +128,7 @@ export class PresenceService {
     const told = new Set<string>();
     for (const item of roster.items) {
       if (item.subscription === 'from' || item.subscription === 'both') {
-        this.sendTo(stanza, item.jid);
+        await this.sendTo(stanza, item.jid);
         told.add(item.jid);
       }
     }
@@ -134,7 +137,7 @@ export class PresenceService {
       if (to && !told.has(to.bare)) await this.router.route(addressed(stanza, full), to);
     }
     session.directed.clear();
-    for (const other of this.ownResources(session)) {
+    for (const other of await this.ownResources(session)) {
       if (other.available) other.deliver(addressed(stanza, other.jid.full));
     }
   }
@@ -150,8 +153,8 @@ export class PresenceService {
       forwarded.attrs.from = user.bare;
       await this.deliverSubscription(contact, user, type, forwarded);
     }
-    if (result.sendPresence) this.sendPresenceTo(user.bare, contact.bare);
-    if (result.sendUnavailable) this.sendUnavailableTo(user.bare, contact.bare);
+    if (result.sendPresence) await this.sendPresenceTo(user.bare, contact.bare);
+    if (result.sendUnavailable) await this.sendUnavailableTo(user.bare, contact.bare);
   }
 
   /** RFC 6121 §3, the contact's server: a subscription stanza reaches one of our users. */
@@ -167,32 +170,33 @@ export class PresenceService {
     if (result.next) await this.rosters.applyState(user.local, contact.bare, state, result.next, stanza);
     if (result.pass) await this.router.route(stanza, makeJid(user.local, user.domain));
     if (result.autoSubscribed) await this.deliverSubscription(contact, user, 'subscribed', presence(user.bare, contact.bare, 'subscribed'));
-    if (result.sendPresence) this.sendPresenceTo(user.bare, contact.bare);
-    if (result.sendUnavailable) this.sendUnavailableTo(user.bare, contact.bare);
+    if (result.sendPresence) await this.sendPresenceTo(user.bare, contact.bare);
+    if (result.sendUnavailable) await this.sendUnavailableTo(user.bare, contact.bare);
   }
 
   /** The user's current available presences, to every available resource of the contact. */
-  private sendPresenceTo(userBare: string, contactBare: string): void {
-    for (const resource of this.router.resourcesOf(userBare) as OnlineResource[]) {
-      if (resource.available && resource.lastPresence) this.sendTo(resource.lastPresence, contactBare);
+  private async sendPresenceTo(userBare: string, contactBare: string): Promise<void> {
+    for (const resource of await this.router.resourcesOf(userBare)) {
+      const last = resource.lastPresence;
+      if (resource.available && last) await this.sendTo(last, contactBare);
     }
   }
 
-  private sendUnavailableTo(userBare: string, contactBare: string): void {
-    for (const resource of this.router.resourcesOf(userBare) as OnlineResource[]) {
-      if (resource.available) this.sendTo(new Element('presence', { xmlns: NS_CLIENT, type: 'unavailable', from: resource.jid.full }), contactBare);
+  private async sendUnavailableTo(userBare: string, contactBare: string): Promise<void> {
+    for (const resource of await this.router.resourcesOf(userBare)) {
+      if (resource.available) await this.sendTo(new Element('presence', { xmlns: NS_CLIENT, type: 'unavailable', from: resource.jid.full }), contactBare);
     }
   }
 
   /** Presence from a user to a contact's bare JID: every available resource of theirs (RFC 6121 §8.5.2.1.1). */
-  private sendTo(stanza: Element, contactBare: string): void {
-    for (const resource of this.router.resourcesOf(contactBare) as OnlineResource[]) {
+  private async sendTo(stanza: Element, contactBare: string): Promise<void> {
+    for (const resource of await this.router.resourcesOf(contactBare)) {
       if (resource.available) resource.deliver(addressed(stanza, resource.jid.full));
     }
   }
 
-  private ownResources(session: OnlineResource): OnlineResource[] {
-    return (this.router.resourcesOf(session.jid.bare) as OnlineResource[]).filter((r) => r !== session);
+  private async ownResources(session: OnlineResource): Promise<Resource[]> {
+    return (await this.router.resourcesOf(session.jid.bare)).filter((r) => r !== session && r.resource !== session.resource);
   }
 }
 

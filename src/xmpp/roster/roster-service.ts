@@ -58,7 +58,7 @@ export class RosterService {
       approved: next.approved,
     };
     const version = await this.store.setItem(user, item);
-    this.push(user, itemElement(item), version);
+    await this.push(user, itemElement(item), version);
   }
 
   pendingIn(user: string): ReturnType<RosterStore['pendingIn']> {
@@ -66,8 +66,8 @@ export class RosterService {
   }
 
   /** RFC 6121 §2.1.6: a roster push to every interested resource of the user. */
-  push(user: string, item: Element, version: number): void {
-    for (const resource of this.router.resourcesOf(`${user}@${this.domain}`) as OnlineResource[]) {
+  async push(user: string, item: Element, version: number): Promise<void> {
+    for (const resource of await this.router.resourcesOf(`${user}@${this.domain}`)) {
       if (!resource.interested) continue;
       const push = new Element('iq', { xmlns: NS_CLIENT, type: 'set', id: `push${Math.random().toString(36).slice(2, 10)}`, to: resource.jid.full });
       push.c('query', { xmlns: NS_ROSTER, ver: String(version) }).cnode(clone(item));
@@ -79,7 +79,10 @@ export class RosterService {
   private async get(request: Element, payload: Element, context: IqContext): Promise<Element | StanzaError> {
     if (context.target.bare !== context.from.bare) return new StanzaError('forbidden', 'only your own roster');
     const resource = this.router.find(context.from.bare, context.from.resource) as OnlineResource | undefined;
-    if (resource) resource.interested = true;
+    if (resource && !resource.interested) {
+      resource.interested = true;
+      await this.router.changed(resource);
+    }
     const roster = await this.store.roster(context.from.local);
     const result = iqResult(request);
     const clientVersion = payload.attrs.ver as string | undefined;
@@ -120,7 +123,7 @@ export class RosterService {
       approved: existing?.approved ?? false,
     };
     const version = await this.store.setItem(user, item);
-    this.push(user, itemElement(item), version);
+    await this.push(user, itemElement(item), version);
     return iqResult(request);
   }
 
@@ -128,7 +131,7 @@ export class RosterService {
     const existing = await this.store.item(user, contact);
     if (!existing) return new StanzaError('item-not-found');
     const version = await this.store.removeItem(user, contact);
-    this.push(user, new Element('item', { jid: contact, subscription: 'remove' }), version);
+    await this.push(user, new Element('item', { jid: contact, subscription: 'remove' }), version);
     this.onRemoved?.(user, contact, existing);
     return iqResult(request);
   }

@@ -1,0 +1,38 @@
+/** One resource's entry in the cluster-wide route table (user → online resources). */
+export interface RouteEntry {
+  readonly resource: string;
+  readonly node: string;
+  readonly available: boolean;
+  readonly priority: number;
+  readonly interested: boolean;
+  readonly carbons: boolean;
+  /** The last available presence, serialised. */
+  readonly presence: string | undefined;
+}
+
+/** Where each user's resources are bound, shared by all nodes (Redis in cluster mode). */
+export interface RouteTable {
+  resources(bare: string): Promise<RouteEntry[]>;
+  put(bare: string, entry: RouteEntry): Promise<void>;
+  /** Removes the entry only if it still belongs to `node` (a newer binding elsewhere stays). */
+  remove(bare: string, resource: string, node: string): Promise<void>;
+}
+
+/** What one node asks another to do for a resource bound there. */
+export type BusMessage =
+  | { readonly kind: 'deliver'; readonly to: string; readonly stanza: string; readonly hops: number }
+  | { readonly kind: 'replace'; readonly bare: string; readonly resource: string };
+
+/** Carries messages to the node that owns a session. */
+export interface Bus {
+  send(node: string, message: BusMessage): Promise<void>;
+}
+
+/** The cluster as the router sees it; absent when the node runs alone. */
+export interface ClusterLink {
+  readonly node: string;
+  readonly routes: RouteTable;
+  readonly bus: Bus;
+  /** Whether a node is alive (its heartbeat has not lapsed). */
+  isAlive(node: string): Promise<boolean>;
+}
