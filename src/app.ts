@@ -13,7 +13,9 @@ import { MemoryOfflineStore } from './store/offline-store';
 import { MemoryRosterStore } from './store/roster-store';
 import { loadUsersFile, loadUsersList } from './store/users-file';
 import { MemoryXmlStore } from './store/xml-store';
-import { createXmppDomain, type XmppDomain } from './xmpp/domain';
+import { connectCluster } from './cluster';
+import { createXmppDomain, type DomainStores, type XmppDomain } from './xmpp/domain';
+import { createWebClient } from './web/web-client';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const PACKAGE_VERSION = (require('../package.json') as { version: string }).version;
@@ -61,6 +63,7 @@ function buildApp(config: Config, metrics: GatewayMetrics, state: NodeState, wit
     else res.json({ status: 'ready' });
   });
   if (withMetrics) mountMetrics(app, config.metrics.path, metrics);
+  if (config.webClient.enabled) app.use(createWebClient({ path: config.webClient.path, boshPath: config.boshPath, domain: config.domain }));
   app.use((_req, res) => {
     res.status(404).json({ error: 'not_found', reason: 'no such endpoint' });
   });
@@ -74,44 +77,62 @@ function mountMetrics(app: express.Express, path: string, metrics: GatewayMetric
 }
 
 export async function startNode(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningNode> {
-  if (config.redisUrl !== undefined) {
-    throw new Error('REDIS_URL is set, but this build runs a single node on in-memory stores; unset REDIS_URL');
-  }
-  const accounts = new MemoryAccountStore(config.scramIterations, new AuthCache(config.authCacheSize, config.authCacheTtlSeconds * 1000));
-  if (config.users) logger.info({ accounts: await loadUsersList(config.users, accounts) }, 'accounts loaded from USERS');
-  if (config.usersFile) logger.info({ accounts: await loadUsersFile(config.usersFile, accounts), file: config.usersFile }, 'accounts loaded from USERS_FILE');
+  const authCache = new AuthCache(config.authCacheSize, config.authCacheTtlSeconds * 1000);
+  const configured = new MemoryAccountStore(config.scramIterations, authCache);
+  if (config.users) logger.info({ accounts: await loadUsersList(config.users, configured) }, 'accounts loaded from USERS');
+  if (config.usersFile) logger.info({ accounts: await loadUsersFile(config.usersFile, configured), file: config.usersFile }, 'accounts loaded from USERS_FILE');
 
   let transport: BoshTransport | undefined;
   let xmpp: XmppDomain | undefined;
+  const memoryOffline = new MemoryOfflineStore(config.limits.offlinePerUser);
   const metrics = new GatewayMetrics({
     sessions: () => transport?.sessionCount ?? 0,
     boundSessions: () => xmpp?.services.router.boundCount ?? 0,
     heldRequests: () => transport?.heldCount ?? 0,
+    offlineMessages: () => (clustered ? undefined : memoryOffline.total),
   });
+
+  // The HTTP server listens first (on a port the cluster can announce), but serves only when ready.
+  const state: NodeState = { draining: false };
+  const server = createServer();
+  // Held requests last up to `wait`; idle keep-alive connections a little longer than a proxy's.
+  server.keepAliveTimeout = 75_000;
+  server.headersTimeout = 80_000;
+  server.requestTimeout = 0;
+  const url = await listen(server, config.port, config.host);
+  const nodeUrl = config.cluster.nodeUrl.endsWith(':0') ? url : config.cluster.nodeUrl;
+
+  const clustered = config.redisUrl !== undefined;
+  const setup = clustered ? await connectCluster(config, nodeUrl, configured, authCache, metrics, logger) : undefined;
+  const stores: DomainStores = setup ?? {
+    accounts: configured,
+    rosters: new MemoryRosterStore(),
+    offline: memoryOffline,
+    documents: new MemoryXmlStore(),
+  };
+
   const { limits } = config;
-  xmpp = createXmppDomain(
-    { accounts, rosters: new MemoryRosterStore(), offline: new MemoryOfflineStore(limits.offlinePerUser), documents: new MemoryXmlStore() },
-    {
-      domain: config.domain,
-      version: PACKAGE_VERSION,
-      scramIterations: config.scramIterations,
-      resourceConflict: config.resourceConflict,
-      limits: {
-        maxAuthFailures: config.maxAuthFailures,
-        maxSessionsPerAccount: limits.sessionsPerAccount,
-        stanzasPerSecond: limits.stanzasPerSecond,
-        stanzaBurst: limits.stanzaBurst,
-      },
-      authThrottle: new AuthThrottle({
-        perAccount: limits.authFailuresPerAccount,
-        perAddress: limits.authFailuresPerAddress,
-        windowMs: limits.authFailureWindowSeconds * 1000,
-      }),
-      maxDocumentBytes: config.maxStanzaBytes,
-      logger,
-      observer: metrics,
+  xmpp = createXmppDomain(stores, {
+    domain: config.domain,
+    version: PACKAGE_VERSION,
+    scramIterations: config.scramIterations,
+    resourceConflict: config.resourceConflict,
+    limits: {
+      maxAuthFailures: config.maxAuthFailures,
+      maxSessionsPerAccount: limits.sessionsPerAccount,
+      stanzasPerSecond: limits.stanzasPerSecond,
+      stanzaBurst: limits.stanzaBurst,
     },
-  );
+    authThrottle: new AuthThrottle({
+      perAccount: limits.authFailuresPerAccount,
+      perAddress: limits.authFailuresPerAddress,
+      windowMs: limits.authFailureWindowSeconds * 1000,
+    }),
+    maxDocumentBytes: config.maxStanzaBytes,
+    logger,
+    observer: metrics,
+    cluster: setup?.cluster,
+  });
   const newSessions = new WindowCounter(60_000);
   transport = new BoshTransport({
     limits: config.bosh,
@@ -122,27 +143,29 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
     observer: metrics,
     // A client address opening sessions in a loop is stopped (a runaway reconnect plugin).
     admit: (address) => address === undefined || newSessions.add(address) <= limits.newSessionsPerAddressPerMinute,
+    remote: setup ? (sid, raw, context, respond) => setup.cluster.forwarder.forward(sid, raw, context, respond) : undefined,
   });
   const boshTransport = transport;
+  const domain = xmpp;
+  if (setup) {
+    await setup.cluster.start(boshTransport, domain.services.router, (bare, entry) =>
+      domain.services.presence.resourceGone(bare, entry.resource, entry.available),
+    );
+  }
 
-  const state: NodeState = { draining: false };
   const separateMetrics = config.metrics.enabled && config.metrics.port !== undefined;
   const bosh = createBoshHttpHandler(boshTransport, {
     path: config.boshPath,
     maxBodyBytes: config.maxBodyBytes,
     cors: { origins: config.corsOrigins },
     trustedProxies: config.trustedProxies,
+    clusterSecret: config.cluster.secret,
   });
   const app = buildApp(config, metrics, state, config.metrics.enabled && !separateMetrics);
   // The BOSH hot path takes requests before express's router.
-  const server = createServer((req, res) => {
+  server.on('request', (req, res) => {
     if (!bosh(req, res)) app(req, res);
   });
-  // Held requests last up to `wait`; idle keep-alive connections a little longer than a proxy's.
-  server.keepAliveTimeout = 75_000;
-  server.headersTimeout = 80_000;
-  server.requestTimeout = 0;
-  const url = await listen(server, config.port, config.host);
 
   let metricsServer: Server | undefined;
   let metricsUrl = config.metrics.enabled ? `${url}${config.metrics.path}` : undefined;
@@ -152,7 +175,10 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
     metricsServer = createServer(metricsApp);
     metricsUrl = `${await listen(metricsServer, config.metrics.port as number, config.metrics.host)}${config.metrics.path}`;
   }
-  logger.info({ url: `${url}${config.boshPath}`, domain: config.domain, metrics: metricsUrl }, 'listening');
+  logger.info(
+    { url: `${url}${config.boshPath}`, domain: config.domain, metrics: metricsUrl, cluster: setup ? { node: config.cluster.nodeId, nodeUrl } : undefined },
+    'listening',
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -160,17 +186,22 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
     boshUrl: `${url}${config.boshPath}`,
     metricsUrl,
     transport: boshTransport,
-    accounts,
+    accounts: configured,
     metrics,
-    xmpp,
+    xmpp: domain,
     close: () => {
-      closing ??= new Promise<void>((resolve) => {
+      closing ??= (async () => {
         state.draining = true;
+        // Sessions are told (system-shutdown); their contacts hear 'unavailable' before this node deregisters.
         boshTransport.shutdown();
+        await domain.settle();
+        await setup?.close();
         metricsServer?.close();
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+      })();
       return closing;
     },
   };

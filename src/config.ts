@@ -1,6 +1,7 @@
 import type { BoshLimits } from './bosh/session-params';
 import type { LogLevel } from './observability/logger';
 import type { ResourceConflictPolicy } from './routing/router';
+import { hostname } from 'node:os';
 import { parseJid } from './xmpp/jid';
 
 /** Everything a node runs with; built once from the environment, nowhere else reads process.env. */
@@ -35,6 +36,16 @@ export interface Config {
   };
   /** Proxies whose X-Forwarded-For names the client address (exact IPs). */
   readonly trustedProxies: ReadonlySet<string>;
+  /** Cluster mode (REDIS_URL set): how this node is known to the others. */
+  readonly cluster: {
+    readonly nodeId: string;
+    /** The URL other nodes use to forward requests here. */
+    readonly nodeUrl: string;
+    readonly secret: string | undefined;
+    readonly redisPrefix: string;
+    readonly heartbeatMs: number;
+    readonly nodeTtlMs: number;
+  };
   readonly logLevel: LogLevel;
   readonly shutdownGraceSeconds: number;
   readonly metrics: {
@@ -43,6 +54,12 @@ export interface Config {
     /** Undefined: served on the main listener. Otherwise a separate listener (kept off the public port). */
     readonly port: number | undefined;
     readonly host: string;
+  };
+  /** The browser page for trying the gateway (src/web/). */
+  readonly webClient: {
+    readonly enabled: boolean;
+    /** URL path of the page, always ending with '/'; its script and styles are served under it. */
+    readonly path: string;
   };
 }
 
@@ -119,6 +136,25 @@ export function loadConfig(env: Env): Config {
   if (metricsPath === boshPath) problems.push('METRICS_PATH must differ from BOSH_PATH');
   const metricsPortText = value('METRICS_PORT');
 
+  const webClientEnabled = oneOf('WEB_CLIENT', 'true', ['true', 'false']) === 'true';
+  const webClientText = value('WEB_CLIENT_PATH') ?? '/';
+  const webClientPath = webClientText.endsWith('/') ? webClientText : `${webClientText}/`;
+  if (!/^\/[A-Za-z0-9._~/-]*$/.test(webClientText) || /\/\.{0,2}\//.test(webClientPath)) {
+    problems.push(`WEB_CLIENT_PATH=${webClientText}: expected a URL path starting with /, without empty, . or .. segments`);
+  } else if (webClientEnabled && [boshPath, metricsPath].some((p) => p === webClientPath || `${p}/` === webClientPath)) {
+    problems.push(`WEB_CLIENT_PATH=${webClientText} must differ from BOSH_PATH and METRICS_PATH`);
+  }
+
+  const nodeId = value('NODE_ID') ?? `${hostname()}-${process.pid}`;
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(nodeId)) problems.push(`NODE_ID=${nodeId}: letters, digits, '.', '_' and '-' only (at most 64)`);
+  const nodeUrl = value('NODE_URL') ?? `http://${host === '0.0.0.0' || host === '::' ? hostname() : host}:${port}`;
+  if (!/^https?:\/\/[^/\s]+$/.test(nodeUrl)) problems.push(`NODE_URL=${nodeUrl}: expected http://host:port with no path`);
+  const clusterSecret = value('CLUSTER_SECRET');
+  if (redisUrl !== undefined && (clusterSecret === undefined || clusterSecret.length < 16)) {
+    problems.push('CLUSTER_SECRET: required with REDIS_URL, at least 16 characters (nodes present it to each other)');
+  }
+  const heartbeatMs = integer('HEARTBEAT_MS', 1000, 100, 60_000);
+
   const config: Config = {
     host,
     port,
@@ -146,6 +182,14 @@ export function loadConfig(env: Env): Config {
       authFailureWindowSeconds: integer('AUTH_FAILURE_WINDOW', 300, 1, 86400),
       newSessionsPerAddressPerMinute: integer('NEW_SESSIONS_PER_ADDRESS', 600, 1, 10_000_000),
     },
+    cluster: {
+      nodeId,
+      nodeUrl,
+      secret: clusterSecret,
+      redisPrefix: value('REDIS_PREFIX') ?? 'bosh:',
+      heartbeatMs,
+      nodeTtlMs: integer('NODE_TTL_MS', 5000, heartbeatMs * 2, 600_000),
+    },
     trustedProxies: new Set((value('TRUSTED_PROXIES') ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '')),
     logLevel: oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
     shutdownGraceSeconds: integer('SHUTDOWN_GRACE', 10, 0, 600),
@@ -155,6 +199,7 @@ export function loadConfig(env: Env): Config {
       port: metricsPortText === undefined ? undefined : integer('METRICS_PORT', 9464, 0, 65535),
       host: value('METRICS_HOST') ?? '127.0.0.1',
     },
+    webClient: { enabled: webClientEnabled, path: webClientPath },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

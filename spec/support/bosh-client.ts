@@ -36,10 +36,17 @@ export class BoshTestClient {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 4 });
   terminated: string | undefined;
 
-  private constructor(private readonly url: string) {}
+  private turn = 0;
 
-  static async login(url: string, user: string, password: string, resource?: string, wait = 10): Promise<BoshTestClient> {
-    const client = new BoshTestClient(url);
+  /** `urls`: one endpoint, or several taken in turn for each request (nodes behind a round-robin proxy). */
+  private constructor(private readonly urls: readonly string[]) {}
+
+  private get url(): string {
+    return this.urls[this.turn++ % this.urls.length] as string;
+  }
+
+  static async login(url: string | readonly string[], user: string, password: string, resource?: string, wait = 10): Promise<BoshTestClient> {
+    const client = new BoshTestClient(typeof url === 'string' ? [url] : url);
     const created = await client.exchange(
       `<body rid='${client.rid}' to='localhost' wait='${wait}' hold='1' ver='1.11' xml:lang='en' xmpp:version='1.0' xmlns:xmpp='urn:xmpp:xbosh' xmlns='${NS}'/>`,
     );

@@ -9,7 +9,11 @@ export interface BoshHttpOptions {
   readonly cors: CorsPolicy;
   /** Proxies whose X-Forwarded-For is believed. */
   readonly trustedProxies?: ReadonlySet<string>;
+  /** The shared secret another node of the cluster presents when it forwards a request here. */
+  readonly clusterSecret?: string;
 }
+
+export const FORWARDED_HEADER = 'x-bosh-forwarded';
 
 /**
  * The client's address: the socket peer, or, when that peer is a trusted proxy, the nearest
@@ -117,7 +121,11 @@ function readBody(
     done = true;
     const raw = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
     let handle: RequestHandle | undefined;
-    handle = transport.handle(raw, { remoteAddress: clientAddress(req, options.trustedProxies) }, (response) => respond(response));
+    // A request forwarded by a peer node carries the client's address; it is believed only with the secret.
+    const secret = req.headers[FORWARDED_HEADER];
+    const forwarded = options.clusterSecret !== undefined && secret === options.clusterSecret;
+    const remoteAddress = forwarded ? String(req.headers['x-forwarded-for'] ?? '') || undefined : clientAddress(req, options.trustedProxies);
+    handle = transport.handle(raw, { remoteAddress, forwarded }, (response) => respond(response));
     if (handle && !res.headersSent) {
       res.on('close', () => {
         if (!res.writableFinished) handle?.aborted();

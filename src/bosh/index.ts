@@ -1,5 +1,5 @@
-export { BoshTransport, type BoshTransportOptions } from './transport';
-export { createBoshHttpHandler, type BoshHttpOptions } from './http-adapter';
+export { BoshTransport, errorResponse, type BoshTransportOptions, type RemoteSessionHandler, type RequestContext } from './transport';
+export { createBoshHttpHandler, FORWARDED_HEADER, type BoshHttpOptions } from './http-adapter';
 export { realScheduler, type Scheduler, type TimerHandle } from './scheduler';
 export { BoshSession, type BoshResponse, type Responder, type RequestHandle } from './session';
 export { BoshError, type TerminalCondition } from './conditions';

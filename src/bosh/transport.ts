@@ -20,11 +20,20 @@ export interface BoshTransportOptions {
   readonly observer?: BoshObserver;
   /** Whether a client address may open another session now (new-session rate limit). */
   readonly admit?: (address: string | undefined) => boolean;
+  readonly remote?: RemoteSessionHandler;
 }
 
 export interface RequestContext {
   readonly remoteAddress: string | undefined;
+  /** The request was forwarded by another node of the cluster: never forward it again. */
+  readonly forwarded?: boolean;
 }
+
+/**
+ * Serves a request for a sid this node does not hold (in a cluster: forwards it to the owner).
+ * Calls `respond` exactly once.
+ */
+export type RemoteSessionHandler = (sid: string, raw: string, context: RequestContext, respond: Responder) => RequestHandle | undefined;
 
 export type SessionEndListener = (session: BoshSession, reason: string) => void;
 
@@ -36,6 +45,7 @@ export class BoshTransport {
   private readonly sessions = new Map<string, BoshSession>();
   private accepting = true;
   private readonly endListeners: SessionEndListener[] = [];
+  private readonly startListeners: Array<(session: BoshSession) => void> = [];
   readonly observer: BoshObserver;
 
   constructor(private readonly options: BoshTransportOptions) {
@@ -61,6 +71,15 @@ export class BoshTransport {
     this.endListeners.push(listener);
   }
 
+  onSessionStart(listener: (session: BoshSession) => void): void {
+    this.startListeners.push(listener);
+  }
+
+  /** Every open session (for re-registration after a Redis outage). */
+  sids(): string[] {
+    return [...this.sessions.keys()];
+  }
+
   /** Handles one request body; `respond` is called exactly once. */
   handle(raw: string, context: RequestContext, respond: Responder): RequestHandle | undefined {
     let request: BoshRequest;
@@ -73,6 +92,7 @@ export class BoshTransport {
     if (request.sid === undefined) return this.create(request, context, respond);
     const session = this.sessions.get(request.sid);
     if (!session) {
+      if (this.options.remote && !context.forwarded) return this.options.remote(request.sid, raw, context, respond);
       // §17.2: an unknown sid (expired, terminated, or never issued).
       respond(errorResponse(new BoshError('item-not-found', 'unknown sid'), false));
       return undefined;
@@ -139,6 +159,7 @@ export class BoshTransport {
     );
     this.sessions.set(sid, session);
     this.observer.sessionOpened();
+    for (const listener of this.startListeners) listener(session);
     const endpoint = this.options.openStream(session, {
       domain: params.to,
       lang: params.lang,

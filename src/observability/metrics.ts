@@ -1,5 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BoshObserver, TerminalCondition } from '../bosh';
+import type { ForwardObserver } from '../cluster/forwarder';
+import type { RedisObserver } from '../cluster/redis-client';
 import type { XmppObserver } from '../xmpp/observer';
 
 /** Live figures read at scrape time rather than tracked on every change. */
@@ -7,6 +9,8 @@ export interface GaugeSources {
   sessions(): number;
   boundSessions(): number;
   heldRequests(): number;
+  /** Messages waiting in offline storage, when the store can tell cheaply (memory store). */
+  offlineMessages(): number | undefined;
 }
 
 const STANZA_TYPES = new Set(['message', 'presence', 'iq']);
@@ -20,7 +24,7 @@ function stanzaType(name: string): string {
  * The node's Prometheus metrics. Labels never carry a sid or a JID: only bounded sets
  * (outcome, condition, stanza type, reason).
  */
-export class GatewayMetrics implements BoshObserver, XmppObserver {
+export class GatewayMetrics implements BoshObserver, XmppObserver, ForwardObserver, RedisObserver {
   readonly registry = new Registry();
   private readonly requests: Counter<'outcome' | 'condition'>;
   private readonly requestDuration: Histogram<'outcome'>;
@@ -29,6 +33,9 @@ export class GatewayMetrics implements BoshObserver, XmppObserver {
   private readonly sessionsClosed: Counter<'reason'>;
   private readonly stanzas: Counter<'direction' | 'type'>;
   private readonly auth: Counter<'mechanism' | 'outcome'>;
+  private readonly forwards: Histogram<'outcome'>;
+  private readonly redisErrors: Counter;
+  private readonly redisReconnects: Counter;
 
   constructor(sources: GaugeSources) {
     const registers = [this.registry];
@@ -92,6 +99,24 @@ export class GatewayMetrics implements BoshObserver, XmppObserver {
       labelNames: ['direction', 'type'],
       registers,
     });
+    new Gauge({
+      name: 'xmpp_offline_messages',
+      help: 'Messages waiting in offline storage (memory store only; Redis keeps them per user)',
+      registers,
+      collect() {
+        const count = sources.offlineMessages();
+        if (count !== undefined) this.set(count);
+      },
+    });
+    this.forwards = new Histogram({
+      name: 'cluster_forwards_seconds',
+      help: 'BOSH requests forwarded to the node holding their session, by outcome, and how long the owner took to answer',
+      labelNames: ['outcome'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 30, 60],
+      registers,
+    });
+    this.redisErrors = new Counter({ name: 'redis_errors_total', help: 'Redis connection and command errors', registers });
+    this.redisReconnects = new Counter({ name: 'redis_reconnects_total', help: 'Redis connections re-established', registers });
     this.auth = new Counter({
       name: 'xmpp_auth_total',
       help: 'SASL authentications by mechanism and outcome',
@@ -132,5 +157,19 @@ export class GatewayMetrics implements BoshObserver, XmppObserver {
 
   authenticated(mechanism: string, ok: boolean): void {
     this.auth.inc({ mechanism, outcome: ok ? 'success' : 'failure' });
+  }
+
+  // ---- ForwardObserver, RedisObserver ----
+
+  forwarded(outcome: 'ok' | 'unknown' | 'owner-down' | 'failed', seconds: number): void {
+    this.forwards.observe({ outcome }, seconds);
+  }
+
+  commandFailed(): void {
+    this.redisErrors.inc();
+  }
+
+  reconnected(): void {
+    this.redisReconnects.inc();
   }
 }

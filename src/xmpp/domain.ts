@@ -1,6 +1,7 @@
 import type { Logger } from '../observability/logger';
 import { AuthThrottle } from '../limits/auth-throttle';
 import { Router, type ResourceConflictPolicy } from '../routing/router';
+import type { ClusterLink } from '../routing/route-table';
 import type { AccountStore } from '../store/account-store';
 import type { OfflineStore } from '../store/offline-store';
 import type { RosterStore } from '../store/roster-store';
@@ -28,6 +29,8 @@ export interface DomainStores {
 }
 
 export interface DomainOptions {
+  /** The cluster, when this node is one of several. */
+  readonly cluster?: ClusterLink;
   readonly domain: string;
   readonly version: string;
   readonly scramIterations: number;
@@ -43,12 +46,14 @@ export interface XmppDomain {
   readonly services: XmppServices;
   /** Opens the session actor for a new stream (the transport calls it). */
   readonly openStream: StreamOpener;
+  /** Resolves when every ended session has finished telling its contacts. */
+  settle(): Promise<void>;
 }
 
 /** Wires one XMPP domain: router, roster, presence, offline storage and the iq modules. */
 export function createXmppDomain(stores: DomainStores, options: DomainOptions): XmppDomain {
   const { domain, logger } = options;
-  const router = new Router(domain, stores.accounts);
+  const router = new Router(domain, stores.accounts, options.cluster, logger);
   const rosters = new RosterService(stores.rosters, router, domain);
   const offline = new OfflineService(stores.offline, domain, logger);
   const presence = new PresenceService(domain, router, rosters, offline, stores.accounts);
@@ -80,6 +85,13 @@ export function createXmppDomain(stores: DomainStores, options: DomainOptions): 
     limits: options.limits,
     logger,
     observer: options.observer,
+    departures: new Set(),
   };
-  return { services, openStream: (output, info) => new SessionActor(output, info, services) };
+  return {
+    services,
+    openStream: (output, info) => new SessionActor(output, info, services),
+    settle: async () => {
+      while (services.departures.size > 0) await Promise.allSettled([...services.departures]);
+    },
+  };
 }

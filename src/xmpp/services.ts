@@ -33,4 +33,6 @@ export interface XmppServices {
   readonly limits: SessionLimits;
   readonly logger: Logger;
   readonly observer: XmppObserver;
+  /** Work started by ending sessions (presence broadcasts, re-routing), awaited at shutdown. */
+  readonly departures: Set<Promise<void>>;
 }

@@ -94,7 +94,14 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
   }
 
   /** RFC 6121 §4.5.4 and XEP-0206 §7: contacts hear 'unavailable'; what never reached the client is re-routed. */
-  private async leave(undelivered: readonly Element[]): Promise<void> {
+  private leave(undelivered: readonly Element[]): Promise<void> {
+    const work = this.departure(undelivered);
+    this.services.departures.add(work);
+    void work.finally(() => this.services.departures.delete(work));
+    return work;
+  }
+
+  private async departure(undelivered: readonly Element[]): Promise<void> {
     try {
       await this.services.presence.sessionEnded(this);
       for (const stanza of undelivered) {
@@ -134,12 +141,12 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
     try {
       result = this.dispatch(element);
     } catch (err) {
-      this.crash(err);
+      this.failed(element, err);
       return;
     }
     if (result) {
       this.busy = true;
-      result.catch((err: unknown) => this.crash(err)).finally(() => this.drainMailbox());
+      result.catch((err: unknown) => this.failed(element, err)).finally(() => this.drainMailbox());
     }
   }
 
@@ -150,9 +157,19 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
     }
   }
 
-  private crash(err: unknown): void {
-    this.services.logger.error({ err, session: this.info.streamId }, 'session actor failed');
-    this.fail('undefined-condition', 'internal error');
+  /**
+   * Handling one element failed (a store unreachable, or a bug): that element gets a defined error
+   * and the session goes on. During SASL the client hears temporary-auth-failure.
+   */
+  private failed(element: Element, err: unknown): void {
+    this.services.logger.error({ err, session: this.info.streamId, stanza: element.name }, 'stanza handling failed');
+    if (this.phase === 'unauthenticated') {
+      this.saslFailure(failure('temporary-auth-failure', 'the account store is unavailable; try again'));
+    } else if (this.phase === 'bound') {
+      this.reply(element, new StanzaError('internal-server-error', 'temporarily unable to process this; try again', 'wait'));
+    } else {
+      this.fail('undefined-condition', 'internal error');
+    }
   }
 
   private dispatch(element: Element): Promise<void> | void {

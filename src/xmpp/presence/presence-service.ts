@@ -115,6 +115,23 @@ export class PresenceService {
     await this.broadcastUnavailable(session, stanza);
   }
 
+  /**
+   * A resource vanished with its node (cluster reaper): its contacts and the user's other resources
+   * hear 'unavailable' from it, as if the session had ended here (RFC 6121 §4.5.4).
+   */
+  async resourceGone(bare: string, resource: string, wasAvailable: boolean): Promise<void> {
+    const user = parseJid(bare);
+    if (!user || !wasAvailable) return;
+    const stanza = new Element('presence', { xmlns: NS_CLIENT, type: 'unavailable', from: `${bare}/${resource}` });
+    const roster = await this.rosters.roster(user.local);
+    for (const item of roster.items) {
+      if (item.subscription === 'from' || item.subscription === 'both') await this.sendTo(stanza, item.jid);
+    }
+    for (const other of await this.router.resourcesOf(bare)) {
+      if (other.available) other.deliver(addressed(stanza, other.jid.full));
+    }
+  }
+
   /** The session ended without saying goodbye: its contacts are told it is gone (RFC 6121 §4.5.4). */
   async sessionEnded(session: OnlineResource): Promise<void> {
     if (!session.available && session.directed.size === 0) return;

@@ -1,0 +1,71 @@
+import type Redis from 'ioredis';
+import type { Config } from '../config';
+import type { Logger } from '../observability/logger';
+import type { GatewayMetrics } from '../observability/metrics';
+import type { AuthCache } from '../store/auth-cache';
+import type { MemoryAccountStore } from '../store/memory-account-store';
+import { ClusterNode } from './cluster-node';
+import { RedisKeys } from './keys';
+import { RedisAccountStore } from './redis-account-store';
+import { createRedis, whenReady } from './redis-client';
+import { RedisOfflineStore } from './redis-offline-store';
+import { RedisRosterStore } from './redis-roster-store';
+import { RedisXmlStore } from './redis-xml-store';
+
+export { ClusterNode } from './cluster-node';
+
+export interface ClusterSetup {
+  readonly cluster: ClusterNode;
+  readonly accounts: RedisAccountStore;
+  readonly rosters: RedisRosterStore;
+  readonly offline: RedisOfflineStore;
+  readonly documents: RedisXmlStore;
+  close(): Promise<void>;
+}
+
+/** Cluster mode: the stores, registry, route table and bus on the Redis at REDIS_URL. */
+export async function connectCluster(
+  config: Config,
+  nodeUrl: string,
+  configured: MemoryAccountStore,
+  authCache: AuthCache,
+  metrics: GatewayMetrics,
+  logger: Logger,
+): Promise<ClusterSetup> {
+  const url = config.redisUrl as string;
+  const redis: Redis = createRedis(url, `${config.cluster.nodeId}:main`, logger, metrics);
+  const busReader: Redis = createRedis(url, `${config.cluster.nodeId}:bus`, logger, undefined, true);
+  try {
+    await Promise.all([whenReady(redis, 10_000), whenReady(busReader, 10_000)]);
+  } catch (err) {
+    redis.disconnect();
+    busReader.disconnect();
+    throw new Error(`cannot reach Redis at REDIS_URL: ${(err as Error).message}`);
+  }
+  const keys = new RedisKeys(config.cluster.redisPrefix);
+  const cluster = new ClusterNode(
+    redis,
+    busReader,
+    keys,
+    {
+      node: config.cluster.nodeId,
+      internalUrl: nodeUrl,
+      boshPath: config.boshPath,
+      secret: config.cluster.secret as string,
+      timing: { heartbeatMs: config.cluster.heartbeatMs, ttlMs: config.cluster.nodeTtlMs },
+    },
+    logger,
+    metrics,
+  );
+  return {
+    cluster,
+    accounts: new RedisAccountStore(redis, keys, configured, authCache),
+    rosters: new RedisRosterStore(redis, keys),
+    offline: new RedisOfflineStore(redis, keys, config.limits.offlinePerUser),
+    documents: new RedisXmlStore(redis, keys),
+    close: async () => {
+      await cluster.stop();
+      redis.disconnect();
+    },
+  };
+}

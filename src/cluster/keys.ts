@@ -1,0 +1,53 @@
+/** Every Redis key the cluster uses, in one place (prefix configurable for shared Redis servers). */
+export class RedisKeys {
+  constructor(private readonly prefix: string) {}
+
+  /** The set of node ids that ever joined (the reaper walks it). */
+  nodes(): string {
+    return `${this.prefix}nodes`;
+  }
+  /** A node's heartbeat (expires when the node stops beating); its value is the node's internal URL. */
+  alive(node: string): string {
+    return `${this.prefix}node:${node}:alive`;
+  }
+  /** Sids a node owns, and users with resources on it (what to clean when it dies). */
+  nodeSids(node: string): string {
+    return `${this.prefix}node:${node}:sids`;
+  }
+  nodeUsers(node: string): string {
+    return `${this.prefix}node:${node}:users`;
+  }
+  /** sid → owning node. */
+  sid(sid: string): string {
+    return `${this.prefix}sid:${sid}`;
+  }
+  /** user bare JID → hash of resource → route entry. */
+  routes(bare: string): string {
+    return `${this.prefix}routes:${bare}`;
+  }
+  /** Stanzas on their way to a node (a stream, consumed and trimmed by that node). */
+  bus(node: string): string {
+    return `${this.prefix}bus:${node}`;
+  }
+  reapLock(node: string): string {
+    return `${this.prefix}reap:${node}`;
+  }
+  account(user: string): string {
+    return `${this.prefix}account:${user}`;
+  }
+  roster(user: string): string {
+    return `${this.prefix}roster:${user}`;
+  }
+  rosterVersion(user: string): string {
+    return `${this.prefix}roster:${user}:ver`;
+  }
+  pendingIn(user: string): string {
+    return `${this.prefix}roster:${user}:pending`;
+  }
+  offline(user: string): string {
+    return `${this.prefix}offline:${user}`;
+  }
+  documents(user: string): string {
+    return `${this.prefix}docs:${user}`;
+  }
+}

@@ -1,0 +1,54 @@
+import Redis, { type RedisOptions } from 'ioredis';
+import type { Logger } from '../observability/logger';
+
+/** Counts what the metrics report about Redis. */
+export interface RedisObserver {
+  commandFailed(): void;
+  reconnected(): void;
+}
+
+/**
+ * A Redis connection that fails fast: while Redis is unreachable, commands reject at once (no
+ * offline queue) so callers answer with a defined error instead of hanging; ioredis keeps
+ * reconnecting in the background.
+ */
+export function createRedis(url: string, name: string, logger: Logger, observer?: RedisObserver, blocking = false): Redis {
+  const options: RedisOptions = {
+    connectionName: name,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: blocking ? null : 1,
+    // Reconnect quickly at first, then every 2 s.
+    retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
+    lazyConnect: false,
+  };
+  const redis = new Redis(url, options);
+  let wasReady = false;
+  redis.on('ready', () => {
+    if (wasReady) {
+      observer?.reconnected();
+      logger.info({ connection: name }, 'redis reconnected');
+    }
+    wasReady = true;
+  });
+  redis.on('error', (err: Error) => {
+    observer?.commandFailed();
+    logger.debug({ connection: name, err: err.message }, 'redis error');
+  });
+  return redis;
+}
+
+/** Resolves once the connection is ready, or rejects after `timeoutMs`. */
+export function whenReady(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      redis.off('ready', ready);
+      reject(new Error(`redis not reachable within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const ready = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    redis.once('ready', ready);
+  });
+}

@@ -1,0 +1,41 @@
+import type Redis from 'ioredis';
+import type { OfflineMessage, OfflineStore } from '../store/offline-store';
+import type { RedisKeys } from './keys';
+
+// Appends only while the list is below the limit, atomically (no over-fill when nodes race).
+const BOUNDED_PUSH = `
+if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('RPUSH', KEYS[1], ARGV[1])
+return 1`;
+
+// Reads and deletes the whole list in one step, so two logins never both get the messages.
+const TAKE_ALL = `
+local items = redis.call('LRANGE', KEYS[1], 0, -1)
+redis.call('DEL', KEYS[1])
+return items`;
+
+/** Offline messages in Redis: one list per user, bounded. */
+export class RedisOfflineStore implements OfflineStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly limitPerUser: number,
+  ) {}
+
+  async push(user: string, message: OfflineMessage): Promise<boolean> {
+    const entry = JSON.stringify({ stanza: message.stanza, storedAt: message.storedAt.toISOString() });
+    return (await this.redis.eval(BOUNDED_PUSH, 1, this.keys.offline(user), entry, this.limitPerUser)) === 1;
+  }
+
+  async take(user: string): Promise<OfflineMessage[]> {
+    const items = (await this.redis.eval(TAKE_ALL, 1, this.keys.offline(user))) as string[];
+    return items.map((json) => {
+      const parsed = JSON.parse(json) as { stanza: string; storedAt: string };
+      return { stanza: parsed.stanza, storedAt: new Date(parsed.storedAt) };
+    });
+  }
+
+  count(user: string): Promise<number> {
+    return this.redis.llen(this.keys.offline(user));
+  }
+}

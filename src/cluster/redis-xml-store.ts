@@ -1,0 +1,23 @@
+import type Redis from 'ioredis';
+import type { XmlStore } from '../store/xml-store';
+import type { RedisKeys } from './keys';
+
+/** Per-user XML documents (vCard, private XML) in one Redis hash per user. */
+export class RedisXmlStore implements XmlStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  async get(user: string, key: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys.documents(user), key)) ?? undefined;
+  }
+
+  async set(user: string, key: string, xml: string): Promise<void> {
+    await this.redis.hset(this.keys.documents(user), key, xml);
+  }
+
+  async delete(user: string, key: string): Promise<void> {
+    await this.redis.hdel(this.keys.documents(user), key);
+  }
+}
