@@ -14,6 +14,8 @@ ENV NODE_ENV=production HOST=0.0.0.0 PORT=5280
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# dist/ holds the compiled code and the web client's page (npm run build copies src/web/static to
+# dist/web/static); its Strophe.js bundle comes from node_modules (strophe.js is a runtime dependency).
 COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 5280

@@ -19,6 +19,7 @@ import {
   type TerminateCmd,
 } from './lib/protocol';
 import { attr } from './lib/xml';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 let transport: Transport | undefined;
 let target: TargetCmd | undefined;
@@ -151,6 +152,7 @@ class Recorder {
   unknown = 0;
   late = 0;
   sent = 0;
+  bounced = 0;
 
   private grow(): void {
     const cap = this.cap * 2;
@@ -176,6 +178,7 @@ class Recorder {
     this.unknown = 0;
     this.late = 0;
     this.sent = 0;
+    this.bounced = 0;
   }
 
   get scheduled(): number {
@@ -251,6 +254,17 @@ function onReceiverText(_s: Session, text: string): void {
   }
 }
 
+/** Senders only hear back errors (e.g. a message refused by a rate limit): count them. */
+function onSenderText(_s: Session, text: string): void {
+  let i = text.indexOf('<message');
+  while (i >= 0) {
+    const e = text.indexOf('>', i);
+    if (e < 0) break;
+    if (attr(text, 'type', i, e) === 'error') rec.bounced++;
+    i = text.indexOf('<message', e);
+  }
+}
+
 async function chatSetup(cmd: ChatSetupCmd): Promise<ChatSetupResult> {
   senders = [];
   receivers = [];
@@ -261,7 +275,7 @@ async function chatSetup(cmd: ChatSetupCmd): Promise<ChatSetupResult> {
     s.events = { onText: onReceiverText };
   });
   const s = await loginMany({ ...base, ...cmd.senders, resource: 's' }, senders, (x) => {
-    x.events = { onSent: rec.onSent };
+    x.events = { onSent: rec.onSent, onText: onSenderText };
   });
   return { senders: s, receivers: r };
 }
@@ -271,6 +285,8 @@ async function chatStep(cmd: ChatStepCmd): Promise<ChatStepResult> {
   const R = receivers.length;
   if (!S || !R) throw new Error('chat not set up');
   rec.beginStep();
+  const eld = monitorEventLoopDelay({ resolution: 5 });
+  eld.enable();
   const total = Math.max(1, Math.round((cmd.rate * cmd.durationMs) / 1000));
   const interval = 1000 / cmd.rate;
   const pad = 'x'.repeat(Math.max(0, cmd.bodyBytes - 20));
@@ -299,6 +315,7 @@ async function chatStep(cmd: ChatStepCmd): Promise<ChatStepResult> {
   const drainEnd = performance.now() + cmd.drainMs;
   while (rec.pending > 0 && performance.now() < drainEnd) await sleep(5);
   const t1 = monoMs();
+  eld.disable();
   const scheduled = rec.scheduled;
   const unsent = rec.unsentInStep();
   const res: ChatStepResult = {
@@ -310,6 +327,7 @@ async function chatStep(cmd: ChatStepCmd): Promise<ChatStepResult> {
     duplicates: rec.duplicates,
     unknown: rec.unknown,
     late: rec.late,
+    bounced: rec.bounced,
     histSend: hdr.encodeIntoCompressedBase64(rec.hSend),
     histSched: hdr.encodeIntoCompressedBase64(rec.hSched),
     t0,
@@ -317,6 +335,9 @@ async function chatStep(cmd: ChatStepCmd): Promise<ChatStepResult> {
     deadSenders: senders.filter((s) => s.dead).length,
     deadReceivers: receivers.filter((s) => s.dead).length,
     maxQueued,
+    // the histogram holds whole 5 ms timer intervals: keep only the lateness
+    eldP99: Math.max(0, eld.percentile(99) / 1e6 - 5),
+    eldMax: Math.max(0, eld.max / 1e6 - 5),
   };
   // messages still queued at a sender are abandoned (already counted lost)
   for (const s of senders) s.dropQueue();

@@ -38,6 +38,21 @@ export interface BenchConfig {
   chatBudgetMs: number;
 
   jsonOut: string;
+  /** before each phase, wait up to this long for the machine to be quiet (other processes < 15% busy) */
+  idleWaitMs: number;
+  /** scheduling priority (nice value) for the server and the generator; negative needs root */
+  nice: number;
+  /** only re-render the table and docs/performance.md from this results JSON */
+  render: string;
+  /** the run plans to end within this many ms (waits, retries and the step-up search shrink to fit) */
+  deadlineMs: number;
+  /** extra node flags for the server child / the generator workers (space separated) */
+  serverNodeArgs: string[];
+  /** echo the server's stdout/stderr */
+  serverLog: boolean;
+  /** extra env for the server, from --server-env=K=V,K=V */
+  serverEnv: Record<string, string>;
+  workerNodeArgs: string[];
 }
 
 const HELP = `usage: npm run bench -- [options]
@@ -60,6 +75,15 @@ const HELP = `usage: npm run bench -- [options]
   --profile               run the server with --cpu-prof and print its hottest functions
   --pin                   taskset: server on CPU 0, generator on CPU 1
   --json=PATH             results as JSON (default .tmp/bench-results.json)
+  --render=PATH           no run: print the table from a results JSON and write docs/performance.md from it
+  --server-node-args="…"  extra node flags for the server (e.g. "--trace-gc"); --worker-node-args likewise
+  --server-env=K=V,K=V    extra environment for the server (after the bench's own settings)
+  --server-log            echo the server's output (e.g. with --server-node-args=--trace-gc)
+  --nice=N                run the server and the generator at this nice value (e.g. -10, as root) so that
+                          unrelated processes on the machine disturb the figures less
+  --deadline-ms=N         plan to finish within N ms (default 540000, quick 50000); waits, retries and the
+                          chat step-up search shrink to fit
+  --idle-wait-ms=N        before each phase wait up to N ms for the machine to be quiet (default 30000, quick 3000)
 
 Every option can also be given as an env var: --chat-pairs=50 is BENCH_CHAT_PAIRS=50, --quick is BENCH_QUICK=1.
 `;
@@ -91,7 +115,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig
     'quick', 'phases', 'workers', 'users', 'server', 'build', 'write-docs', 'profile', 'pin', 'fifth', 'json',
     'login-accounts', 'login-concurrency', 'login-max-ms', 'mem-levels', 'mem-concurrency', 'mem-settle-ms',
     'chat-pairs', 'chat-base-rate', 'chat-base-ms', 'chat-rates', 'chat-step-ms', 'chat-drain-ms', 'chat-refine',
-    'chat-p99-limit-ms', 'chat-body-bytes', 'chat-budget-ms',
+    'chat-p99-limit-ms', 'chat-body-bytes', 'chat-budget-ms', 'idle-wait-ms',
+    'server-node-args', 'worker-node-args', 'server-log', 'deadline-ms', 'server-env', 'nice', 'render',
   ]);
   for (const k of opts.keys()) if (!known.has(k)) throw new Error(`unknown option --${k}\n${HELP}`);
   const flag = (k: string, d: boolean): boolean => (opts.has(k) ? !['0', 'false', 'no', ''].includes(opts.get(k) as string) : d);
@@ -122,22 +147,36 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig
     fifth,
     domain: 'localhost',
     path: '/http-bind',
-    loginAccounts: Math.floor(num('login-accounts', quick ? 3_000 : 20_000)),
+    loginAccounts: Math.floor(num('login-accounts', quick ? 2_000 : 10_000)),
     loginConcurrency: Math.floor(num('login-concurrency', 256)),
-    loginMaxMs: num('login-max-ms', quick ? 15_000 : 60_000),
-    memLevels: list(opts.get('mem-levels') ?? (quick ? '1000,3000' : '1000,10000')),
+    loginMaxMs: num('login-max-ms', quick ? 15_000 : 30_000),
+    memLevels: list(opts.get('mem-levels') ?? (quick ? '1000,2000' : '1000,10000')),
     memConcurrency: Math.floor(num('mem-concurrency', 256)),
     memSettleMs: num('mem-settle-ms', quick ? 1_000 : 3_000),
     chatPairs: Math.floor(num('chat-pairs', quick ? 50 : 100)),
     chatBaseRate: num('chat-base-rate', 500),
-    chatBaseMs: num('chat-base-ms', quick ? 4_000 : 10_000),
-    chatRates: list(opts.get('chat-rates') ?? (quick ? '1000,2000,4000,8000' : '1000,2000,3000,4000,5000,6000,8000,10000,12000,16000,20000')),
-    chatStepMs: num('chat-step-ms', quick ? 2_500 : 8_000),
+    chatBaseMs: num('chat-base-ms', quick ? 3_000 : 10_000),
+    chatRates: list(opts.get('chat-rates') ?? (quick ? '2000,4000,8000' : '1000,2000,3000,4000,5000,6000,8000,10000,12000,16000,20000')),
+    chatStepMs: num('chat-step-ms', quick ? 2_000 : 8_000),
     chatDrainMs: num('chat-drain-ms', quick ? 1_500 : 3_000),
     chatRefine: Math.floor(num('chat-refine', quick ? 0 : 2)),
     chatP99LimitMs: num('chat-p99-limit-ms', 100),
     chatBodyBytes: Math.floor(num('chat-body-bytes', 64)),
     chatBudgetMs: num('chat-budget-ms', quick ? 25_000 : 240_000),
     jsonOut: opts.get('json') ?? '.tmp/bench-results.json',
+    idleWaitMs: num('idle-wait-ms', quick ? 3_000 : 30_000),
+    nice: Number(opts.get('nice') ?? 0) || 0,
+    render: opts.get('render') ?? '',
+    deadlineMs: num('deadline-ms', quick ? 55_000 : 540_000),
+    serverLog: flag('server-log', false),
+    serverEnv: Object.fromEntries(
+      (opts.get('server-env') ?? '')
+        .split(',')
+        .map((kv) => kv.trim())
+        .filter((kv) => kv.includes('='))
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    ),
+    serverNodeArgs: (opts.get('server-node-args') ?? '').split(' ').filter(Boolean),
+    workerNodeArgs: (opts.get('worker-node-args') ?? '').split(' ').filter(Boolean),
   };
 }

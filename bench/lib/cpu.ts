@@ -28,12 +28,21 @@ export function readTicks(statPath: string): number | undefined {
   return Number(f[11]) + Number(f[12]);
 }
 
-export function readMachine(): { busy: number; total: number } {
+export interface MachineTicks {
+  busy: number;
+  total: number;
+  /** hard + soft interrupts (loopback TCP is mostly softirq) */
+  irq: number;
+  /** time the hypervisor gave to someone else */
+  steal: number;
+}
+
+export function readMachine(): MachineTicks {
   const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
   const v = line.trim().split(/\s+/).slice(1).map(Number);
   const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
   const idle = (v[3] ?? 0) + (v[4] ?? 0);
-  return { busy: total - idle, total };
+  return { busy: total - idle, total, irq: (v[5] ?? 0) + (v[6] ?? 0), steal: v[7] ?? 0 };
 }
 
 export function readRssKb(pid: number): number {
@@ -84,6 +93,20 @@ export interface CpuReport {
   /** whole machine busy %, of all cores (100 = every core busy) */
   machine: number;
   cores: number;
+  /** CPU used by processes outside the bench (machine busy minus the tracked processes, interrupts and steal), % of one core */
+  other: number;
+  /** interrupt time (mostly loopback networking), % of one core */
+  irq: number;
+  /** hypervisor steal, % of one core */
+  steal: number;
+}
+
+/** Machine busy % (of all cores) over the next `ms`. */
+export async function machineBusy(ms: number): Promise<number> {
+  const a = readMachine();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = readMachine();
+  return b.total > a.total ? ((b.busy - a.busy) / (b.total - a.total)) * 100 : 0;
 }
 
 interface Track {
@@ -102,7 +125,7 @@ export class CpuWatch {
   private timer: NodeJS.Timeout | undefined;
   private t0 = 0;
   private lastT = 0;
-  private m0 = { busy: 0, total: 0 };
+  private m0: MachineTicks = { busy: 0, total: 0, irq: 0, steal: 0 };
 
   constructor(
     private readonly procs: { name: string; pid: number }[],
@@ -143,17 +166,19 @@ export class CpuWatch {
     const hz = ticksPerSecond();
     const m1 = readMachine();
     const cores = Math.max(1, cpus().length);
-    return {
-      seconds: secs,
-      cores,
-      machine: m1.total > this.m0.total ? ((m1.busy - this.m0.busy) / (m1.total - this.m0.total)) * 100 : 0,
-      procs: this.tracks.map((t) => ({
+    const dTotal = m1.total - this.m0.total;
+    const share = (a: number, b: number): number => (dTotal > 0 ? ((a - b) / dTotal) * 100 : 0);
+    const machine = share(m1.busy, this.m0.busy);
+    const irq = share(m1.irq, this.m0.irq) * cores;
+    const steal = share(m1.steal, this.m0.steal) * cores;
+    const procs = this.tracks.map((t) => ({
         name: t.name,
         pid: t.pid,
         avg: secs > 0 ? ((t.last - t.first) / hz / secs) * 100 : 0,
         mainAvg: secs > 0 ? ((t.lastMain - t.firstMain) / hz / secs) * 100 : 0,
         mainPeak: t.peak,
-      })),
-    };
+      }));
+    const tracked = procs.reduce((a, p) => a + p.avg, 0);
+    return { seconds: secs, cores, machine, procs, irq, steal, other: Math.max(0, machine * cores - tracked - irq - steal) };
   }
 }

@@ -116,6 +116,8 @@ export interface ChatStepResult {
   unknown: number;
   /** messages from an earlier step that arrived after that step's drain (already counted lost there) */
   late: number;
+  /** error stanzas the senders got back (e.g. refused by a rate limit) */
+  bounced: number;
   /** latency from the POST leaving the generator (µs), hdr compressed base64 */
   histSend: string;
   /** latency from the scheduled (open-loop) send time (µs) */
@@ -126,6 +128,9 @@ export interface ChatStepResult {
   deadSenders: number;
   deadReceivers: number;
   maxQueued: number;
+  /** event-loop delay of this worker during the step (ms) */
+  eldP99: number;
+  eldMax: number;
 }
 
 export function passwordFor(i: number): string {

@@ -1,13 +1,20 @@
 // Starts and watches the gateway under test as a child process (`node dist/main.js`).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { countFds, countSockets, readRssKb } from './cpu';
 
 export const ULIMIT_WRAPPER =
   // raise the open-files limit as far as allowed, then exec the real command (same pid)
   'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"';
+
+/** Server settings the bench overrides (names the gateway reads; a server that does not know them ignores them). */
+export const BENCH_LIMITS: Record<string, string> = {
+  NEW_SESSIONS_PER_ADDRESS: '10000000',
+  STANZAS_PER_SECOND: '100000',
+  STANZA_BURST: '1000000',
+};
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -61,6 +68,9 @@ export interface ServerOptions {
   /** taskset CPU list for the server, e.g. "0" */
   cpus?: string;
   extraEnv?: Record<string, string>;
+  nodeArgs?: string[];
+  echo?: boolean;
+  nice?: number;
 }
 
 export interface MemSample {
@@ -80,8 +90,11 @@ export class ServerProcess {
   pid = 0;
   private tail: string[] = [];
   private memWaiters: ((m: Record<string, number>) => void)[] = [];
+  private eldWaiters: ((m: Record<string, number>) => void)[] = [];
   exited = false;
   exitCode: number | null = null;
+  /** false when the server never printed its "listening" line and was found by probing its port */
+  sawListeningLine = false;
 
   constructor(private readonly opts: ServerOptions) {}
 
@@ -90,6 +103,7 @@ export class ServerProcess {
   }
 
   private keep(line: string): void {
+    if (this.opts.echo) process.stdout.write(`[server] ${line}\n`);
     this.tail.push(line);
     if (this.tail.length > 40) this.tail.shift();
   }
@@ -99,7 +113,8 @@ export class ServerProcess {
     const port = await freePort();
     const nodeArgs = ['--expose-gc', '-r', join(o.root, 'bench', 'server-hook.js')];
     if (o.profileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${o.profileDir}`);
-    const cmd = [...(o.cpus ? ['taskset', '-c', o.cpus] : []), process.execPath, ...nodeArgs, o.entry];
+    if (o.nodeArgs) nodeArgs.push(...o.nodeArgs);
+    const cmd = [...(o.nice ? ['nice', '-n', String(o.nice)] : []), ...(o.cpus ? ['taskset', '-c', o.cpus] : []), process.execPath, ...nodeArgs, o.entry];
     const child = spawn('bash', ['-c', ULIMIT_WRAPPER, 'bash', ...cmd], {
       cwd: o.root,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -114,6 +129,11 @@ export class ServerProcess {
         BOSH_MAX_WAIT: String(o.maxWait),
         BOSH_INACTIVITY: String(o.inactivity),
         LOG_LEVEL: 'warn',
+        // the bench needs only the BOSH endpoint
+        WEB_CLIENT: 'false',
+        // all load comes from one address and a few hundred sessions: lift the per-address and per-session
+        // abuse limits, which would otherwise cap what is measured (see docs/performance.md)
+        ...BENCH_LIMITS,
         NODE_ENV: 'production',
         ...(o.profileDir ? { BENCH_PROFILE_EXIT: '1' } : {}),
         ...o.extraEnv,
@@ -127,8 +147,9 @@ export class ServerProcess {
     });
     let buf = '';
     let ebuf = '';
+    let timer: NodeJS.Timeout | undefined;
     const listening = new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server did not print "listening" within ${timeoutMs} ms:\n${this.lastOutput()}`)), timeoutMs);
+      timer = setTimeout(() => reject(new Error(`server did not print "listening" within ${timeoutMs} ms:\n${this.lastOutput()}`)), timeoutMs);
       child.stdout?.setEncoding('utf8').on('data', (d: string) => {
         buf += d;
         let nl: number;
@@ -160,12 +181,40 @@ export class ServerProcess {
           const m = JSON.parse(line.slice(10)) as Record<string, number>;
           const w = this.memWaiters.shift();
           if (w) w(m);
+        } else if (line.startsWith('BENCH_ELD ')) {
+          const m = JSON.parse(line.slice(10)) as Record<string, number>;
+          const w = this.eldWaiters.shift();
+          if (w) w(m);
         } else {
           this.keep(line);
         }
       }
     });
-    this.url = await listening;
+    // Fall back to probing the port: at LOG_LEVEL=warn an info-level "listening" line may not be printed.
+    let probing = true;
+    const probe = (async (): Promise<string> => {
+      const until = performance.now() + timeoutMs;
+      while (probing && performance.now() < until && !this.exited) {
+        await new Promise((r) => setTimeout(r, 100));
+        const up = await new Promise<boolean>((resolve) => {
+          const sock = connect(port, '127.0.0.1');
+          sock.once('connect', () => {
+            sock.destroy();
+            resolve(true);
+          });
+          sock.once('error', () => resolve(false));
+        });
+        if (up) {
+          await new Promise((r) => setTimeout(r, 300)); // give the line a chance to arrive anyway
+          return `http://127.0.0.1:${port}${o.path}`;
+        }
+      }
+      return new Promise<string>(() => undefined);
+    })();
+    this.url = await Promise.race([listening.then((u) => ((this.sawListeningLine = true), u)), probe]);
+    probing = false;
+    clearTimeout(timer);
+    listening.catch(() => undefined);
     const u = new URL(this.url);
     this.origin = `${u.protocol}//${u.host}`;
   }
@@ -189,18 +238,29 @@ export class ServerProcess {
   }
 
   private gcOnce(): Promise<Record<string, number>> {
+    return this.ask(this.memWaiters, 'SIGUSR2');
+  }
+
+  /** The server's event-loop delay (ms) since the previous call (via the preloaded hook). */
+  async loopDelay(): Promise<{ p50: number; p99: number; max: number }> {
+    const m = await this.ask(this.eldWaiters, 'SIGWINCH');
+    return { p50: m.p50 ?? NaN, p99: m.p99 ?? NaN, max: m.max ?? NaN };
+  }
+
+  private ask(waiters: ((m: Record<string, number>) => void)[], signal: NodeJS.Signals): Promise<Record<string, number>> {
     return new Promise((resolve) => {
+      if (this.exited) return resolve({});
       const timer = setTimeout(() => {
-        const i = this.memWaiters.indexOf(done);
-        if (i >= 0) this.memWaiters.splice(i, 1);
+        const i = waiters.indexOf(done);
+        if (i >= 0) waiters.splice(i, 1);
         resolve({});
       }, 10_000);
       const done = (m: Record<string, number>): void => {
         clearTimeout(timer);
         resolve(m);
       };
-      this.memWaiters.push(done);
-      process.kill(this.pid, 'SIGUSR2');
+      waiters.push(done);
+      process.kill(this.pid, signal);
     });
   }
 

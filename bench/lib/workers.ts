@@ -16,12 +16,14 @@ export class Workers {
 
   private constructor() {}
 
-  static async start(root: string, n: number, opts: { cpus?: string; lifetimeMs: number }): Promise<Workers> {
+  static async start(root: string, n: number, opts: { cpus?: string; lifetimeMs: number; nodeArgs?: string[]; nice?: number }): Promise<Workers> {
     const w = new Workers();
     for (let i = 0; i < n; i++) {
       const cmd = [
+        ...(opts.nice ? ['nice', '-n', String(opts.nice)] : []),
         ...(opts.cpus ? ['taskset', '-c', opts.cpus] : []),
         process.execPath,
+        ...(opts.nodeArgs ?? []),
         '-r',
         join(root, 'scripts', 'register-ts.js'),
         join(root, 'bench', 'worker.ts'),

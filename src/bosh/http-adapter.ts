@@ -101,14 +101,12 @@ function readBody(
   };
 
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > options.maxBodyBytes) {
-    refuseOversized(req, res, transport, '', respond);
-    return;
-  }
+  // Declared too large: only the first chunk is read, to learn which session sent it.
+  const declaredTooLarge = Number.isFinite(declared) && declared > options.maxBodyBytes;
   req.on('data', (chunk: Buffer) => {
     if (done) return;
     size += chunk.length;
-    if (size > options.maxBodyBytes) {
+    if (declaredTooLarge || size > options.maxBodyBytes) {
       done = true;
       const head = Buffer.concat(chunks).toString('utf8', 0, Math.min(size, 4096)) + chunk.toString('utf8', 0, 4096);
       refuseOversized(req, res, transport, head, respond);

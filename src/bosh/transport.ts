@@ -86,7 +86,11 @@ export class BoshTransport {
     try {
       request = decodeRequest(raw);
     } catch (err) {
-      respond(errorResponse(toBoshError(err), legacyRequest(raw)));
+      const error = toBoshError(err);
+      // §17.2 bad-request is terminal: a session that sent it ends here too, not by inactivity later.
+      const session = this.sessionNamedIn(raw);
+      if (session && !context.forwarded) session.fail(error, respond);
+      else respond(errorResponse(error, legacyRequest(raw)));
       return undefined;
     }
     if (request.sid === undefined) return this.create(request, context, respond);
@@ -100,10 +104,15 @@ export class BoshTransport {
     return session.handle(request, respond);
   }
 
+  /** The session whose sid appears in an unparseable or unread body, if it is one of ours. */
+  private sessionNamedIn(head: string): BoshSession | undefined {
+    const sid = /\ssid=(?:'([^']*)'|"([^"]*)")/.exec(head.slice(0, 4096));
+    return sid ? this.sessions.get(sid[1] ?? sid[2] ?? '') : undefined;
+  }
+
   /** §17.2: a body too large to read. The session it names, if any, ends with policy-violation. */
   refuseOversized(head: string, respond: Responder): void {
-    const sid = /\ssid=(?:'([^']*)'|"([^"]*)")/.exec(head);
-    const session = sid ? this.sessions.get(sid[1] ?? sid[2] ?? '') : undefined;
+    const session = this.sessionNamedIn(head);
     const error = new BoshError('policy-violation', 'request body too large');
     if (session) session.fail(error, respond);
     else respond(errorResponse(error, false));

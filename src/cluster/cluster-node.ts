@@ -127,9 +127,11 @@ export class ClusterNode implements ClusterLink {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.reaper) clearInterval(this.reaper);
-    this.bus.stop();
     this.forwarder.close();
     try {
+      // What this node's departing sessions sent (presence unavailable) must leave before it does.
+      await this.bus.flush();
+      this.bus.stop();
       await this.registry.removeNode(this.options.node);
       await this.routes.removeNode(this.options.node);
       await this.membership.leave();

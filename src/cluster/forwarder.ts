@@ -16,6 +16,12 @@ export interface ForwardObserver {
  */
 export class BoshForwarder {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 4096, keepAliveMsecs: 30_000 });
+  /**
+   * A session's owner never changes, so it is remembered: forwarding then needs no Redis round trip,
+   * and goes on working while Redis is down. Bounded; an entry goes when its session is found gone.
+   */
+  private readonly owners = new Map<string, { node: string; url: string }>();
+  private static readonly MAX_CACHED = 200_000;
 
   constructor(
     private readonly registry: SessionRegistry,
@@ -42,13 +48,21 @@ export class BoshForwarder {
     void (async () => {
       let owner: string | null;
       let url: string | null = null;
+      const cached = this.owners.get(sid);
       try {
-        owner = await this.registry.owner(sid);
-        if (owner && owner !== this.membership.node) url = await this.membership.urlOf(owner);
+        if (cached && (await this.membership.isAlive(cached.node).catch(() => true))) {
+          owner = cached.node;
+          url = cached.url;
+        } else {
+          owner = await this.registry.owner(sid);
+          if (owner && owner !== this.membership.node) url = await this.membership.urlOf(owner);
+          if (owner && url) this.remember(sid, owner, url);
+        }
       } catch {
         // Without the registry no node can be found: a defined error, at once.
         return fail('failed', new BoshError('internal-server-error', 'session registry unavailable'));
       }
+      if (cached && !url) this.owners.delete(sid);
       if (aborted) return;
       // §17.2: an unknown sid; the owner's own table is the authority for its sessions.
       if (!owner || owner === this.membership.node) return fail('unknown', new BoshError('item-not-found', 'unknown sid'));
@@ -69,13 +83,12 @@ export class BoshForwarder {
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () =>
-            finish('ok', {
-              status: res.statusCode ?? 502,
-              body: Buffer.concat(chunks).toString('utf8'),
-              contentType: String(res.headers['content-type'] ?? 'text/xml; charset=utf-8'),
-            }),
-          );
+          res.on('end', () => {
+            const body = Buffer.concat(chunks).toString('utf8');
+            // The session ended on its owner: forget where it was.
+            if (body.includes("type='terminate'") || (res.statusCode ?? 200) !== 200) this.owners.delete(sid);
+            finish('ok', { status: res.statusCode ?? 502, body, contentType: String(res.headers['content-type'] ?? 'text/xml; charset=utf-8') });
+          });
           res.on('error', () => fail('failed', new BoshError('remote-connection-failed', 'lost the node holding this session')));
         },
       );
@@ -93,6 +106,11 @@ export class BoshForwarder {
         outgoing?.destroy();
       },
     };
+  }
+
+  private remember(sid: string, node: string, url: string): void {
+    if (this.owners.size >= BoshForwarder.MAX_CACHED) this.owners.delete(this.owners.keys().next().value as string);
+    this.owners.set(sid, { node, url });
   }
 
   close(): void {

@@ -27,6 +27,7 @@ export class Membership {
   async join(): Promise<void> {
     await this.beat();
     await this.redis.sadd(this.keys.nodes(), this.node);
+    if (this.timer) clearInterval(this.timer);
     this.timer = setInterval(() => {
       this.beat().catch(() => undefined);
     }, this.timing.heartbeatMs);

@@ -14,6 +14,7 @@ const MAX_BACKLOG = 100_000;
 export class RedisBus implements Bus {
   private running = false;
   private lastId = '$';
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly redis: Redis,
@@ -25,10 +26,20 @@ export class RedisBus implements Bus {
     private readonly logger: Logger,
   ) {}
 
-  async send(node: string, message: BusMessage): Promise<void> {
-    // A dead node's stream would only be read by the reaper: route elsewhere at once instead.
-    if (!(await this.isAlive(node))) throw new Error(`node ${node} is not alive`);
-    await this.redis.xadd(this.keys.bus(node), 'MAXLEN', '~', MAX_BACKLOG, '*', 'm', JSON.stringify(message));
+  send(node: string, message: BusMessage): Promise<void> {
+    const sending = (async () => {
+      // A dead node's stream would only be read by the reaper: route elsewhere at once instead.
+      if (!(await this.isAlive(node))) throw new Error(`node ${node} is not alive`);
+      await this.redis.xadd(this.keys.bus(node), 'MAXLEN', '~', MAX_BACKLOG, '*', 'm', JSON.stringify(message));
+    })();
+    this.inFlight.add(sending);
+    void sending.finally(() => this.inFlight.delete(sending)).catch(() => undefined);
+    return sending;
+  }
+
+  /** Resolves when every message handed to `send` so far has reached Redis (or failed). */
+  async flush(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
   /** Reads this node's stream until stopped; each message goes to `handle` in order. */

@@ -328,8 +328,12 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
     }
     // RFC 6120 §8.1.2.1: the server stamps the sender's full JID.
     const from = element.attrs.from as string | undefined;
-    if (from !== undefined && from !== this.jid.full && from !== this.jid.bare) {
-      return this.fail('invalid-from', 'from does not match the bound JID');
+    if (from !== undefined) {
+      // RFC 7622: compared as addresses (case-folded), not as strings.
+      const claimed = parseJid(from);
+      if (!claimed || (claimed.full !== this.jid.full && claimed.full !== this.jid.bare)) {
+        return this.fail('invalid-from', 'from does not match the bound JID');
+      }
     }
     element.attrs.from = this.jid.full;
     element.attrs.xmlns = NS_CLIENT;

@@ -298,7 +298,7 @@
     var body = childText(m, 'body');
     if (body === null) return true;
     // XEP-0203: offline messages carry the time they were sent.
-    var delay = m.getElementsByTagNameNS(NS_DELAY, 'delay')[0];
+    var delay = child(m, 'delay', NS_DELAY);
     var time = (delay && Date.parse(delay.getAttribute('stamp'))) || Date.now();
     addMessage(who, { dir: 'in', text: body, time: time });
     return true;
@@ -438,6 +438,7 @@
     var who = view.open;
     ui.chatHeading.textContent = who ? 'Chat with ' + displayName(who) : 'Chat';
     ui.chatEmpty.hidden = !!who;
+    ui.messages.hidden = !who;
     ui.sendForm.hidden = !who;
     ui.messages.replaceChildren.apply(
       ui.messages,
@@ -514,6 +515,7 @@
   var saved = loadView();
   ui.loginBosh.value = (saved && saved.bosh) || DEFAULT_BOSH;
   ui.loginJid.placeholder = 'alice@' + DOMAIN;
+  ui.addJid.placeholder = 'bob@' + DOMAIN;
   if (sessionStorage.getItem(STROPHE_KEY)) {
     try {
       resuming = true;

@@ -1,0 +1,177 @@
+import { ConfigError, loadConfig } from '../src/config';
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig with an empty environment gives the documented defaults (docs/configuration.md)', () => {
+  const config = loadConfig({});
+
+  it('listens on 127.0.0.1:5280 for the domain localhost at /http-bind', () => {
+    expect(config).toMatchObject({ host: '127.0.0.1', port: 5280, domain: 'localhost', boshPath: '/http-bind' });
+  });
+
+  it('has no accounts source and no Redis', () => {
+    expect(config.users).toBeUndefined();
+    expect(config.usersFile).toBeUndefined();
+    expect(config.redisUrl).toBeUndefined();
+  });
+
+  it('grants at most wait=60 and hold=2, with inactivity 60, polling 2 and maxpause 120 (XEP-0124 §7.2, §10, §12)', () => {
+    expect(config.bosh).toEqual({ maxWait: 60, maxHold: 2, inactivity: 60, polling: 2, maxPause: 120 });
+  });
+
+  it('limits bodies to 256 KiB and stanzas to 64 KiB', () => {
+    expect(config.maxBodyBytes).toBe(262_144);
+    expect(config.maxStanzaBytes).toBe(65_536);
+  });
+
+  it('allows any origin, derives SCRAM keys with 4096 iterations (RFC 7677 §4) and replaces conflicting resources', () => {
+    expect(config.corsOrigins).toBe('*');
+    expect(config.scramIterations).toBe(4096);
+    expect(config.resourceConflict).toBe('replace');
+  });
+
+  it('caches 100,000 logins for 900 s, allows 3 failed SASL attempts, logs at info and waits 10 s on shutdown', () => {
+    expect(config).toMatchObject({ authCacheSize: 100_000, authCacheTtlSeconds: 900, maxAuthFailures: 3, logLevel: 'info', shutdownGraceSeconds: 10 });
+  });
+});
+
+describe('loadConfig reads and normalises the values it is given', () => {
+  it('trims values and treats an empty or blank value as unset', () => {
+    const config = loadConfig({ PORT: ' 6000 ', HOST: '', LOG_LEVEL: '   ' });
+    expect(config.port).toBe(6000);
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('accepts the bounds of each range: PORT 0 and 65535, SCRAM_ITERATIONS 4096', () => {
+    expect(loadConfig({ PORT: '0' }).port).toBe(0);
+    expect(loadConfig({ PORT: '65535' }).port).toBe(65535);
+    expect(loadConfig({ SCRAM_ITERATIONS: '4096' }).scramIterations).toBe(4096);
+  });
+
+  it('lower-cases XMPP_DOMAIN and drops its trailing dot (RFC 7622 §3.2)', () => {
+    expect(loadConfig({ XMPP_DOMAIN: 'Chat.Example.COM.' }).domain).toBe('chat.example.com');
+  });
+
+  it('reads every BOSH limit into its place', () => {
+    const config = loadConfig({ BOSH_MAX_WAIT: '30', BOSH_MAX_HOLD: '1', BOSH_INACTIVITY: '45', BOSH_POLLING: '0', BOSH_MAX_PAUSE: '300' });
+    expect(config.bosh).toEqual({ maxWait: 30, maxHold: 1, inactivity: 45, polling: 0, maxPause: 300 });
+  });
+
+  it('reads the users sources and the conflict policy as given', () => {
+    const config = loadConfig({ USERS: 'alice:secret', USERS_FILE: '/etc/users', RESOURCE_CONFLICT: 'refuse' });
+    expect(config).toMatchObject({ users: 'alice:secret', usersFile: '/etc/users', resourceConflict: 'refuse' });
+  });
+});
+
+describe('every bad value is reported at once, each named by its variable', () => {
+  const bad = {
+    PORT: '99999',
+    XMPP_DOMAIN: 'user@example.com',
+    BOSH_PATH: 'http-bind',
+    REDIS_URL: 'http://cache:6379',
+    BOSH_MAX_WAIT: '0',
+    BOSH_MAX_HOLD: 'two',
+    BOSH_INACTIVITY: '1',
+    BOSH_MAX_BODY_BYTES: '100',
+    CORS_ORIGINS: 'chat.example.com',
+    SCRAM_ITERATIONS: '1000',
+    RESOURCE_CONFLICT: 'kick',
+    MAX_AUTH_FAILURES: '-1',
+    LOG_LEVEL: 'verbose',
+  };
+
+  // A valid secret, so REDIS_URL's only problem is its own scheme.
+  const env = { ...bad, CLUSTER_SECRET: 'a-cluster-secret-of-some-length' };
+
+  it('throws one ConfigError listing one problem per bad variable', () => {
+    const problems = problemsOf(env);
+    expect(problems).toHaveLength(Object.keys(bad).length);
+    for (const [name, value] of Object.entries(bad)) {
+      expect(problems.filter((p) => p.startsWith(`${name}=${value}:`))).toHaveLength(1);
+    }
+  });
+
+  it('puts every problem in the error message', () => {
+    let message = '';
+    try {
+      loadConfig(env);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message.split('\n')[0]).toBe('invalid configuration:');
+    for (const name of Object.keys(bad)) expect(message).toContain(`  - ${name}=`);
+  });
+
+  it.each([
+    ['PORT', '65536'],
+    ['PORT', '1.5'],
+    ['PORT', '1e3'],
+    ['PORT', '-1'],
+    ['SCRAM_ITERATIONS', '4095'],
+    ['BOSH_MAX_HOLD', '11'],
+    ['MAX_STANZA_BYTES', '511'],
+    ['AUTH_CACHE_TTL', '0'],
+    ['SHUTDOWN_GRACE', '601'],
+  ])('refuses %s=%s as out of range or not a whole number', (name, value) => {
+    expect(problemsOf({ [name]: value })).toEqual([expect.stringMatching(new RegExp(`^${name}=`))]);
+  });
+
+  it.each(['example.com/resource', 'exa mple.com', '@example.com'])('refuses XMPP_DOMAIN=%s as not a domain', (domain) => {
+    expect(problemsOf({ XMPP_DOMAIN: domain })).toEqual([expect.stringMatching(/^XMPP_DOMAIN=/)]);
+  });
+
+  it('accepts redis:// and rediss:// as REDIS_URL, with a cluster secret of at least 16 characters', () => {
+    const secret = 'a-cluster-secret-of-some-length';
+    expect(loadConfig({ REDIS_URL: 'redis://cache:6379', CLUSTER_SECRET: secret }).redisUrl).toBe('redis://cache:6379');
+    expect(loadConfig({ REDIS_URL: 'rediss://cache:6380', CLUSTER_SECRET: secret }).redisUrl).toBe('rediss://cache:6380');
+  });
+
+  it('refuses REDIS_URL without a cluster secret, without printing any secret', () => {
+    expect(problemsOf({ REDIS_URL: 'redis://cache:6379', CLUSTER_SECRET: 'short' })).toEqual([expect.stringMatching(/^CLUSTER_SECRET: /)]);
+    expect(problemsOf({ REDIS_URL: 'redis://cache:6379', CLUSTER_SECRET: 'short' })[0]).not.toContain('short');
+  });
+});
+
+describe('CORS_ORIGINS is * or a comma list of origins (RFC 6454 §6.2 serialisation)', () => {
+  it('keeps * as any origin', () => {
+    expect(loadConfig({ CORS_ORIGINS: '*' }).corsOrigins).toBe('*');
+  });
+
+  it('reads a comma list, trimming spaces and skipping empty entries', () => {
+    const origins = loadConfig({ CORS_ORIGINS: ' https://chat.example.com , http://localhost:8080,,' }).corsOrigins;
+    expect(origins).toEqual(new Set(['https://chat.example.com', 'http://localhost:8080']));
+  });
+
+  it('accepts an IPv6 literal origin', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'http://[::1]:3000' }).corsOrigins).toEqual(new Set(['http://[::1]:3000']));
+  });
+
+  it('stores origins as browsers send them, with a lower-case host, so a configured capital letter still matches', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://Chat.Example.com' }).corsOrigins).toEqual(new Set(['https://chat.example.com']));
+  });
+
+  it('drops a default port, which browsers leave out of the Origin header', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://chat.example.com:443,http://web.example.com:80' }).corsOrigins).toEqual(
+      new Set(['https://chat.example.com', 'http://web.example.com']),
+    );
+  });
+
+  it.each([
+    ['a bare host', 'chat.example.com'],
+    ['a path after the origin', 'https://chat.example.com/'],
+    ['another scheme', 'ftp://chat.example.com'],
+    ['only commas', ',,'],
+    ['one bad entry among good ones', 'https://a.example,b.example'],
+  ])('refuses %s', (_what, value) => {
+    expect(problemsOf({ CORS_ORIGINS: value })).toEqual([expect.stringMatching(/^CORS_ORIGINS=/)]);
+  });
+});
