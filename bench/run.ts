@@ -164,7 +164,8 @@ async function phaseLogin(ctx: Ctx): Promise<{ cold: LoginPass; warm: LoginPass 
   if (cold.noisy && timeForRetry()) {
     await waitQuiet(ctx, 'login-retry');
     const again = await pass('cold', 'cold2', cfg.loginAccounts);
-    if (again.cpu.other < cold.cpu.other) {
+    // interference can only lower the rate: the faster run is the better estimate
+    if (again.rate > cold.rate) {
       cold = again;
       coldFrom = cfg.loginAccounts;
     }
@@ -174,7 +175,7 @@ async function phaseLogin(ctx: Ctx): Promise<{ cold: LoginPass; warm: LoginPass 
   if (warm.noisy && timeForRetry()) {
     await waitQuiet(ctx, 'login-retry');
     const again = await pass('warm', 'warm2', coldFrom);
-    if (again.cpu.other < warm.cpu.other) warm = again;
+    if (again.rate > warm.rate) warm = again;
   }
   await server.stop();
   for (const p of [cold, warm]) {
@@ -323,6 +324,7 @@ async function phaseChat(ctx: Ctx): Promise<{ setup: string; base: ChatStepRow |
       genLoopP99: Math.max(...rs.map((r) => r.eldP99)),
       genLoopMax: Math.max(...rs.map((r) => r.eldMax)),
       noisy: false,
+      attempts: 1,
     };
     row.pass = row.lost === 0 && row.duplicates === 0 && row.received === row.scheduled && row.p99sched < cfg.chatP99LimitMs && row.p99 < cfg.chatP99LimitMs;
     const srv = c.procs.find((p) => p.name === 'server');
@@ -338,19 +340,25 @@ async function phaseChat(ctx: Ctx): Promise<{ setup: string; base: ChatStepRow |
   };
   // warm-up (JIT in both processes, connection pool), not reported
   await step(cfg.chatBaseRate || 500, cfg.quick ? 1_500 : 3_000, '(warm-up) ');
-  // a step disturbed by other processes on the machine is run once more; the quieter run is kept
-  const measured = async (rate: number, durationMs: number): Promise<ChatStepRow> => {
-    let row = await step(rate, durationMs);
-    if (row.cpu.other >= NOISY && budgetLeft()) {
-      log(`chat ${rate} msg/s: other processes used ${row.cpu.other.toFixed(0)}% of a core meanwhile; running the step again`);
+  // Other processes on the machine can only make a step look worse. So a disturbed step that passed stands
+  // (the step-up search), while a disturbed baseline or a disturbed failure is run again (at most twice more,
+  // within the time budget): the least disturbed attempt is kept, and for the search any passing attempt.
+  const measured = async (rate: number, durationMs: number, isBase = false): Promise<ChatStepRow> => {
+    const attempts = [await step(rate, durationMs)];
+    const last = (): ChatStepRow => attempts[attempts.length - 1] as ChatStepRow;
+    while (last().cpu.other >= NOISY && (isBase || !last().pass) && attempts.length < 3 && budgetLeft()) {
+      log(`chat ${rate} msg/s: other processes used ${last().cpu.other.toFixed(0)}% of a core meanwhile; running the step again`);
       await waitQuiet(ctx, 'chat-retry');
-      const again = await step(rate, durationMs, '(again) ');
-      if (again.cpu.other < row.cpu.other) row = again;
+      attempts.push(await step(rate, durationMs, '(again) '));
     }
+    const quietest = (rows: ChatStepRow[]): ChatStepRow => [...rows].sort((a, b) => a.cpu.other - b.cpu.other)[0] as ChatStepRow;
+    const passing = attempts.filter((r) => r.pass);
+    const row = !isBase && passing.length ? quietest(passing) : quietest(attempts);
     row.noisy = row.cpu.other >= NOISY;
+    row.attempts = attempts.length;
     return row;
   };
-  const base = cfg.chatBaseRate > 0 ? await measured(cfg.chatBaseRate, cfg.chatBaseMs) : undefined;
+  const base = cfg.chatBaseRate > 0 ? await measured(cfg.chatBaseRate, cfg.chatBaseMs, true) : undefined;
   const steps: ChatStepRow[] = [];
   let maxRate = base?.pass ? base.rate : 0;
   let firstFail: ChatStepRow | undefined;
@@ -527,6 +535,8 @@ async function main(): Promise<void> {
     const jsonPath = resolve(ROOT, cfg.jsonOut);
     mkdirSync(dirname(jsonPath), { recursive: true });
     writeFileSync(jsonPath, JSON.stringify(results, null, 2));
+    // keep every run's results too: .tmp/bench-results-<time>.json
+    writeFileSync(jsonPath.replace(/\.json$/, '') + `-${results.when.replace(/[:.]/g, '-')}.json`, JSON.stringify(results, null, 2));
     log(`results written to ${cfg.jsonOut}`);
     if (cfg.writeDocs) writeDocs(results);
   } catch (e) {

@@ -37,6 +37,8 @@ export interface RunningNode {
 
 interface NodeState {
   draining: boolean;
+  /** Cluster mode: whether Redis is reachable (a node without it cannot take new sessions). */
+  redisReady: () => boolean;
 }
 
 function listen(server: Server, port: number, host: string): Promise<string> {
@@ -60,6 +62,7 @@ function buildApp(config: Config, metrics: GatewayMetrics, state: NodeState, wit
   });
   app.get('/readyz', (_req, res) => {
     if (state.draining) res.status(503).json({ status: 'draining' });
+    else if (!state.redisReady()) res.status(503).json({ status: 'redis-unreachable' });
     else res.json({ status: 'ready' });
   });
   if (withMetrics) mountMetrics(app, config.metrics.path, metrics);
@@ -93,7 +96,7 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
   });
 
   // The HTTP server listens first (on a port the cluster can announce), but serves only when ready.
-  const state: NodeState = { draining: false };
+  const state: NodeState = { draining: false, redisReady: () => true };
   const server = createServer();
   // Held requests last up to `wait`; idle keep-alive connections a little longer than a proxy's.
   server.keepAliveTimeout = 75_000;
@@ -104,6 +107,7 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
 
   const clustered = config.redisUrl !== undefined;
   const setup = clustered ? await connectCluster(config, nodeUrl, configured, authCache, metrics, logger) : undefined;
+  if (setup) state.redisReady = setup.redisReady;
   const stores: DomainStores = setup ?? {
     accounts: configured,
     rosters: new MemoryRosterStore(),
@@ -131,6 +135,7 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
     maxDocumentBytes: config.maxStanzaBytes,
     logger,
     observer: metrics,
+    logStanzas: config.logStanzas,
     cluster: setup?.cluster,
   });
   const newSessions = new WindowCounter(60_000);
@@ -147,6 +152,8 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
   });
   const boshTransport = transport;
   const domain = xmpp;
+  boshTransport.onSessionStart((session) => logger.debug({ session: session.streamId, wait: session.params.wait, hold: session.params.hold }, 'session opened'));
+  boshTransport.onSessionEnd((session, reason) => logger.debug({ session: session.streamId, reason }, 'session closed'));
   if (setup) {
     await setup.cluster.start(boshTransport, domain.services.router, (bare, entry) =>
       domain.services.presence.resourceGone(bare, entry.resource, entry.available),

@@ -47,6 +47,8 @@ export interface Config {
     readonly nodeTtlMs: number;
   };
   readonly logLevel: LogLevel;
+  /** Log every stanza in and out at debug level (contains message bodies: off by default). */
+  readonly logStanzas: boolean;
   readonly shutdownGraceSeconds: number;
   readonly metrics: {
     readonly enabled: boolean;
@@ -192,6 +194,7 @@ export function loadConfig(env: Env): Config {
     },
     trustedProxies: new Set((value('TRUSTED_PROXIES') ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '')),
     logLevel: oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
+    logStanzas: oneOf('LOG_STANZAS', 'false', ['true', 'false']) === 'true',
     shutdownGraceSeconds: integer('SHUTDOWN_GRACE', 10, 0, 600),
     metrics: {
       enabled: oneOf('METRICS_ENABLED', 'true', ['true', 'false']) === 'true',

@@ -91,6 +91,8 @@ export class BoshSession implements StreamOutput {
 
   constructor(
     readonly sid: string,
+    /** The public stream id (authid): the session's correlation id in logs; the sid stays secret. */
+    readonly streamId: string,
     readonly params: SessionParams,
     private readonly creationAttributes: ResponseAttributes,
     creation: BoshRequest,

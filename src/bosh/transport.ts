@@ -152,6 +152,7 @@ export class BoshTransport {
     const streamId = randomBytes(12).toString('base64url');
     const session = new BoshSession(
       sid,
+      streamId,
       params,
       creationAttributes(sid, streamId, params),
       request,

@@ -20,6 +20,8 @@ export interface ClusterSetup {
   readonly rosters: RedisRosterStore;
   readonly offline: RedisOfflineStore;
   readonly documents: RedisXmlStore;
+  /** Whether the connection to Redis is up (readiness). */
+  redisReady(): boolean;
   close(): Promise<void>;
 }
 
@@ -63,6 +65,7 @@ export async function connectCluster(
     rosters: new RedisRosterStore(redis, keys),
     offline: new RedisOfflineStore(redis, keys, config.limits.offlinePerUser),
     documents: new RedisXmlStore(redis, keys),
+    redisReady: () => redis.status === 'ready',
     close: async () => {
       await cluster.stop();
       redis.disconnect();

@@ -40,6 +40,7 @@ export interface DomainOptions {
   readonly maxDocumentBytes: number;
   readonly logger: Logger;
   readonly observer: XmppObserver;
+  readonly logStanzas?: boolean;
 }
 
 export interface XmppDomain {
@@ -85,6 +86,7 @@ export function createXmppDomain(stores: DomainStores, options: DomainOptions): 
     limits: options.limits,
     logger,
     observer: options.observer,
+    logStanzas: options.logStanzas ?? false,
     departures: new Set(),
   };
   return {

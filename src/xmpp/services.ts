@@ -33,6 +33,8 @@ export interface XmppServices {
   readonly limits: SessionLimits;
   readonly logger: Logger;
   readonly observer: XmppObserver;
+  /** Log stanzas (with their content) at debug level. */
+  readonly logStanzas: boolean;
   /** Work started by ending sessions (presence broadcasts, re-routing), awaited at shutdown. */
   readonly departures: Set<Promise<void>>;
 }

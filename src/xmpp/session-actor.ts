@@ -130,6 +130,7 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
 
   private send(element: Element): void {
     this.services.observer.stanzaOut(element.name);
+    if (this.services.logStanzas) this.services.logger.debug({ session: this.info.streamId, out: element.toString() }, 'stanza out');
     this.output.send(element);
   }
 
@@ -137,6 +138,11 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
 
   private process(element: Element): void {
     this.services.observer.stanzaIn(element.name);
+    // Stanzas carry message bodies (and SASL data): logged only when LOG_STANZAS asks for it.
+    if (this.services.logStanzas) {
+      const text = element.attrs.xmlns === NS_SASL ? `<${element.name} xmlns='${NS_SASL}'>[redacted]` : element.toString();
+      this.services.logger.debug({ session: this.info.streamId, in: text }, 'stanza in');
+    }
     let result: Promise<void> | void;
     try {
       result = this.dispatch(element);
