@@ -473,7 +473,7 @@ async function main(): Promise<void> {
   if (cfg.render) {
     const results = JSON.parse(readFileSync(resolve(cfg.render), 'utf8')) as BenchResults;
     process.stdout.write(renderTable(results) + '\n');
-    writeDocs(results);
+    if (cfg.writeDocs) writeDocs(results);
     return;
   }
   // accounts: login [0, 2N) (a disturbed cold pass is redone with fresh accounts), memory [0, max level),

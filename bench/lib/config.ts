@@ -81,7 +81,7 @@ const HELP = `usage: npm run bench -- [options]
   --server-log            echo the server's output (e.g. with --server-node-args=--trace-gc)
   --nice=N                run the server and the generator at this nice value (e.g. -10, as root) so that
                           unrelated processes on the machine disturb the figures less
-  --deadline-ms=N         plan to finish within N ms (default 540000, quick 50000); waits, retries and the
+  --deadline-ms=N         plan to finish within N ms (default 540000, quick 55000); waits, retries and the
                           chat step-up search shrink to fit
   --idle-wait-ms=N        before each phase wait up to N ms for the machine to be quiet (default 30000, quick 3000)
 
