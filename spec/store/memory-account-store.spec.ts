@@ -124,16 +124,19 @@ describe('keys of an account from a password source are derived lazily, once per
     expect(await store.verifyPassword('alice', 'secret')).toBe(false);
   });
 
-  it('verifies a first PLAIN login against the source and keeps SHA-256 keys from it for later SCRAM logins', async () => {
+  it('verifies a first PLAIN login against the source without PBKDF2, and derives keys only when SCRAM asks', async () => {
     const store = new MemoryAccountStore(ITERATIONS, new AuthCache(0, 1000));
     const source = countingSource('secret');
     store.setPasswordSource('alice', source);
     expect(await store.verifyPassword('alice', 'wrong')).toBe(false);
     expect(await store.verifyPassword('alice', 'secret')).toBe(true);
     const calls = source.calls;
+    // The SCRAM login reads the source once more and derives the keys from it, once.
     const keys = await store.scramKeys('alice', 'SHA-256');
-    expect(source.calls).toBe(calls);
+    expect(source.calls).toBe(calls + 1);
     expect(keys?.storedKey.equals(await storedKeyFor('secret', keys.salt, keys.iterations))).toBe(true);
+    expect(await store.scramKeys('alice', 'SHA-256')).toBe(keys);
+    expect(source.calls).toBe(calls + 1);
   });
 
   it('does not let a derivation that finishes after the account was replaced overwrite the new account', async () => {

@@ -40,11 +40,8 @@ export class RedisAccountStore implements AccountStore {
       const keys = decodeKeys(stored[index] as string);
       ok = keys !== undefined && (await passwordMatches(SCRAM_HASHES[index] as ScramHash, keys, password));
     } else {
+      // A configured account: every node has its source; keys reach Redis when SCRAM derives them.
       ok = await this.configured.verifyPassword(username, password);
-      if (ok) {
-        const derived = await this.configured.scramKeys(username, 'SHA-256');
-        if (derived) await this.redis.hset(this.keys.account(username), 'SHA-256', encodeKeys(derived));
-      }
     }
     if (ok) this.authCache.remember(username, password);
     return ok;

@@ -1,8 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AccountStore } from './account-store';
 import type { AuthCache } from './auth-cache';
-import { deriveScramKeys, keysFromSaltedPassword, passwordMatches, saltedPassword, SCRAM_HASHES, type ScramHash, type ScramKeys } from './scram-keys';
-import { randomBytes } from 'node:crypto';
+import { deriveScramKeys, passwordMatches, SCRAM_HASHES, type ScramHash, type ScramKeys } from './scram-keys';
 
 /**
  * Reads one account's password from where it already is at rest (the users file), when its keys are
@@ -95,14 +94,10 @@ export class MemoryAccountStore implements AccountStore {
     if (keys) {
       ok = await passwordMatches(record.keys['SHA-256'] ? 'SHA-256' : 'SHA-1', keys, password);
     } else if (record.source) {
-      // First login of a file account: compare with the file, and keep the keys derived on the way.
+      // A file account with no keys yet: the file is the reference, so comparing with it is enough.
+      // Keys are derived only when a SCRAM login needs them; repeat PLAIN logins hit the auth cache.
       const stored = await record.source();
       ok = stored !== undefined && sameSecret(stored, password);
-      if (ok) {
-        const salt = randomBytes(16);
-        const salted = await saltedPassword('SHA-256', password, salt, this.iterations);
-        this.storeDerived(username, record, 'SHA-256', keysFromSaltedPassword('SHA-256', salted, salt, this.iterations));
-      }
     } else {
       ok = false;
     }
