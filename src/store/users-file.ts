@@ -1,4 +1,5 @@
-import { open, readFile } from 'node:fs/promises';
+import { closeSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { normaliseLocal } from '../xmpp/jid';
 import type { MemoryAccountStore } from './memory-account-store';
 import { decodeKeys, type ScramHash, type ScramKeys } from './scram-keys';
@@ -63,6 +64,7 @@ export async function loadUsersList(list: string, store: MemoryAccountStore): Pr
  */
 export async function loadUsersFile(path: string, store: MemoryAccountStore): Promise<number> {
   const content = await readFile(path);
+  const reader = new UsersFileReader(path);
   let count = 0;
   let start = 0;
   let lineNumber = 0;
@@ -73,7 +75,7 @@ export async function loadUsersFile(path: string, store: MemoryAccountStore): Pr
     const line = parseUserLine(content.toString('utf8', start, end), `${path}:${lineNumber}`);
     if (line) {
       if (line.keys) store.setKeys(line.username, line.keys);
-      else store.setPasswordSource(line.username, passwordAt(path, start, end - start, line.username));
+      else store.setPasswordSource(line.username, passwordAt(reader, start, end - start, line.username));
       count++;
     }
     start = end + 1;
@@ -83,28 +85,61 @@ export async function loadUsersFile(path: string, store: MemoryAccountStore): Pr
 }
 
 /**
+ * One open descriptor per users file, reused for every first login: a positioned read of one line from
+ * the page cache costs microseconds on the main thread, less than a thread-pool round trip. A watch on
+ * the file drops the descriptor when the file is replaced or removed, so the next read sees that.
+ */
+class UsersFileReader {
+  private fd: number | undefined;
+  private watcher: FSWatcher | undefined;
+
+  constructor(readonly path: string) {}
+
+  read(buffer: Buffer, position: number): number {
+    if (this.fd === undefined) {
+      this.fd = openSync(this.path, 'r');
+      try {
+        this.watcher = watch(this.path, { persistent: false }, () => this.drop());
+        this.watcher.on('error', () => this.drop());
+      } catch {
+        // Without a watch every read opens the file afresh.
+        this.watcher = undefined;
+      }
+    }
+    const fd = this.fd;
+    try {
+      return readSync(fd, buffer, 0, buffer.length, position);
+    } finally {
+      if (!this.watcher) this.drop();
+    }
+  }
+
+  private drop(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+}
+
+/**
  * Reads the account's line back from where it was at start-up. When the file changed since (the line
  * is no longer a whole line at that place, names someone else, or the file is gone) the answer is
  * undefined: the login is refused rather than guessed.
  */
-function passwordAt(path: string, offset: number, length: number, username: string): () => Promise<string | undefined> {
+function passwordAt(reader: UsersFileReader, offset: number, length: number, username: string): () => Promise<string | undefined> {
   return async () => {
     // One byte either side: a newline (or the edge of the file) must still bound the line.
     const from = offset > 0 ? offset - 1 : 0;
     const lineAt = offset - from;
     const buffer = Buffer.alloc(lineAt + length + 1);
     try {
-      const handle = await open(path, 'r');
-      try {
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, from);
-        if (bytesRead < lineAt + length) return undefined;
-        if (lineAt > 0 && buffer[0] !== 0x0a) return undefined;
-        if (bytesRead > lineAt + length && buffer[lineAt + length] !== 0x0a) return undefined;
-        const line = parseUserLine(buffer.toString('utf8', lineAt, lineAt + length), path);
-        return line && line.username === username ? line.password : undefined;
-      } finally {
-        await handle.close();
-      }
+      const bytesRead = reader.read(buffer, from);
+      if (bytesRead < lineAt + length) return undefined;
+      if (lineAt > 0 && buffer[0] !== 0x0a) return undefined;
+      if (bytesRead > lineAt + length && buffer[lineAt + length] !== 0x0a) return undefined;
+      const line = parseUserLine(buffer.toString('utf8', lineAt, lineAt + length), reader.path);
+      return line && line.username === username ? line.password : undefined;
     } catch {
       return undefined;
     } finally {
