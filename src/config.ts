@@ -13,6 +13,9 @@ export interface Config {
   readonly users: string | undefined;
   readonly usersFile: string | undefined;
   readonly redisUrl: string | undefined;
+  /** Sentinels to ask for the current master (high availability); REDIS_URL then gives password and db. */
+  readonly redisSentinels: ReadonlyArray<{ readonly host: string; readonly port: number }> | undefined;
+  readonly redisSentinelName: string;
   readonly bosh: BoshLimits;
   readonly maxBodyBytes: number;
   readonly maxStanzaBytes: number;
@@ -115,6 +118,16 @@ export function loadConfig(env: Env): Config {
   const usersFile = value('USERS_FILE');
   const users = value('USERS');
   const redisUrl = value('REDIS_URL');
+  const sentinelsText = value('REDIS_SENTINELS');
+  let redisSentinels: Array<{ host: string; port: number }> | undefined;
+  if (sentinelsText !== undefined) {
+    redisSentinels = sentinelsText.split(',').map((entry) => {
+      const match = /^\s*([A-Za-z0-9.:[\]-]+):([0-9]{1,5})\s*$/.exec(entry);
+      if (!match) problems.push(`REDIS_SENTINELS=${sentinelsText}: expected host:port,host:port`);
+      return { host: match?.[1] ?? '', port: Number(match?.[2] ?? 0) };
+    });
+    if (redisUrl === undefined) problems.push('REDIS_SENTINELS needs REDIS_URL too (for password and database; its host is ignored)');
+  }
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) problems.push(`REDIS_URL=${redisUrl}: expected redis:// or rediss://`);
 
   const maxWait = integer('BOSH_MAX_WAIT', 60, 1, 3600);
@@ -165,6 +178,8 @@ export function loadConfig(env: Env): Config {
     users,
     usersFile,
     redisUrl,
+    redisSentinels,
+    redisSentinelName: value('REDIS_SENTINEL_NAME') ?? 'mymaster',
     bosh: { maxWait, maxHold, inactivity, polling, maxPause },
     maxBodyBytes: integer('BOSH_MAX_BODY_BYTES', 262_144, 1024, 64 * 1024 * 1024),
     maxStanzaBytes: integer('MAX_STANZA_BYTES', 65_536, 512, 64 * 1024 * 1024),

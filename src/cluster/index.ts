@@ -34,9 +34,9 @@ export async function connectCluster(
   metrics: GatewayMetrics,
   logger: Logger,
 ): Promise<ClusterSetup> {
-  const url = config.redisUrl as string;
-  const redis: Redis = createRedis(url, `${config.cluster.nodeId}:main`, logger, metrics);
-  const busReader: Redis = createRedis(url, `${config.cluster.nodeId}:bus`, logger, undefined, true);
+  const target = { url: config.redisUrl as string, sentinels: config.redisSentinels, sentinelName: config.redisSentinelName };
+  const redis: Redis = createRedis(target, `${config.cluster.nodeId}:main`, logger, metrics);
+  const busReader: Redis = createRedis(target, `${config.cluster.nodeId}:bus`, logger, undefined, true);
   try {
     await Promise.all([whenReady(redis, 10_000), whenReady(busReader, 10_000)]);
   } catch (err) {

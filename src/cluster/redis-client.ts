@@ -12,7 +12,14 @@ export interface RedisObserver {
  * offline queue) so callers answer with a defined error instead of hanging; ioredis keeps
  * reconnecting in the background.
  */
-export function createRedis(url: string, name: string, logger: Logger, observer?: RedisObserver, blocking = false): Redis {
+export interface RedisTarget {
+  readonly url: string;
+  /** With Sentinel: ask these for the master named `sentinelName`; the URL gives credentials and db. */
+  readonly sentinels?: ReadonlyArray<{ readonly host: string; readonly port: number }>;
+  readonly sentinelName?: string;
+}
+
+export function createRedis(target: RedisTarget, name: string, logger: Logger, observer?: RedisObserver, blocking = false): Redis {
   const options: RedisOptions = {
     connectionName: name,
     enableOfflineQueue: false,
@@ -21,7 +28,21 @@ export function createRedis(url: string, name: string, logger: Logger, observer?
     retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
     lazyConnect: false,
   };
-  const redis = new Redis(url, options);
+  let redis: Redis;
+  if (target.sentinels && target.sentinels.length > 0) {
+    const url = new URL(target.url);
+    redis = new Redis({
+      ...options,
+      sentinels: target.sentinels.map((s) => ({ host: s.host, port: s.port })),
+      name: target.sentinelName ?? 'mymaster',
+      username: url.username || undefined,
+      password: url.password ? decodeURIComponent(url.password) : undefined,
+      db: Number(url.pathname.slice(1) || 0),
+      tls: url.protocol === 'rediss:' ? {} : undefined,
+    });
+  } else {
+    redis = new Redis(target.url, options);
+  }
   let wasReady = false;
   redis.on('ready', () => {
     if (wasReady) {
