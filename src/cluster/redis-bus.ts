@@ -69,6 +69,8 @@ export class RedisBus implements Bus {
         continue;
       }
       const entries = batch?.[0]?.[1] ?? [];
+      // Stopped while the read was on its way: what it returned stays in the stream for whoever drains it.
+      if (!this.running) return;
       if (entries.length === 0) continue;
       const processed: string[] = [];
       for (const [id, fields] of entries) {
