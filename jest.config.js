@@ -7,4 +7,7 @@ module.exports = {
   testTimeout: 30000,
   // e2e suites start real processes and browsers; two workers match the 2-core target machine
   maxWorkers: 2,
+  // Suites stop their servers, browsers and child processes in afterAll; this only keeps a stray
+  // keep-alive socket from holding a finished run open.
+  forceExit: true,
 };
