@@ -10,6 +10,10 @@ import {
   type ChatSetupResult,
   type ChatStepCmd,
   type ChatStepResult,
+  type HopSetupCmd,
+  type HopSetupResult,
+  type HopStepCmd,
+  type HopStepResult,
   type TargetCmd,
   type LoginCmd,
   type LoginResult,
@@ -18,7 +22,7 @@ import {
   type StatusResult,
   type TerminateCmd,
 } from './lib/protocol';
-import { attr } from './lib/xml';
+import { attr, bodyTag as bodyTagOf, HTTPBIND_NS } from './lib/xml';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 let transport: Transport | undefined;
@@ -48,8 +52,10 @@ async function loginMany(
   cmd: Pick<LoginCmd, 'from' | 'count' | 'concurrency' | 'resource' | 'fifth' | 'keepPolling' | 'maxMs'>,
   into: Session[],
   prepare?: (s: Session) => void,
+  /** log in through this connection pool instead of the target's (cluster: straight to one node) */
+  via?: Transport,
 ): Promise<LoginResult> {
-  const t = need(transport, 'transport');
+  const t = via ?? need(transport, 'transport');
   const domain = need(target, 'target').domain;
   const hist = newHist();
   const errors: Record<string, number> = {};
@@ -292,6 +298,7 @@ async function chatStep(cmd: ChatStepCmd): Promise<ChatStepResult> {
   const pad = 'x'.repeat(Math.max(0, cmd.bodyBytes - 20));
   let n = 0;
   let maxQueued = 0;
+  const req0 = need(transport, 'transport').requests;
   const t0 = monoMs();
   const start = performance.now();
   await new Promise<void>((resolve) => {
@@ -338,10 +345,157 @@ async function chatStep(cmd: ChatStepCmd): Promise<ChatStepResult> {
     // the histogram holds whole 5 ms timer intervals: keep only the lateness
     eldP99: Math.max(0, eld.percentile(99) / 1e6 - 5),
     eldMax: Math.max(0, eld.max / 1e6 - 5),
+    requests: need(transport, 'transport').requests - req0,
   };
   // messages still queued at a sender are abandoned (already counted lost)
   for (const s of senders) s.dropQueue();
   return res;
+}
+
+// ---------------------------------------------------------------- cluster: the forwarding hop
+
+/** Connection pools straight to each node (cluster mode), in node order, and each node's host:port. */
+let nodeTransports: Transport[] = [];
+let nodeHosts: string[] = [];
+/** Sessions for the hop measurement and the index of the node holding each. */
+let hop: { s: Session; owner: number; busy: boolean }[] = [];
+
+async function closeNodeTransports(): Promise<void> {
+  const old = nodeTransports;
+  nodeTransports = [];
+  nodeHosts = [];
+  hop = [];
+  await Promise.all(old.map((t) => t.close()));
+}
+
+async function hopSetup(cmd: HopSetupCmd): Promise<HopSetupResult> {
+  const tg = need(target, 'target');
+  await closeNodeTransports();
+  nodeTransports = cmd.nodes.map((o) => new Transport(o, tg.path));
+  nodeHosts = cmd.nodes.map((o) => new URL(o).host);
+  const perNode: number[] = [];
+  const all: LoginResult[] = [];
+  const lists: Session[][] = [];
+  for (let i = 0; i < cmd.nodes.length; i++) {
+    const into: Session[] = [];
+    all.push(
+      await loginMany(
+        { from: cmd.from + i * cmd.perNode, count: cmd.perNode, concurrency: cmd.concurrency, resource: 'hop', fifth: cmd.fifth, keepPolling: false, maxMs: 60_000 },
+        into,
+        undefined,
+        nodeTransports[i],
+      ),
+    );
+    perNode.push(into.length);
+    lists.push(into);
+  }
+  // interleaved, so that consecutive pings come from sessions on different nodes
+  for (let j = 0; j < cmd.perNode; j++) {
+    lists.forEach((l, i) => {
+      const s = l[j];
+      if (s) hop.push({ s, owner: i, busy: false });
+    });
+  }
+  const login: LoginResult = {
+    ok: all.reduce((a, r) => a + r.ok, 0),
+    fail: all.reduce((a, r) => a + r.fail, 0),
+    errors: Object.assign({}, ...all.map((r) => r.errors)) as Record<string, number>,
+    sample: all.find((r) => r.sample)?.sample ?? '',
+    t0: Math.min(...all.map((r) => r.t0)),
+    t1: Math.max(...all.map((r) => r.t1)),
+    hist: all[0]?.hist ?? '',
+    requests: all.reduce((a, r) => a + r.requests, 0),
+  };
+  return { login, perNode };
+}
+
+async function hopStep(cmd: HopStepCmd): Promise<HopStepResult> {
+  const viaNginx = need(transport, 'transport');
+  const domain = need(target, 'target').domain;
+  const N = nodeTransports.length;
+  if (!hop.length || N < 2) throw new Error('hop not set up');
+  const h = { direct: newHist(), forwarded: newHist(), nginxDirect: newHist(), nginxForwarded: newHist() };
+  const errors: Record<string, number> = {};
+  let sample = '';
+  let sent = 0;
+  let answered = 0;
+  let skipped = 0;
+  let pending = 0;
+  let cursor = 0;
+  const eld = monitorEventLoopDelay({ resolution: 5 });
+  eld.enable();
+  const fail = (x: (typeof hop)[number], kind: string, text: string): void => {
+    errors[kind] = (errors[kind] ?? 0) + 1;
+    if (!sample) sample = `${kind}: ${text.slice(0, 300)}`;
+    // a session whose request failed may have lost its rid sequence: leave it out from now on
+    x.s.dead = true;
+  };
+  const ping = (k: number): void => {
+    let x: (typeof hop)[number] | undefined;
+    for (let tries = 0; tries < hop.length; tries++) {
+      const c = hop[cursor++ % hop.length] as (typeof hop)[number];
+      if (!c.busy && !c.s.dead) {
+        x = c;
+        break;
+      }
+    }
+    if (!x) {
+      skipped++;
+      return;
+    }
+    const sess = x;
+    // in turn: the holder, another node (each of the others in turn), nginx
+    const route = k % 3;
+    const other = (sess.owner + 1 + (Math.floor(k / 3) % (N - 1))) % N;
+    const via = route === 0 ? (nodeTransports[sess.owner] as Transport) : route === 1 ? (nodeTransports[other] as Transport) : viaNginx;
+    const id = `h${k}`;
+    const body = `<body rid='${++sess.s.rid}' sid='${sess.s.sid}' xmlns='${HTTPBIND_NS}'><iq type='get' id='${id}' to='${domain}' xmlns='jabber:client'><ping xmlns='urn:xmpp:ping'/></iq></body>`;
+    sess.busy = true;
+    pending++;
+    sent++;
+    const st = performance.now();
+    via.post(body, (err, status, text, upstream) => {
+      const rtt = performance.now() - st;
+      sess.busy = false;
+      pending--;
+      if (err) return fail(sess, 'http-error', err.message);
+      if (status !== 200) return fail(sess, `http-${status}`, text);
+      if (attr(bodyTagOf(text), 'type') === 'terminate') return fail(sess, `terminate:${attr(bodyTagOf(text), 'condition') ?? ''}`, text);
+      if (text.indexOf(`'${id}'`) < 0 && text.indexOf(`"${id}"`) < 0) return fail(sess, 'no-ping-result', text);
+      answered++;
+      const hist = route === 0 ? h.direct : route === 1 ? h.forwarded : upstream === nodeHosts[sess.owner] ? h.nginxDirect : h.nginxForwarded;
+      recordUs(hist, rtt);
+    });
+  };
+  const total = Math.max(1, Math.round((cmd.rate * cmd.durationMs) / 1000));
+  const interval = 1000 / cmd.rate;
+  const start = performance.now();
+  let n = 0;
+  await new Promise<void>((resolve) => {
+    const tick = (): void => {
+      const due = Math.min(total, Math.floor((performance.now() - start) / interval) + 1);
+      while (n < due) ping(n++);
+      if (n >= total) resolve();
+      else setTimeout(tick, 1);
+    };
+    tick();
+  });
+  const drainEnd = performance.now() + cmd.drainMs;
+  while (pending > 0 && performance.now() < drainEnd) await sleep(5);
+  eld.disable();
+  if (pending > 0) errors['unanswered'] = (errors['unanswered'] ?? 0) + pending;
+  return {
+    direct: hdr.encodeIntoCompressedBase64(h.direct),
+    forwarded: hdr.encodeIntoCompressedBase64(h.forwarded),
+    nginxDirect: hdr.encodeIntoCompressedBase64(h.nginxDirect),
+    nginxForwarded: hdr.encodeIntoCompressedBase64(h.nginxForwarded),
+    sent,
+    answered,
+    skipped,
+    errors,
+    sample,
+    eldP99: Math.max(0, eld.percentile(99) / 1e6 - 5),
+  };
 }
 
 // ---------------------------------------------------------------- plumbing
@@ -351,11 +505,13 @@ async function retarget(t: TargetCmd | undefined): Promise<void> {
   groups.clear();
   senders = [];
   receivers = [];
+  await closeNodeTransports();
   const old = transport;
   transport = undefined;
   if (old) await old.close();
   target = t;
-  if (t) transport = new Transport(t.origin, t.path);
+  // through nginx, its X-Bosh-Upstream header names the node that answered (cluster mode)
+  if (t) transport = new Transport(t.origin, t.path, 'x-bosh-upstream');
 }
 
 async function handle(req: Request): Promise<unknown> {
@@ -383,6 +539,10 @@ async function handle(req: Request): Promise<unknown> {
     case 'reset':
       await retarget(undefined);
       return {};
+    case 'hopSetup':
+      return hopSetup(cmd);
+    case 'hopStep':
+      return hopStep(cmd);
     default:
       throw new Error(`unknown command ${(cmd as { type: string }).type}`);
   }

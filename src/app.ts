@@ -14,6 +14,7 @@ import { MemoryRosterStore } from './store/roster-store';
 import { loadUsersFile, loadUsersList } from './store/users-file';
 import { MemoryXmlStore } from './store/xml-store';
 import { connectCluster } from './cluster';
+import { clusterSid } from './cluster/forwarder';
 import { createXmppDomain, type DomainStores, type XmppDomain } from './xmpp/domain';
 import { createWebClient } from './web/web-client';
 
@@ -149,6 +150,7 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
     // A client address opening sessions in a loop is stopped (a runaway reconnect plugin).
     admit: (address) => address === undefined || newSessions.add(address) <= limits.newSessionsPerAddressPerMinute,
     remote: setup ? (sid, raw, context, respond) => setup.cluster.forwarder.forward(sid, raw, context, respond) : undefined,
+    sidFor: setup ? (uuid) => clusterSid(uuid, config.cluster.nodeId) : undefined,
   });
   const boshTransport = transport;
   const domain = xmpp;

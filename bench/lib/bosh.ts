@@ -4,17 +4,27 @@ import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import { attr, bodyTag, HTTPBIND_NS } from './xml';
 
-export type PostCallback = (err: Error | null, status: number, text: string) => void;
+export type PostCallback = (err: Error | null, status: number, text: string, header?: string) => void;
 
 const HEADERS = ['content-type', 'text/xml; charset=utf-8'];
 
 class Handler implements Dispatcher.DispatchHandlers {
   private status = 0;
   private chunks: Buffer[] = [];
-  constructor(private readonly cb: PostCallback) {}
+  private header: string | undefined;
+  constructor(
+    private readonly cb: PostCallback,
+    /** lower-case name of a response header to hand to the callback (e.g. nginx's x-bosh-upstream) */
+    private readonly capture?: string,
+  ) {}
   onConnect(): void {}
-  onHeaders(statusCode: number): boolean {
+  onHeaders(statusCode: number, headers: Buffer[]): boolean {
     this.status = statusCode;
+    if (this.capture && headers) {
+      for (let i = 0; i + 1 < headers.length; i += 2) {
+        if (String(headers[i]).toLowerCase() === this.capture) this.header = String(headers[i + 1]);
+      }
+    }
     return true;
   }
   onData(chunk: Buffer): boolean {
@@ -24,10 +34,10 @@ class Handler implements Dispatcher.DispatchHandlers {
   onComplete(): void {
     const c = this.chunks;
     const text = c.length === 1 ? (c[0] as Buffer).toString() : Buffer.concat(c).toString();
-    this.cb(null, this.status, text);
+    this.cb(null, this.status, text, this.header);
   }
   onError(err: Error): void {
-    this.cb(err, this.status, '');
+    this.cb(err, this.status, '', this.header);
   }
 }
 
@@ -40,6 +50,8 @@ export class Transport {
   constructor(
     readonly origin: string,
     readonly path: string,
+    /** response header to report with each answer (lower case), if any */
+    private readonly captureHeader?: string,
   ) {
     this.pool = new Pool(origin, {
       connections: null,
@@ -55,11 +67,11 @@ export class Transport {
   post(body: string, cb: PostCallback): void {
     this.inFlight++;
     this.requests++;
-    this.pool.dispatch({ path: this.path, method: 'POST', headers: HEADERS, body }, new Handler((err, status, text) => {
+    this.pool.dispatch({ path: this.path, method: 'POST', headers: HEADERS, body }, new Handler((err, status, text, header) => {
       this.inFlight--;
       if (err) this.errors++;
-      cb(err, status, text);
-    }));
+      cb(err, status, text, header);
+    }, this.captureHeader));
   }
 
   postAsync(body: string): Promise<string> {

@@ -62,7 +62,34 @@ export interface ResetCmd {
   type: 'reset';
 }
 
-export type WorkerCmd = InitCmd | TargetCmd | LoginCmd | TerminateCmd | StatusCmd | ChatSetupCmd | ChatStepCmd | ResetCmd;
+/**
+ * Cluster only: log sessions in directly at each node (bypassing nginx), so that the node holding each
+ * session is known; they do not poll (no request stays held).
+ */
+export interface HopSetupCmd {
+  type: 'hopSetup';
+  /** origins of the nodes, in node order */
+  nodes: string[];
+  /** accounts [from, from + perNode × nodes.length) */
+  from: number;
+  perNode: number;
+  concurrency: number;
+  fifth: FifthExchange;
+}
+
+/**
+ * Cluster only: XEP-0199 pings from the hop sessions at a steady rate, in turn straight to the session's
+ * node, straight to another node (which must forward it), and through nginx (whichever node it picks,
+ * named by its X-Bosh-Upstream header). One ping outstanding per session.
+ */
+export interface HopStepCmd {
+  type: 'hopStep';
+  rate: number;
+  durationMs: number;
+  drainMs: number;
+}
+
+export type WorkerCmd = InitCmd | TargetCmd | LoginCmd | TerminateCmd | StatusCmd | ChatSetupCmd | ChatStepCmd | ResetCmd | HopSetupCmd | HopStepCmd;
 
 export interface Request {
   id: number;
@@ -131,6 +158,33 @@ export interface ChatStepResult {
   /** event-loop delay of this worker during the step (ms) */
   eldP99: number;
   eldMax: number;
+  /** HTTP requests this worker made during the step (sending and draining) */
+  requests: number;
+}
+
+export interface HopSetupResult {
+  login: LoginResult;
+  /** sessions per node index */
+  perNode: number[];
+}
+
+/** Ping round trips (µs histograms, hdr compressed base64) by route. */
+export interface HopStepResult {
+  /** straight to the node holding the session */
+  direct: string;
+  /** straight to another node, which forwards it to the holder */
+  forwarded: string;
+  /** through nginx, which happened to pick the holder */
+  nginxDirect: string;
+  /** through nginx, which picked another node (forwarded) */
+  nginxForwarded: string;
+  sent: number;
+  answered: number;
+  /** pings not sent because every session still had one outstanding */
+  skipped: number;
+  errors: Record<string, number>;
+  sample: string;
+  eldP99: number;
 }
 
 export function passwordFor(i: number): string {

@@ -1,6 +1,7 @@
 // Starts and watches the gateway under test as a child process (`node dist/main.js`).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { get } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { countFds, countSockets, readRssKb } from './cpu';
@@ -15,6 +16,20 @@ export const BENCH_LIMITS: Record<string, string> = {
   STANZAS_PER_SECOND: '100000',
   STANZA_BURST: '1000000',
 };
+
+/** GET over loopback HTTP/1.1 without keep-alive; bounded by `timeoutMs`. */
+export function httpGet(url: string, timeoutMs: number): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
+  return new Promise((resolve, reject) => {
+    const req = get(url, { agent: false, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -71,6 +86,15 @@ export interface ServerOptions {
   nodeArgs?: string[];
   echo?: boolean;
   nice?: number;
+  /** listen on this port (default: a free one chosen at start) */
+  port?: number;
+  /** name in log lines and error messages (default "server") */
+  name?: string;
+  /**
+   * after the port accepts connections, wait until GET <path> answers 200 (a cluster node binds its
+   * port before it has reached Redis, and serves only once it has)
+   */
+  readyPath?: string;
 }
 
 export interface MemSample {
@@ -102,15 +126,19 @@ export class ServerProcess {
     return this.tail.join('\n');
   }
 
+  get name(): string {
+    return this.opts.name ?? 'server';
+  }
+
   private keep(line: string): void {
-    if (this.opts.echo) process.stdout.write(`[server] ${line}\n`);
+    if (this.opts.echo) process.stdout.write(`[${this.name}] ${line}\n`);
     this.tail.push(line);
     if (this.tail.length > 40) this.tail.shift();
   }
 
   async start(timeoutMs = 30_000): Promise<void> {
     const o = this.opts;
-    const port = await freePort();
+    const port = o.port ?? (await freePort());
     const nodeArgs = ['--expose-gc', '-r', join(o.root, 'bench', 'server-hook.js')];
     if (o.profileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${o.profileDir}`);
     if (o.nodeArgs) nodeArgs.push(...o.nodeArgs);
@@ -217,6 +245,18 @@ export class ServerProcess {
     listening.catch(() => undefined);
     const u = new URL(this.url);
     this.origin = `${u.protocol}//${u.host}`;
+    if (o.readyPath) {
+      const until = performance.now() + timeoutMs;
+      let last = '';
+      for (;;) {
+        if (this.exited) throw new Error(`${this.name} exited (code ${this.exitCode}) before it was ready:\n${this.lastOutput()}`);
+        const r = await httpGet(`${this.origin}${o.readyPath}`, 1_000).catch((e: unknown) => ({ status: 0, body: String(e) }));
+        if (r.status === 200) break;
+        last = `${r.status} ${r.body.slice(0, 200)}`;
+        if (performance.now() > until) throw new Error(`${this.name}: GET ${o.readyPath} did not answer 200 within ${timeoutMs} ms (last: ${last}):\n${this.lastOutput()}`);
+        await new Promise((r2) => setTimeout(r2, 100));
+      }
+    }
   }
 
   /** Full GC in the server (via the preloaded hook), twice with a pause, then VmRSS. */
@@ -264,14 +304,26 @@ export class ServerProcess {
     });
   }
 
-  async stop(): Promise<void> {
+  /** SIGTERM (SIGHUP with a CPU profile), then SIGKILL after `graceMs`; resolves when the process is gone. */
+  async stop(graceMs = 5_000): Promise<void> {
     const child = this.child;
     if (!child || this.exited) return;
     const gone = new Promise<void>((r) => child.once('exit', () => r()));
     // with a CPU profile, exit normally so that V8 writes it (the hook maps SIGHUP to process.exit)
     child.kill(this.opts.profileDir ? 'SIGHUP' : 'SIGTERM');
-    const t = setTimeout(() => child.kill('SIGKILL'), this.opts.profileDir ? 30_000 : 5_000);
+    const t = setTimeout(() => child.kill('SIGKILL'), this.opts.profileDir ? 30_000 : graceMs);
     await gone;
     clearTimeout(t);
+  }
+
+  /** Last resort (synchronous, for process 'exit' handlers): SIGKILL if still running. */
+  killNow(): void {
+    if (this.child && !this.exited && this.pid) {
+      try {
+        process.kill(this.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
   }
 }

@@ -51,7 +51,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, TestRedis } from '../support/redis-server';
-import { NginxLoadBalancer, type AccessEntry } from './support/nginx';
+import { NginxLoadBalancer, portAccepts, type AccessEntry } from './support/nginx';
 import { ClusterNodeProcess, sumMetric } from './support/node-process';
 import { liveMembers, type GroupMember } from './support/process-group';
 import { rawRequest, postXml } from './support/raw-http';
@@ -225,21 +225,6 @@ function evidence(): string {
   return parts.join('\n\n');
 }
 
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.setTimeout(500);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 function startNode(id: string, port: number): Promise<ClusterNodeProcess> {
   return ClusterNodeProcess.start({
@@ -734,7 +719,7 @@ describe('cluster of three nodes behind real nginx (round-robin, no stickiness),
         return { what: g.label, signal: signal === 'ESRCH' || signal === 'delivered' ? 'ok' : signal, alive: liveMembers(g.pgid) };
       });
       expect(check).toEqual(groups.map((g) => ({ what: g.label, signal: 'ok', alive: [] })));
-      const open = (await Promise.all([...new Set(ports)].map(async (p) => ((await portOpen(p)) ? p : undefined)))).filter((p) => p !== undefined);
+      const open = (await Promise.all([...new Set(ports)].map(async (p) => ((await portAccepts(p)) ? p : undefined)))).filter((p) => p !== undefined);
       expect(open).toEqual([]);
     }, 30_000);
   });

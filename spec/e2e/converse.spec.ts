@@ -39,18 +39,8 @@ import { startNode, type RunningNode } from '../../src/app';
 import { startConverseSite, CONVERSE_VERSION, type ConverseSite } from './support/converse-site';
 import { startDeadEndProxy, type DeadEndProxy } from './support/dead-end-proxy';
 import { StropheClient, destroyXhrAgents, bodyOf, $iq, $pres, type XmlElement } from './support/strophe-client';
+import { CHROMIUM, CHROMIUM_ARGS } from './support/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const VIEWPORT = { width: 1280, height: 800 };
 const DOCS_SCREENSHOT = path.join(__dirname, '..', '..', 'docs', 'images', 'converse-chat.png');
 /**
@@ -222,7 +212,7 @@ beforeAll(async () => {
   context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS],
     viewport: VIEWPORT,
     // Loopback is never proxied; everything else goes to the dead end.
     proxy: { server: proxy.url, bypass: '127.0.0.1' },

@@ -17,18 +17,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startGateway, TEST_DOMAIN, TEST_PASSWORD, type RunningGateway } from './support/gateway';
 import { startStaticSite, type StaticSite } from './support/static-site';
 import { rawRequest, postXml } from './support/raw-http';
+import { CHROMIUM, CHROMIUM_ARGS } from './support/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const ALICE = `alice@${TEST_DOMAIN}`;
 const BOB = `bob@${TEST_DOMAIN}`;
@@ -120,7 +110,7 @@ beforeAll(async () => {
   context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS],
   });
 }, 30_000);
 

@@ -15,18 +15,8 @@ import request from 'supertest';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { startNode, type RunningNode } from '../../src/app';
 import { ConfigError, loadConfig } from '../../src/config';
+import { CHROMIUM, CHROMIUM_ARGS } from './support/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SCREENSHOT = path.join(__dirname, '..', '..', 'docs', 'images', 'web-client.png');
 // Generous for a loaded 2-core machine; a quiet one runs each step well under a second or two.
 const STEP_MS = 15_000;
@@ -159,7 +149,7 @@ describe('web client in headless Chromium', () => {
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: CHROMIUM_ARGS,
+      args: [...CHROMIUM_ARGS],
       viewport: { width: 1000, height: 620 },
     });
   }, 30_000);

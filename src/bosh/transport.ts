@@ -21,6 +21,8 @@ export interface BoshTransportOptions {
   /** Whether a client address may open another session now (new-session rate limit). */
   readonly admit?: (address: string | undefined) => boolean;
   readonly remote?: RemoteSessionHandler;
+  /** Makes a sid from a fresh random uuid (a cluster adds the node's name). */
+  readonly sidFor?: (uuid: string) => string;
 }
 
 export interface RequestContext {
@@ -148,7 +150,7 @@ export class BoshTransport {
       return undefined;
     }
     // §7.2, §18: the sid is unpredictable and unique; the stream id likewise.
-    const sid = uuidv4();
+    const sid = this.options.sidFor ? this.options.sidFor(uuidv4()) : uuidv4();
     const streamId = randomBytes(12).toString('base64url');
     const session = new BoshSession(
       sid,

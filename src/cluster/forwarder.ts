@@ -16,12 +16,8 @@ export interface ForwardObserver {
  */
 export class BoshForwarder {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 4096, keepAliveMsecs: 30_000 });
-  /**
-   * A session's owner never changes, so it is remembered: forwarding then needs no Redis round trip,
-   * and goes on working while Redis is down. Bounded; an entry goes when its session is found gone.
-   */
-  private readonly owners = new Map<string, { node: string; url: string }>();
-  private static readonly MAX_CACHED = 200_000;
+  /** Where each node was last seen listening: forwarding goes on while Redis is down. */
+  private readonly urls = new Map<string, string>();
 
   constructor(
     private readonly registry: SessionRegistry,
@@ -46,23 +42,21 @@ export class BoshForwarder {
     const fail = (outcome: 'unknown' | 'owner-down' | 'failed', error: BoshError): void => finish(outcome, errorResponse(error, false));
 
     void (async () => {
-      let owner: string | null;
+      // The owner is named in the sid itself; the registry is asked only for sids of another form.
+      let owner = ownerOfSid(sid);
       let url: string | null = null;
-      const cached = this.owners.get(sid);
       try {
-        if (cached && (await this.membership.isAlive(cached.node).catch(() => true))) {
-          owner = cached.node;
-          url = cached.url;
-        } else {
-          owner = await this.registry.owner(sid);
-          if (owner && owner !== this.membership.node) url = await this.membership.urlOf(owner);
-          if (owner && url) this.remember(sid, owner, url);
+        owner ??= await this.registry.owner(sid);
+        if (owner && owner !== this.membership.node) {
+          url = await this.membership.urlOf(owner);
+          if (url) this.urls.set(owner, url);
+          else this.urls.delete(owner);
         }
       } catch {
-        // Without the registry no node can be found: a defined error, at once.
-        return fail('failed', new BoshError('internal-server-error', 'session registry unavailable'));
+        // Redis is down: a node seen alive keeps its address; otherwise a defined error, at once.
+        url = owner ? (this.urls.get(owner) ?? this.membership.lastKnownUrl(owner) ?? null) : null;
+        if (!url) return fail('failed', new BoshError('internal-server-error', 'session registry unavailable'));
       }
-      if (cached && !url) this.owners.delete(sid);
       if (aborted) return;
       // §17.2: an unknown sid; the owner's own table is the authority for its sessions.
       if (!owner || owner === this.membership.node) return fail('unknown', new BoshError('item-not-found', 'unknown sid'));
@@ -85,8 +79,6 @@ export class BoshForwarder {
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
           res.on('end', () => {
             const body = Buffer.concat(chunks).toString('utf8');
-            // The session ended on its owner: forget where it was.
-            if (body.includes("type='terminate'") || (res.statusCode ?? 200) !== 200) this.owners.delete(sid);
             finish('ok', { status: res.statusCode ?? 502, body, contentType: String(res.headers['content-type'] ?? 'text/xml; charset=utf-8') });
           });
           res.on('error', () => fail('failed', new BoshError('remote-connection-failed', 'lost the node holding this session')));
@@ -108,12 +100,20 @@ export class BoshForwarder {
     };
   }
 
-  private remember(sid: string, node: string, url: string): void {
-    if (this.owners.size >= BoshForwarder.MAX_CACHED) this.owners.delete(this.owners.keys().next().value as string);
-    this.owners.set(sid, { node, url });
-  }
-
   close(): void {
     this.agent.destroy();
   }
+}
+
+/**
+ * Cluster sids are `<uuid v4>.<node id>`: unpredictable (the uuid) and naming their node, so any node
+ * finds the owner without asking Redis (forwarding keeps working through a Redis outage).
+ */
+export function clusterSid(uuid: string, node: string): string {
+  return `${uuid}.${node}`;
+}
+
+export function ownerOfSid(sid: string): string | null {
+  const match = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.([A-Za-z0-9._-]{1,64})$/.exec(sid);
+  return match ? (match[1] as string) : null;
 }

@@ -14,6 +14,8 @@ export interface MembershipTiming {
  */
 export class Membership {
   private readonly cache = new Map<string, { alive: boolean; until: number }>();
+  /** The URLs of the nodes alive at the last look (kept through a Redis outage). */
+  private readonly peers = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -63,7 +65,17 @@ export class Membership {
     const nodes = (await this.redis.smembers(this.keys.nodes())).filter((n) => n !== this.node);
     if (nodes.length === 0) return [];
     const alive = await this.redis.mget(...nodes.map((n) => this.keys.alive(n)));
+    nodes.forEach((node, i) => {
+      const url = alive[i];
+      if (url) this.peers.set(node, url);
+      else this.peers.delete(node);
+    });
     return nodes.filter((_, i) => alive[i] === null);
+  }
+
+  /** A node's URL as last seen alive, without asking Redis. */
+  lastKnownUrl(node: string): string | undefined {
+    return this.peers.get(node);
   }
 
   /** One node reaps a dead node: whoever takes the lock. */
