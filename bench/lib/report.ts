@@ -1,5 +1,6 @@
 // Result types, the console table and docs/performance.md.
-import type { CpuReport } from './cpu';
+import type { ClusterMem, ForwardStats } from './cluster';
+import type { CpuReport, ProcCpu } from './cpu';
 import type { ProfileSummary } from './profile';
 import type { StatusResult } from './protocol';
 import type { MemSample } from './server';
@@ -57,6 +58,57 @@ export interface ChatStepRow {
   noisy: boolean;
   /** runs of this step (a disturbed step is repeated) */
   attempts: number;
+  /** cluster: Redis commands during the step (INFO commandstats after CONFIG RESETSTAT): total and the busiest */
+  redisCalls?: number;
+  redisTop?: [string, number, number][];
+  /** cluster: requests forwarded between nodes (cluster_forwards_seconds_count, all outcomes) and HTTP requests the generator made */
+  forwards?: number;
+  requests?: number;
+}
+
+/** Ping round trips of one route (ms). */
+export interface HopClass {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+export interface HopResult {
+  rate: number;
+  seconds: number;
+  /** hop sessions per node */
+  perNode: number[];
+  classes: { direct: HopClass; forwarded: HopClass; nginxDirect: HopClass; nginxForwarded: HopClass };
+  sent: number;
+  answered: number;
+  skipped: number;
+  errors: Record<string, number>;
+  sample: string;
+  /** cluster_forwards_seconds over the measured step, summed over the nodes */
+  forwards: ForwardStats & { meanMs: number; p50ms: number; p90ms: number; p99ms: number };
+  cpu: CpuReport;
+  genLoopP99: number;
+}
+
+/** The measurements of one suite: a single node, or the cluster behind nginx. */
+export interface Phases {
+  login?: { cold: LoginPass; warm: LoginPass };
+  memory?: { baseline: MemSample; levels: MemLevel[] };
+  chat?: { setup: string; base: ChatStepRow | undefined; steps: ChatStepRow[]; maxRate: number; firstFail: ChatStepRow | undefined };
+}
+
+export interface ClusterResults extends Phases {
+  nodes: number;
+  when: string;
+  command: string;
+  totalSeconds?: number;
+  settings: { nginxWorkers: number; nginxKeepalive: number; nginxWorkerConnections: number; nofile: number; heartbeatMs: number; nodeTtlMs: number; nginxVersion: string; redisVersion: string };
+  hop?: HopResult;
+  background?: Record<string, number>;
+  notes?: string[];
 }
 
 export interface BenchResults {
@@ -73,6 +125,8 @@ export interface BenchResults {
   /** machine busy % (all cores) just before each phase, from processes outside the bench */
   background?: Record<string, number>;
   notes?: string[];
+  /** the cluster suite (`--cluster`) */
+  cluster?: ClusterResults;
 }
 
 const SAT = 85;
@@ -82,13 +136,34 @@ function fmt(n: number, digits = 0): string {
   return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
+/** A cluster measurement tracks node1..nodeN, nginx workers and redis instead of one 'server'. */
+function isCluster(c: CpuReport): boolean {
+  return c.procs.some((p) => /^node\d+$/.test(p.name));
+}
+
+function procsNamed(c: CpuReport, re: RegExp): ProcCpu[] {
+  return c.procs.filter((p) => re.test(p.name));
+}
+
+function sumOf(ps: ProcCpu[], f: (p: ProcCpu) => number): number {
+  return ps.reduce((a, p) => a + f(p), 0);
+}
+
 /** Which side ran out of CPU first, from main-thread (event loop) utilisation. */
 export function limitOf(c: CpuReport | undefined): string {
   if (!c) return 'n/a';
-  const srv = c.procs.find((p) => p.name === 'server');
   const gens = c.procs.filter((p) => p.name.startsWith('gen'));
-  const s = srv?.mainAvg ?? 0;
   const g = Math.max(0, ...gens.map((p) => p.mainAvg));
+  if (isCluster(c)) {
+    const hot: string[] = [];
+    for (const p of procsNamed(c, /^(node\d+|nginx\d+|redis)$/)) if (p.mainAvg >= SAT) hot.push(p.name);
+    if (g >= SAT) hot.push('generator');
+    if (hot.length) return `${hot.join(' + ')} saturated`;
+    if (c.machine >= SAT) return 'machine (both cores busy)';
+    return 'neither saturated';
+  }
+  const srv = c.procs.find((p) => p.name === 'server');
+  const s = srv?.mainAvg ?? 0;
   if (s >= SAT && g >= SAT) return 'both saturated';
   if (s >= SAT) return 'server';
   if (g >= SAT) return 'generator';
@@ -96,17 +171,29 @@ export function limitOf(c: CpuReport | undefined): string {
   return 'neither saturated';
 }
 
-export function cpuText(c: CpuReport | undefined): string {
-  if (!c) return 'n/a';
-  const srv = c.procs.find((p) => p.name === 'server');
-  const gens = c.procs.filter((p) => p.name.startsWith('gen'));
+function machineTail(c: CpuReport): string {
   return (
-    `server ${fmt(srv?.mainAvg ?? NaN)}% (all threads ${fmt(srv?.avg ?? NaN)}%), generator ${gens.map((g) => fmt(g.mainAvg) + '%').join(' + ')}, ` +
     `machine ${fmt(c.machine)}% of ${c.cores} cores` +
     (c.irq >= 5 ? `, interrupts ${fmt(c.irq)}%` : '') +
     (c.steal >= 5 ? `, steal ${fmt(c.steal)}%` : '') +
     (c.other >= 10 ? `, OTHER processes ${fmt(c.other)}%` : '')
   );
+}
+
+export function cpuText(c: CpuReport | undefined): string {
+  if (!c) return 'n/a';
+  const gens = c.procs.filter((p) => p.name.startsWith('gen'));
+  if (isCluster(c)) {
+    const nodes = procsNamed(c, /^node\d+$/);
+    const nginx = procsNamed(c, /^nginx\d+$/);
+    const redis = c.procs.find((p) => p.name === 'redis');
+    return (
+      `nodes ${nodes.map((p) => fmt(p.mainAvg)).join('+')}% (all threads ${fmt(sumOf(nodes, (p) => p.avg))}%), nginx ${fmt(sumOf(nginx, (p) => p.avg))}%, ` +
+      `redis ${fmt(redis?.avg ?? NaN)}%, generator ${gens.map((g) => fmt(g.mainAvg) + '%').join(' + ')}, ${machineTail(c)}`
+    );
+  }
+  const srv = c.procs.find((p) => p.name === 'server');
+  return `server ${fmt(srv?.mainAvg ?? NaN)}% (all threads ${fmt(srv?.avg ?? NaN)}%), generator ${gens.map((g) => fmt(g.mainAvg) + '%').join(' + ')}, ${machineTail(c)}`;
 }
 
 interface Row {
@@ -117,12 +204,12 @@ interface Row {
   limit: string;
 }
 
-function rows(r: BenchResults): Row[] {
+function rows(r: Phases, cluster = false): Row[] {
   const out: Row[] = [];
   if (r.login) {
     for (const p of [r.login.cold, r.login.warm]) {
       out.push({
-        metric: `Logins/s, ${p.label === 'cold' ? 'cold (first login, PBKDF2)' : 'warm (repeat login)'}`,
+        metric: `Logins/s, ${p.label === 'cold' ? (cluster ? 'cold (first login)' : 'cold (first login, PBKDF2)') : 'warm (repeat login)'}`,
         result: `${fmt(p.rate)}/s${p.fail ? ` (${fmt(p.fail)} failed)` : ''}`,
         target: '≥ 1,000/s',
         met: p.rate >= 1000 && p.fail === 0 ? 'yes' : 'NO',
@@ -133,12 +220,15 @@ function rows(r: BenchResults): Row[] {
   if (r.memory) {
     for (const l of r.memory.levels) {
       const target = l.sessions >= 10_000 ? '≤ 16 KB' : '';
+      const cm = cluster ? (l.mem as ClusterMem) : undefined;
       out.push({
-        metric: `Server RSS per idle session @${fmt(l.sessions)}`,
+        metric: cluster ? `Nodes' RSS (sum) per idle session @${fmt(l.sessions)}` : `Server RSS per idle session @${fmt(l.sessions)}`,
         result: `${fmt(l.perSessionBytes / 1024, 1)} KiB (heap ${fmt(l.heapPerSessionBytes / 1024, 1)} KiB)`,
         target: target || '—',
         met: target ? (l.perSessionBytes <= 16 * 1024 && l.alive === l.sessions && l.held === l.alive ? 'yes' : 'NO') : '—',
-        limit: `${fmt(l.alive)} alive, ${fmt(l.held)} holding one request, ${fmt(l.mem.sockets)} server sockets`,
+        limit:
+          `${fmt(l.alive)} alive, ${fmt(l.held)} holding one request, ${fmt(l.mem.sockets)} ${cluster ? 'node' : 'server'} sockets` +
+          (cm?.nodes ? ` (sessions per node ${cm.nodes.map((n) => fmt(n.sessions)).join(' / ')})` : ''),
       });
     }
   }
@@ -177,51 +267,99 @@ function mdTable(head: string[], body: string[][]): string {
   return [`| ${head.map(esc).join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...body.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
 }
 
-function chatRows(r: BenchResults): string[][] {
+function passText(s: ChatStepRow): string {
+  return (s.pass ? 'pass' : 'FAIL') + (s.noisy ? ' (disturbed)' : '') + ((s.attempts ?? 1) > 1 ? ` (run ${s.attempts}×)` : '');
+}
+
+function chatRows(r: Phases): string[][] {
   if (!r.chat) return [];
   const all = [...(r.chat.base ? [r.chat.base] : []), ...r.chat.steps];
-  return all.map((s) => [
-    fmt(s.rate),
-    `${fmt(s.received)}/${fmt(s.scheduled)}`,
-    fmt(s.lost),
-    fmt(s.p50, 2),
-    fmt(s.p99, 2),
-    fmt(s.p999, 1),
-    fmt(s.max, 1),
-    fmt(s.p99sched, 2),
-    `${fmt(s.cpu.procs.find((p) => p.name === 'server')?.mainAvg ?? NaN)}%`,
-    s.cpu.procs.filter((p) => p.name.startsWith('gen')).map((p) => fmt(p.mainAvg) + '%').join('+'),
-    `${fmt(s.cpu.machine)}%`,
-    `${fmt(s.cpu.other)}%`,
-    `${fmt(s.serverLoopP99, 1)} / ${fmt(s.genLoopP99, 1)}`,
-    (s.pass ? 'pass' : 'FAIL') + (s.noisy ? ' (disturbed)' : '') + ((s.attempts ?? 1) > 1 ? ` (run ${s.attempts}×)` : ''),
-  ]);
+  return all.map((s) => {
+    const head = [fmt(s.rate), `${fmt(s.received)}/${fmt(s.scheduled)}`, fmt(s.lost), fmt(s.p50, 2), fmt(s.p99, 2), fmt(s.p999, 1), fmt(s.max, 1), fmt(s.p99sched, 2)];
+    const gen = s.cpu.procs.filter((p) => p.name.startsWith('gen')).map((p) => fmt(p.mainAvg) + '%').join('+');
+    if (isCluster(s.cpu)) {
+      return [
+        ...head,
+        `${procsNamed(s.cpu, /^node\d+$/).map((p) => fmt(p.mainAvg)).join('+')}%`,
+        `${fmt(sumOf(procsNamed(s.cpu, /^nginx\d+$/), (p) => p.avg))}%`,
+        `${fmt(s.cpu.procs.find((p) => p.name === 'redis')?.avg ?? NaN)}%`,
+        gen,
+        `${fmt(s.cpu.machine)}%`,
+        `${fmt(s.cpu.other)}%`,
+        `${fmt(s.serverLoopP99, 1)} / ${fmt(s.genLoopP99, 1)}`,
+        passText(s),
+      ];
+    }
+    return [
+      ...head,
+      `${fmt(s.cpu.procs.find((p) => p.name === 'server')?.mainAvg ?? NaN)}%`,
+      gen,
+      `${fmt(s.cpu.machine)}%`,
+      `${fmt(s.cpu.other)}%`,
+      `${fmt(s.serverLoopP99, 1)} / ${fmt(s.genLoopP99, 1)}`,
+      passText(s),
+    ];
+  });
 }
 
 const CHAT_HEAD = ['msg/s', 'received', 'lost', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'p99 from schedule', 'server CPU', 'generator CPU', 'machine', 'other procs', 'loop delay p99 ms srv / gen', ''];
+const CHAT_HEAD_CLUSTER = [
+  'msg/s', 'received', 'lost', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'p99 from schedule',
+  'nodes CPU (main threads)', 'nginx CPU', 'redis CPU', 'generator CPU', 'machine', 'other procs', 'loop delay p99 ms worst node / gen', '',
+];
 
-export function renderTable(r: BenchResults): string {
-  const rs = rows(r);
-  let s = textTable(['metric', 'result', 'target', 'met', 'limit / CPU (main thread, % of one core)'], rs.map((x) => [x.metric, x.result, x.target, x.met, x.limit]));
-  if (r.chat) s += '\n\nChat steps:\n' + textTable(CHAT_HEAD, chatRows(r));
-  s += '\n\nWhich side ran out of CPU first:\n' + limitLines(r).map((l) => `  - ${l}`).join('\n');
-  if (r.profiles?.length) {
-    for (const p of r.profiles) {
-      s += `\n\nServer CPU profile ${p.file} (${fmt(p.totalMs)} ms busy, ${fmt(p.idleMs)} ms idle), top self time:\n`;
-      s += textTable(['self ms', '% of busy', 'function'], p.functions.slice(0, 20).map(([f, m, pc]) => [fmt(m), fmt(pc, 1), f]));
-      s += '\n\nby file / package:\n' + textTable(['self ms', '% of busy', 'file'], p.files.slice(0, 12).map(([f, m, pc]) => [fmt(m), fmt(pc, 1), f]));
-    }
-  }
-  return s;
+function summaryText(rs: Row[]): string {
+  return textTable(['metric', 'result', 'target', 'met', 'limit / CPU (main thread, % of one core)'], rs.map((x) => [x.metric, x.result, x.target, x.met, x.limit]));
 }
 
-export function limitLines(r: BenchResults): string[] {
+export function renderTable(r: BenchResults): string {
+  const parts: string[] = [];
+  if (r.login || r.memory || r.chat) {
+    let s = summaryText(rows(r));
+    if (r.chat) s += '\n\nChat steps:\n' + textTable(CHAT_HEAD, chatRows(r));
+    s += '\n\nWhich side ran out of CPU first:\n' + limitLines(r).map((l) => `  - ${l}`).join('\n');
+    if (r.profiles?.length) {
+      for (const p of r.profiles) {
+        s += `\n\nServer CPU profile ${p.file} (${fmt(p.totalMs)} ms busy, ${fmt(p.idleMs)} ms idle), top self time:\n`;
+        s += textTable(['self ms', '% of busy', 'function'], p.functions.slice(0, 20).map(([f, m, pc]) => [fmt(m), fmt(pc, 1), f]));
+        s += '\n\nby file / package:\n' + textTable(['self ms', '% of busy', 'file'], p.files.slice(0, 12).map(([f, m, pc]) => [fmt(m), fmt(pc, 1), f]));
+      }
+    }
+    parts.push(s);
+  }
+  const c = r.cluster;
+  if (c) {
+    let s = `CLUSTER: ${c.nodes} nodes behind nginx, one Redis\n` + summaryText(rows(c, true));
+    if (c.memory) s += '\n\nMemory:\n' + textTable(clusterMemHead(), clusterMemRows(c));
+    if (c.chat) s += '\n\nChat steps:\n' + textTable(CHAT_HEAD_CLUSTER, chatRows(c));
+    if (c.chat) s += '\n\nRedis during chat:\n' + textTable(REDIS_HEAD, redisRows(c));
+    if (c.hop) {
+      s += '\n\nForwarding hop (ping round trips):\n' + textTable(HOP_HEAD, hopRows(c.hop));
+      s += '\n' + hopLines(c.hop).map((l) => `  - ${l}`).join('\n');
+    }
+    s += '\n\nWhich process ran out of CPU first:\n' + limitLines(c).map((l) => `  - ${l}`).join('\n');
+    parts.push(s);
+  }
+  return parts.join('\n\n');
+}
+
+export function limitLines(r: Phases): string[] {
   const out: string[] = [];
   const one = (what: string, c: CpuReport | undefined): void => {
     if (!c) return;
-    const srv = c.procs.find((p) => p.name === 'server');
     const gen = Math.max(0, ...c.procs.filter((p) => p.name.startsWith('gen')).map((p) => p.mainAvg));
     const verdict = limitOf(c);
+    if (isCluster(c)) {
+      const who =
+        verdict === 'machine (both cores busy)'
+          ? 'no single process saturated its core, but the two cores were full (nodes + nginx + redis + generator + interrupts)'
+          : verdict === 'neither saturated'
+            ? 'nothing was CPU-bound'
+            : `${verdict} (≥ ${SAT}% of a core on its main thread)`;
+      out.push(`${what}: ${who} — ${cpuText(c)}.`);
+      return;
+    }
+    const srv = c.procs.find((p) => p.name === 'server');
     const who =
       verdict === 'server'
         ? 'the server saturated its core first'
@@ -239,11 +377,96 @@ export function limitLines(r: BenchResults): string[] {
     one('Warm logins', r.login.warm.cpu);
   }
   if (r.chat) {
+    if (r.chat.base) one(`Chat at ${fmt(r.chat.base.rate)} msg/s (baseline)`, r.chat.base.cpu);
     const best = r.chat.steps.filter((s) => s.pass).sort((a, b) => b.rate - a.rate)[0];
     if (best) one(`Chat at ${fmt(best.rate)} msg/s (highest passing)`, best.cpu);
     if (r.chat.firstFail) one(`Chat at ${fmt(r.chat.firstFail.rate)} msg/s (first failing)`, r.chat.firstFail.cpu);
   }
   return out;
+}
+
+// ---------------------------------------------------------------- cluster tables
+
+function clusterMemHead(): string[] {
+  return [
+    'sessions', 'alive', 'holding 1 request', 'node sockets', 'sessions per node', 'nodes RSS (sum)', 'RSS − baseline per session',
+    'heap used per session', 'Redis used_memory per session', 'nginx RSS per session', 'nginx sockets',
+  ];
+}
+
+function clusterMemRows(c: Phases): string[][] {
+  if (!c.memory) return [];
+  const b = c.memory.baseline as ClusterMem;
+  return c.memory.levels.map((l) => {
+    const m = l.mem as ClusterMem;
+    return [
+      fmt(l.sessions),
+      fmt(l.alive),
+      fmt(l.held),
+      fmt(m.sockets),
+      (m.nodes ?? []).map((n) => fmt(n.sessions)).join(' / '),
+      `${fmt(m.rssKb / 1024, 1)} MiB`,
+      `${fmt(l.perSessionBytes / 1024, 2)} KiB`,
+      `${fmt(l.heapPerSessionBytes / 1024, 2)} KiB`,
+      `${fmt((m.redisUsedBytes - b.redisUsedBytes) / l.alive / 1024, 2)} KiB`,
+      `${fmt(((m.nginxRssKb - b.nginxRssKb) * 1024) / l.alive / 1024, 2)} KiB`,
+      fmt(m.nginxSockets),
+    ];
+  });
+}
+
+const REDIS_HEAD = ['msg/s', 'redis CPU (% of one core)', 'per 1,000 msg/s', 'commands/s', 'commands per message', 'busiest commands (calls per message)', 'forwarded / HTTP requests'];
+
+function redisRows(c: Phases): string[][] {
+  if (!c.chat) return [];
+  const all = [...(c.chat.base ? [c.chat.base] : []), ...c.chat.steps];
+  return all.map((s) => {
+    const cpu = s.cpu.procs.find((p) => p.name === 'redis')?.avg ?? NaN;
+    const msgs = s.received || s.scheduled;
+    const calls = s.redisCalls ?? NaN;
+    return [
+      fmt(s.rate),
+      `${fmt(cpu)}%`,
+      `${fmt((cpu / s.rate) * 1000, 1)}%`,
+      fmt(calls / (s.seconds + 0)),
+      fmt(calls / msgs, 1),
+      (s.redisTop ?? []).slice(0, 5).map(([cmd, n]) => `${cmd} ${fmt(n / msgs, 2)}`).join(', '),
+      s.forwards !== undefined && s.requests ? `${fmt(s.forwards)} / ${fmt(s.requests)} (${fmt((100 * s.forwards) / s.requests)}%)` : 'n/a',
+    ];
+  });
+}
+
+const HOP_HEAD = ['route', 'pings', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms'];
+
+function hopRows(h: HopResult): string[][] {
+  const row = (name: string, x: HopClass): string[] => [name, fmt(x.count), fmt(x.p50, 3), fmt(x.p90, 3), fmt(x.p99, 3), fmt(x.p999, 2), fmt(x.max, 2)];
+  return [
+    row('straight to the node holding the session', h.classes.direct),
+    row('straight to another node (forwarded to the holder)', h.classes.forwarded),
+    row('through nginx, which picked the holder', h.classes.nginxDirect),
+    row('through nginx, which picked another node (forwarded)', h.classes.nginxForwarded),
+  ];
+}
+
+function hopLines(h: HopResult): string[] {
+  const c = h.classes;
+  const f = h.forwards;
+  const errs = Object.entries(h.errors);
+  return [
+    `Forwarding adds ${fmt(c.forwarded.p50 - c.direct.p50, 3)} ms at p50 and ${fmt(c.forwarded.p99 - c.direct.p99, 3)} ms at p99 (straight to another node vs straight to the holder); ` +
+      `through nginx ${fmt(c.nginxForwarded.p50 - c.nginxDirect.p50, 3)} ms at p50 and ${fmt(c.nginxForwarded.p99 - c.nginxDirect.p99, 3)} ms at p99. ` +
+      `nginx itself adds ${fmt(c.nginxDirect.p50 - c.direct.p50, 3)} ms at p50 (${fmt(c.nginxDirect.p99 - c.direct.p99, 3)} ms at p99).`,
+    `cluster_forwards_seconds{outcome="ok"} over the measured step, summed over the nodes: ${fmt(f.count)} forwards, mean ${fmt(f.meanMs, 3)} ms, ` +
+      `p50 ≈ ${fmt(f.p50ms, 2)} ms, p90 ≈ ${fmt(f.p90ms, 2)} ms, p99 ≈ ${fmt(f.p99ms, 2)} ms (interpolated within buckets ${f.buckets
+        .filter(([le]) => Number.isFinite(le) && le <= 0.1)
+        .map(([le]) => fmt(le * 1000, 1))
+        .join(', ')} ms); other outcomes: ${Object.entries(f.byOutcome)
+        .filter(([o]) => o !== 'ok')
+        .map(([o, n]) => `${o} ${fmt(n)}`)
+        .join(', ')}. Expected forwards: ${fmt(c.forwarded.count + c.nginxForwarded.count)} (the forwarded pings).`,
+    `${fmt(h.sent)} pings at ${fmt(h.rate)}/s for ${fmt(h.seconds)} s from ${h.perNode.map((n) => fmt(n)).join(' + ')} sessions (per node), one ping outstanding per session; ` +
+      `${fmt(h.answered)} answered, ${fmt(h.skipped)} not sent (every session busy)${errs.length ? `; errors ${JSON.stringify(h.errors)} e.g. \`${h.sample.slice(0, 160)}\`` : ''}. CPU meanwhile: ${cpuText(h.cpu)}.`,
+  ];
 }
 
 export const NOTES_START = '<!-- notes:start (kept when the bench rewrites this file) -->';

@@ -47,7 +47,6 @@
  */
 import Redis from 'ioredis';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, TestRedis } from '../support/redis-server';
