@@ -1,17 +1,36 @@
-// Benchmark of the BOSH gateway: login rate, memory per idle session, chat latency and throughput.
-// `npm run bench` (full, < 10 min) or `npm run bench -- --quick` (< 1 min). See docs/performance.md.
+// Benchmark of the BOSH gateway: login rate, memory per idle session, chat latency and throughput, for one node
+// and for a cluster (N nodes behind nginx, one Redis; plus the cost of the forwarding hop and Redis CPU).
+// `npm run bench` (full: single node then a 3-node cluster, < 10 min), `npm run bench -- --quick` (single node,
+// < 1 min), `npm run bench -- --cluster[=N]` (the cluster only). See docs/performance.md.
 import * as hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { bucketQuantile, Cluster, forwardStats, NGINX_BINARY, promSum, type CommandStats } from './lib/cluster';
 import { parseConfig, type BenchConfig } from './lib/config';
 import { CpuWatch, machineBusy, type CpuReport } from './lib/cpu';
 import { summarizeProfile } from './lib/profile';
-import type { ChatSetupResult, ChatStepResult, LoginResult, StatusResult } from './lib/protocol';
+import type { ChatSetupResult, ChatStepResult, HopSetupResult, HopStepResult, LoginResult, StatusResult } from './lib/protocol';
 import { passwordFor, userFor } from './lib/protocol';
-import { keptNotes, renderMarkdown, renderTable, type BenchResults, type ChatStepRow, type LoginPass, type MemLevel } from './lib/report';
+import {
+  cpuText,
+  keptClusterNotes,
+  keptClusterSection,
+  keptNotes,
+  renderClusterMarkdown,
+  renderMarkdown,
+  renderTable,
+  spliceClusterSection,
+  type BenchResults,
+  type ChatStepRow,
+  type ClusterResults,
+  type HopClass,
+  type HopResult,
+  type LoginPass,
+  type MemLevel,
+} from './lib/report';
 import { ensureBuilt, ServerProcess, type MemSample } from './lib/server';
 import { split, Workers } from './lib/workers';
 
@@ -40,18 +59,40 @@ function ms(h: Histogram, p: number): number {
 
 interface Ctx {
   cfg: BenchConfig;
+  /** the suite being measured: one server, or the cluster behind nginx */
+  mode: 'single' | 'cluster';
+  /** start and planned length of the current suite (waits, retries and the chat search fit into it) */
+  t0: number;
+  deadlineMs: number;
   workers: Workers;
   usersFile: string;
   profileDir: string | undefined;
   servers: ServerProcess[];
+  /** cluster suite: every cluster started (redis-server, nodes, nginx), for clean-up */
+  clusters: Cluster[];
+  /** open-files hard limit (nginx workers cannot go above it) */
+  nofile: number;
   /** machine busy % (all cores) measured just before each phase */
   background: Record<string, number>;
   notes: Set<string>;
 }
 
+/** What the phases measure: one server, or the cluster behind nginx. */
+interface Target {
+  origin: string;
+  /** processes whose CPU is accounted, besides the generator */
+  procs(): { name: string; pid: number }[];
+  /** forced GC, then memory (for a cluster: summed over the nodes) */
+  settle(): Promise<MemSample>;
+  /** event-loop delay since the previous call (for a cluster: the worst node's) */
+  loopDelay(): Promise<{ p50: number; p99: number; max: number }>;
+  stop(): Promise<void>;
+  cluster?: Cluster;
+}
+
 /** Waits (bounded) for other processes on the machine to go quiet, so that they do not skew the figures. */
 async function waitQuiet(ctx: Ctx, label: string): Promise<void> {
-  const until = Math.min(performance.now() + ctx.cfg.idleWaitMs, T0 + ctx.cfg.deadlineMs * 0.8 - 30_000);
+  const until = Math.min(performance.now() + ctx.cfg.idleWaitMs, ctx.t0 + ctx.deadlineMs * 0.8 - 30_000);
   let busy = await machineBusy(500);
   while (busy > 15 && performance.now() < until) busy = await machineBusy(1000);
   ctx.background[label] = busy;
@@ -70,7 +111,7 @@ async function startServer(ctx: Ctx, label: string): Promise<ServerProcess> {
     maxWait: 60,
     inactivity: 60,
     ...(ctx.profileDir ? { profileDir: join(ctx.profileDir, label) } : {}),
-    ...(cfg.pin ? { cpus: '0' } : {}),
+    ...(cfg.pin && !cfg.cluster ? { cpus: '0' } : {}),
     nodeArgs: cfg.serverNodeArgs,
     echo: cfg.serverLog,
     extraEnv: cfg.serverEnv,
@@ -88,12 +129,100 @@ async function startServer(ctx: Ctx, label: string): Promise<ServerProcess> {
   return server;
 }
 
-function cpuWatch(ctx: Ctx, server: ServerProcess): CpuWatch {
-  return new CpuWatch([
-    { name: 'server', pid: server.pid },
-    ...ctx.workers.pids().map((pid, i) => ({ name: `gen${i}`, pid })),
-    { name: 'bench', pid: process.pid },
-  ]);
+async function startCluster(ctx: Ctx, label: string): Promise<Target> {
+  const { cfg } = ctx;
+  await waitQuiet(ctx, label);
+  const dir = mkdtempSync(join(tmpdir(), 'bosh-bench-cluster-'));
+  const cluster = new Cluster({
+    nodes: cfg.cluster,
+    dir,
+    heartbeatMs: cfg.clusterHeartbeatMs,
+    nodeTtlMs: cfg.clusterNodeTtlMs,
+    nginxWorkers: cfg.clusterNginxWorkers,
+    nginxKeepalive: cfg.clusterKeepalive,
+    nofile: ctx.nofile,
+    nice: cfg.nice || undefined,
+    lifetimeS: (ctx.t0 + ctx.deadlineMs + 180_000 - performance.now()) / 1000,
+    node: {
+      root: ROOT,
+      entry: resolve(ROOT, cfg.serverEntry),
+      usersFile: ctx.usersFile,
+      domain: cfg.domain,
+      path: cfg.path,
+      maxWait: 60,
+      inactivity: 60,
+      ...(ctx.profileDir ? { profileDir: join(ctx.profileDir, label) } : {}),
+      nodeArgs: cfg.serverNodeArgs,
+      echo: cfg.serverLog,
+      extraEnv: cfg.serverEnv,
+      nice: cfg.nice,
+    },
+  });
+  ctx.clusters.push(cluster);
+  const t = performance.now();
+  try {
+    await cluster.start();
+  } catch (e) {
+    await cluster.stop(1_000).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  log(
+    `cluster for ${label}: redis-server :${cluster.redis.port} (pid ${cluster.redis.pid}), ${cluster.nodes.map((n) => `${n.name} ${n.origin} (pid ${n.pid})`).join(', ')}, ` +
+      `nginx ${cluster.origin} (pid ${cluster.nginx?.pid}, workers ${cluster.nginx?.workerPids.join(' ')}); started in ${(performance.now() - t).toFixed(0)} ms`,
+  );
+  await ctx.workers.all(() => ({ type: 'target', origin: cluster.origin, path: cfg.path, domain: cfg.domain }));
+  return {
+    origin: cluster.origin,
+    procs: () => cluster.procs(),
+    settle: () => cluster.settle(),
+    loopDelay: () => cluster.loopDelay(),
+    stop: async () => {
+      // anything the nodes logged at warn level or above, and nginx's errors, go into the observations
+      for (const n of cluster.nodes) {
+        const lines = n
+          .lastOutput()
+          .split('\n')
+          .filter((l) => /"level":(40|50|60)/.test(l) || /Error|FATAL|heap out of memory/.test(l));
+        if (lines.length) ctx.notes.add(`${label}: ${n.name} logged (last ${Math.min(3, lines.length)} of ${lines.length} kept lines): \`${lines.slice(-3).map((l) => l.slice(0, 240)).join('` `')}\``);
+      }
+      const nginxErrors = (cluster.nginx?.errorLog() ?? '').split('\n').filter((l) => /\[(error|crit|alert|emerg)\]/.test(l));
+      if (nginxErrors.length) ctx.notes.add(`${label}: nginx logged ${nginxErrors.length} errors, e.g. \`${(nginxErrors[0] ?? '').slice(0, 240)}\``);
+      const ts = performance.now();
+      const sessions = await cluster.metrics().then((ms) => ms.map((m) => promSum(m, 'bosh_sessions')));
+      await cluster.stop();
+      rmSync(dir, { recursive: true, force: true });
+      const stops = cluster.nodes.map((n, i) => `${n.name} ${(n.stopMs / 1000).toFixed(1)} s${n.stopKilled ? ' (SIGKILLed)' : ''} with ${sessions[i] ?? '?'} sessions`);
+      log(`cluster for ${label} stopped in ${((performance.now() - ts) / 1000).toFixed(1)} s: SIGTERM → exit ${stops.join(', ')}`);
+      if (sessions.some((n) => n >= 1000)) {
+        ctx.notes.add(`${label}: graceful shutdown (SIGTERM) of the ${cluster.nodes.length} nodes at once, holding their sessions, took ${stops.join('; ')}.`);
+      }
+      const killed = cluster.nodes.filter((n) => n.stopKilled);
+      if (killed.length) {
+        ctx.notes.add(
+          `${label}: after SIGTERM (graceful shutdown), ${killed.map((n) => n.name).join(', ')} had not exited within 12 s and were SIGKILLed (${stops.join('; ')}).`,
+        );
+      }
+    },
+    cluster,
+  };
+}
+
+/** A fresh server (or cluster, with --cluster) for one phase, with the workers pointed at it. */
+async function startTarget(ctx: Ctx, label: string): Promise<Target> {
+  if (ctx.mode === 'cluster') return startCluster(ctx, label);
+  const server = await startServer(ctx, label);
+  return {
+    origin: server.origin,
+    procs: () => [{ name: 'server', pid: server.pid }],
+    settle: () => server.settle(),
+    loopDelay: () => server.loopDelay(),
+    stop: () => server.stop(),
+  };
+}
+
+function cpuWatch(ctx: Ctx, target: Target): CpuWatch {
+  return new CpuWatch([...target.procs(), ...ctx.workers.pids().map((pid, i) => ({ name: `gen${i}`, pid })), { name: 'bench', pid: process.pid }]);
 }
 
 function aggregateLogin(label: string, rs: LoginResult[], cpu: CpuReport): LoginPass {
@@ -131,10 +260,11 @@ function describeLogin(p: LoginPass): string {
 
 async function phaseLogin(ctx: Ctx): Promise<{ cold: LoginPass; warm: LoginPass }> {
   const { cfg, workers } = ctx;
-  const server = await startServer(ctx, 'login');
+  const server = await startTarget(ctx, 'login');
   const conc = Math.max(1, Math.ceil(cfg.loginConcurrency / workers.size));
   const pass = async (label: string, resource: string, from: number): Promise<LoginPass> => {
     const ranges = split(from, cfg.loginAccounts, workers.size);
+    if (server.cluster) await server.cluster.redis.resetStats().catch(() => undefined);
     const cpu = cpuWatch(ctx, server);
     cpu.start();
     const rs = await workers.all<LoginResult>((i) => ({
@@ -149,6 +279,11 @@ async function phaseLogin(ctx: Ctx): Promise<{ cold: LoginPass; warm: LoginPass 
     }));
     const p = aggregateLogin(label, rs, cpu.stop());
     p.noisy = p.cpu.other >= NOISY;
+    if (server.cluster) {
+      const cmds = Object.entries(await server.cluster.redis.commandStats().catch((): CommandStats => ({}))).map(([k, v]) => [k, v.calls, v.usec] as [string, number, number]);
+      p.redisCalls = cmds.reduce((a, x) => a + x[1], 0);
+      p.redisTop = cmds.sort((a, b) => b[1] - a[1]).slice(0, 8);
+    }
     log(describeLogin(p) + (p.noisy ? ` — other processes used ${p.cpu.other.toFixed(0)}% of a core meanwhile` : ''));
     // not timed: end the sessions so that the next pass starts from an empty server
     const t = performance.now();
@@ -160,7 +295,7 @@ async function phaseLogin(ctx: Ctx): Promise<{ cold: LoginPass; warm: LoginPass 
   // a pass disturbed by other processes is run once more (cold: with accounts that are still cold)
   let coldFrom = 0;
   let cold = await pass('cold', 'cold', coldFrom);
-  const timeForRetry = (): boolean => performance.now() < T0 + cfg.deadlineMs * 0.25;
+  const timeForRetry = (): boolean => performance.now() < ctx.t0 + ctx.deadlineMs * 0.25;
   if (cold.noisy && timeForRetry()) {
     await waitQuiet(ctx, 'login-retry');
     const again = await pass('cold', 'cold2', cfg.loginAccounts);
@@ -206,7 +341,7 @@ async function sumStatus(ctx: Ctx, group: string): Promise<StatusResult> {
 
 async function phaseMemory(ctx: Ctx): Promise<{ baseline: MemSample; levels: MemLevel[] }> {
   const { cfg, workers } = ctx;
-  const server = await startServer(ctx, 'memory');
+  const server = await startTarget(ctx, 'memory');
   const conc = Math.max(1, Math.ceil(cfg.memConcurrency / workers.size));
   // warm-up (JIT, buffers, pools) with accounts outside the measured range, then an empty server
   const warmFrom = cfg.users - 500;
@@ -252,7 +387,7 @@ async function phaseMemory(ctx: Ctx): Promise<{ baseline: MemSample; levels: Mem
     levels.push({ sessions: level, alive: st.alive, held: st.outstanding1, status: st, mem: m, perSessionBytes: perSession, heapPerSessionBytes: heapPer });
     log(
       `memory @${level}: ${st.alive} alive, ${st.outstanding1} with one request held (${st.outstanding0} none, ${st.outstanding2} two), ` +
-        `server RSS ${(m.rssKb / 1024).toFixed(1)} MiB, ${m.sockets} sockets → ${(perSession / 1024).toFixed(2)} KiB/session RSS, ${(heapPer / 1024).toFixed(2)} KiB/session JS heap` +
+        `${ctx.mode === 'cluster' ? "nodes' summed" : 'server'} RSS ${(m.rssKb / 1024).toFixed(1)} MiB, ${m.sockets} sockets → ${(perSession / 1024).toFixed(2)} KiB/session RSS, ${(heapPer / 1024).toFixed(2)} KiB/session JS heap` +
         (Object.keys(st.dead).length ? `; dead: ${JSON.stringify(st.dead)}` : ''),
     );
   }
@@ -265,7 +400,7 @@ async function phaseMemory(ctx: Ctx): Promise<{ baseline: MemSample; levels: Mem
 
 async function phaseChat(ctx: Ctx): Promise<{ setup: string; base: ChatStepRow | undefined; steps: ChatStepRow[]; maxRate: number; firstFail: ChatStepRow | undefined }> {
   const { cfg, workers } = ctx;
-  const server = await startServer(ctx, 'chat');
+  const server = await startTarget(ctx, 'chat');
   const from = Math.floor(cfg.users / 2);
   const pairs = cfg.chatPairs;
   const sr = split(from, pairs, workers.size);
@@ -284,9 +419,13 @@ async function phaseChat(ctx: Ctx): Promise<{ setup: string; base: ChatStepRow |
   await sleep(500);
   const started = performance.now();
   const budgetLeft = (): boolean =>
-    performance.now() - started < cfg.chatBudgetMs && performance.now() + cfg.chatStepMs + cfg.chatDrainMs + 3_000 < T0 + cfg.deadlineMs;
+    performance.now() - started < cfg.chatBudgetMs && performance.now() + cfg.chatStepMs + cfg.chatDrainMs + 3_000 < ctx.t0 + ctx.deadlineMs;
+  const cl = server.cluster;
   const step = async (rate: number, durationMs: number, label = ''): Promise<ChatStepRow> => {
     await server.loopDelay(); // reset the server's event-loop delay histogram
+    // cluster: Redis command counts and the nodes' forwarding counters over the step
+    if (cl) await cl.redis.resetStats().catch(() => undefined);
+    const prom0 = cl ? await cl.metrics() : [];
     const cpu = cpuWatch(ctx, server);
     cpu.start();
     // CPU is accounted over the sending period only, not the drain that follows
@@ -297,6 +436,8 @@ async function phaseChat(ctx: Ctx): Promise<{ setup: string; base: ChatStepRow |
     clearTimeout(cpuTimer);
     c ??= cpu.stop();
     const eld = await server.loopDelay();
+    const redisCmds = cl ? await cl.redis.commandStats().catch((): CommandStats => ({})) : undefined;
+    const prom1 = cl ? await cl.metrics() : [];
     const hs = merge(rs.map((r) => r.histSend));
     const hc = merge(rs.map((r) => r.histSched));
     const sum = (f: (r: ChatStepResult) => number): number => rs.reduce((a, r) => a + f(r), 0);
@@ -326,14 +467,22 @@ async function phaseChat(ctx: Ctx): Promise<{ setup: string; base: ChatStepRow |
       noisy: false,
       attempts: 1,
     };
+    if (cl && redisCmds) {
+      const cmds = Object.entries(redisCmds).map(([k, v]) => [k, v.calls, v.usec] as [string, number, number]);
+      row.redisCalls = cmds.reduce((a, x) => a + x[1], 0);
+      row.redisTop = cmds.sort((a, b) => b[1] - a[1]).slice(0, 8);
+      const f = forwardStats(prom0, prom1);
+      row.forwards = Object.values(f.byOutcome).reduce((a, n) => a + n, 0);
+      row.requests = sum((r) => r.requests ?? 0);
+    }
     row.pass = row.lost === 0 && row.duplicates === 0 && row.received === row.scheduled && row.p99sched < cfg.chatP99LimitMs && row.p99 < cfg.chatP99LimitMs;
-    const srv = c.procs.find((p) => p.name === 'server');
-    const gen = c.procs.filter((p) => p.name.startsWith('gen'));
     log(
       `chat ${label}${rate} msg/s for ${row.seconds}s: ${row.received}/${row.scheduled} received, ${row.lost} lost${row.bounced ? ` (${row.bounced} bounced with an error)` : ''}, ${row.duplicates} dup, ` +
         `latency p50 ${row.p50.toFixed(2)} p99 ${row.p99.toFixed(2)} p99.9 ${row.p999.toFixed(2)} max ${row.max.toFixed(1)} ms ` +
-        `(from schedule: p99 ${row.p99sched.toFixed(2)} ms); event-loop delay p99/max server ${row.serverLoopP99.toFixed(1)}/${row.serverLoopMax.toFixed(1)} ms, generator ${row.genLoopP99.toFixed(1)}/${row.genLoopMax.toFixed(1)} ms; CPU server ${srv?.mainAvg.toFixed(0)}% main/${srv?.avg.toFixed(0)}% all, ` +
-        `generator ${gen.map((g) => g.mainAvg.toFixed(0) + '%').join('+')}, machine ${c.machine.toFixed(0)}%, other ${c.other.toFixed(0)}% → ${row.pass ? 'PASS' : 'FAIL'}`,
+        `(from schedule: p99 ${row.p99sched.toFixed(2)} ms); event-loop delay p99/max ${cl ? 'worst node' : 'server'} ${row.serverLoopP99.toFixed(1)}/${row.serverLoopMax.toFixed(1)} ms, generator ${row.genLoopP99.toFixed(1)}/${row.genLoopMax.toFixed(1)} ms; ` +
+        `CPU ${cpuText(c)}, other ${c.other.toFixed(0)}%` +
+        (row.redisCalls !== undefined ? `; redis ${row.redisCalls} commands, forwarded ${row.forwards}/${row.requests} requests` : '') +
+        ` → ${row.pass ? 'PASS' : 'FAIL'}`,
     );
     await sleep(300);
     return row;
@@ -403,6 +552,78 @@ async function phaseChat(ctx: Ctx): Promise<{ setup: string; base: ChatStepRow |
   return { setup, base, steps, maxRate, firstFail };
 }
 
+// ---------------------------------------------------------------- phase 4 (cluster): the forwarding hop
+
+function hopClass(encoded: string): HopClass {
+  const h = merge([encoded]);
+  return { count: h.totalCount, p50: ms(h, 50), p90: ms(h, 90), p99: ms(h, 99), p999: ms(h, 99.9), max: h.totalCount ? h.maxValue / 1000 : NaN };
+}
+
+async function phaseHop(ctx: Ctx): Promise<HopResult> {
+  const { cfg, workers } = ctx;
+  const target = await startTarget(ctx, 'hop');
+  const cl = target.cluster;
+  if (!cl) throw new Error('the hop phase needs the cluster');
+  // accounts after the chat range; one worker does it all (it is a latency measurement at a light load)
+  const from = Math.floor(cfg.users / 2) + 2 * cfg.chatPairs + 100;
+  const setup = await workers.call<HopSetupResult>(0, { type: 'hopSetup', nodes: cl.nodeOrigins(), from, perNode: cfg.hopPerNode, concurrency: 16, fifth: cfg.fifth });
+  log(`hop: ${setup.login.ok} sessions logged in straight at the nodes (${setup.perNode.join(' / ')} per node), ${setup.login.fail} failed${setup.login.sample ? ': ' + setup.login.sample : ''}`);
+  if (setup.login.fail) ctx.notes.add(`hop: ${setup.login.fail} of the logins straight at the nodes failed, e.g. \`${setup.login.sample.slice(0, 200)}\``);
+  const step = (durationMs: number): Promise<HopStepResult> =>
+    workers.call<HopStepResult>(0, { type: 'hopStep', rate: cfg.hopRate, durationMs, drainMs: 3_000 });
+  // warm-up (JIT, keep-alive connections generator→nodes, nginx→nodes and between the nodes), not reported
+  await step(cfg.quick ? 1_000 : 3_000);
+  await sleep(300);
+  await cl.redis.resetStats().catch(() => undefined);
+  const before = await cl.metrics();
+  const cpu = cpuWatch(ctx, target);
+  cpu.start();
+  const r = await step(cfg.hopMs);
+  const c = cpu.stop();
+  const after = await cl.metrics();
+  const redisCmds = await cl.redis.commandStats().catch((): CommandStats => ({}));
+  const f = forwardStats(before, after);
+  const result: HopResult = {
+    rate: cfg.hopRate,
+    seconds: cfg.hopMs / 1000,
+    perNode: setup.perNode,
+    classes: { direct: hopClass(r.direct), forwarded: hopClass(r.forwarded), nginxDirect: hopClass(r.nginxDirect), nginxForwarded: hopClass(r.nginxForwarded) },
+    sent: r.sent,
+    answered: r.answered,
+    skipped: r.skipped,
+    errors: r.errors,
+    sample: r.sample,
+    forwards: {
+      ...f,
+      meanMs: f.count ? (f.sumSeconds / f.count) * 1000 : NaN,
+      p50ms: bucketQuantile(f.buckets, 0.5) * 1000,
+      p90ms: bucketQuantile(f.buckets, 0.9) * 1000,
+      p99ms: bucketQuantile(f.buckets, 0.99) * 1000,
+    },
+    cpu: c,
+    genLoopP99: r.eldP99,
+    redisTop: Object.entries(redisCmds)
+      .map(([k, v]) => [k, v.calls, v.usec] as [string, number, number])
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 8),
+  };
+  const k = result.classes;
+  log(
+    `hop: ${r.sent} pings at ${cfg.hopRate}/s, ${r.answered} answered, ${r.skipped} skipped, errors ${JSON.stringify(r.errors)}; p50/p99 ms: ` +
+      `direct ${k.direct.p50.toFixed(3)}/${k.direct.p99.toFixed(3)}, forwarded ${k.forwarded.p50.toFixed(3)}/${k.forwarded.p99.toFixed(3)}, ` +
+      `nginx→holder ${k.nginxDirect.p50.toFixed(3)}/${k.nginxDirect.p99.toFixed(3)}, nginx→other ${k.nginxForwarded.p50.toFixed(3)}/${k.nginxForwarded.p99.toFixed(3)}; ` +
+      `cluster_forwards_seconds: ${f.count} ok, mean ${result.forwards.meanMs.toFixed(3)} ms, other outcomes ${JSON.stringify(f.byOutcome)}; CPU ${cpuText(c)}`,
+  );
+  const expected = k.forwarded.count + k.nginxForwarded.count;
+  if (Math.abs(f.count - expected) > Math.max(5, expected * 0.02)) {
+    ctx.notes.add(`hop: the nodes counted ${f.count} forwarded requests (cluster_forwards_seconds_count, outcome ok) where ${expected} pings went to a node not holding their session.`);
+  }
+  if (r.sample) ctx.notes.add(`hop: ping errors ${JSON.stringify(r.errors)}, e.g. \`${r.sample.slice(0, 200)}\``);
+  await target.stop();
+  await workers.all(() => ({ type: 'reset' }));
+  return result;
+}
+
 // ---------------------------------------------------------------- main
 
 function machineInfo(): BenchResults['machine'] {
@@ -459,12 +680,37 @@ function writeUsers(file: string, n: number): Promise<void> {
   });
 }
 
+/**
+ * docs/performance.md: a single-node run rewrites the file, keeping the hand-written analysis and the cluster
+ * section; a cluster run only replaces the cluster section (keeping its hand-written analysis).
+ */
 function writeDocs(results: BenchResults): void {
   const doc = join(ROOT, 'docs', 'performance.md');
-  const notes = existsSync(doc) ? keptNotes(readFileSync(doc, 'utf8')) : '';
+  const existing = existsSync(doc) ? readFileSync(doc, 'utf8') : '';
+  const cluster = results.cluster ? renderClusterMarkdown(results.cluster, results.machine, keptClusterNotes(existing)) : keptClusterSection(existing);
   mkdirSync(dirname(doc), { recursive: true });
-  writeFileSync(doc, renderMarkdown(results, notes));
-  log('docs/performance.md written');
+  if (results.login || results.memory || results.chat || !existing) {
+    writeFileSync(doc, renderMarkdown(results, keptNotes(existing), cluster));
+    log('docs/performance.md written');
+  } else if (results.cluster) {
+    writeFileSync(doc, spliceClusterSection(existing, cluster));
+    log('docs/performance.md: cluster section written');
+  }
+}
+
+function hardNofile(): number {
+  try {
+    const v = execFileSync('bash', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).trim();
+    return v === 'unlimited' ? 65_536 : Math.min(65_536, Number(v) || 1024);
+  } catch {
+    return 1024;
+  }
+}
+
+function versionOf(cmd: string, args: string[]): string {
+  // nginx -v prints on stderr, redis-server --version on stdout
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 5_000 });
+  return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n')[0] || cmd;
 }
 
 async function main(): Promise<void> {
@@ -476,10 +722,18 @@ async function main(): Promise<void> {
     if (cfg.writeDocs) writeDocs(results);
     return;
   }
+  if (cfg.cluster) {
+    if (!existsSync(NGINX_BINARY)) throw new Error(`--cluster needs ${NGINX_BINARY} (apt-get install -y nginx)`);
+    try {
+      execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+    } catch {
+      throw new Error('--cluster needs redis-server on the PATH (apt-get install -y redis-server)');
+    }
+  }
   // accounts: login [0, 2N) (a disturbed cold pass is redone with fresh accounts), memory [0, max level),
-  // warm-up [users-500, users-200), chat [users/2, users/2 + 2·pairs)
+  // warm-up [users-500, users-200), chat [users/2, users/2 + 2·pairs), cluster hop [users/2 + 2·pairs + 100, + nodes·per node)
   const need = Math.max(2 * cfg.loginAccounts, ...cfg.memLevels, 0) + 1000;
-  const needChat = Math.floor(cfg.users / 2) + 2 * cfg.chatPairs;
+  const needChat = Math.floor(cfg.users / 2) + 2 * cfg.chatPairs + (cfg.cluster ? 100 + cfg.cluster * cfg.hopPerNode : 0);
   if (cfg.users < need || cfg.users < needChat + 1000) {
     cfg.users = Math.max(need * 2, needChat * 2 + 2000);
     log(`USERS_FILE enlarged to ${cfg.users} accounts to fit the run`);
@@ -493,16 +747,38 @@ async function main(): Promise<void> {
   hard.unref();
 
   const tmp = mkdtempSync(join(tmpdir(), 'bosh-bench-'));
-  const ctx: Ctx = { cfg, workers: undefined as unknown as Workers, usersFile: join(tmp, 'users.txt'), profileDir: cfg.profile ? join(ROOT, '.tmp', 'profiles') : undefined, servers: [], background: {}, notes: new Set() };
+  const ctx: Ctx = {
+    cfg,
+    mode: cfg.single ? 'single' : 'cluster',
+    t0: T0,
+    deadlineMs: cfg.deadlineMs,
+    workers: undefined as unknown as Workers,
+    usersFile: join(tmp, 'users.txt'),
+    profileDir: cfg.profile ? join(ROOT, '.tmp', 'profiles') : undefined,
+    servers: [],
+    clusters: [],
+    nofile: hardNofile(),
+    background: {},
+    notes: new Set(),
+  };
   let cleaned = false;
   async function cleanup(): Promise<void> {
     if (cleaned) return;
     cleaned = true;
     for (const s of ctx.servers) await s.stop().catch(() => undefined);
+    for (const c of ctx.clusters) await c.stop(2_000).catch(() => undefined);
     if (ctx.workers) await ctx.workers.stop().catch(() => undefined);
+    for (const c of ctx.clusters) rmSync(c.opts.dir, { recursive: true, force: true });
     rmSync(tmp, { recursive: true, force: true });
   }
+  // whatever happens (an exception, process.exit), nothing the bench started outlives it
+  process.on('exit', () => {
+    for (const s of ctx.servers) s.killNow();
+    for (const c of ctx.clusters) c.killNow();
+    for (const w of ctx.workers?.procs ?? []) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+  });
   process.on('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+  process.on('SIGTERM', () => void cleanup().finally(() => process.exit(143)));
 
   try {
     if (cfg.serverEntry === 'dist/main.js' && cfg.build) {
@@ -517,16 +793,59 @@ async function main(): Promise<void> {
     if (cfg.nice) raisePriority(cfg.nice);
     await writeUsers(ctx.usersFile, cfg.users);
     const machine = machineInfo();
-    log(`machine: ${machine.nproc} × ${machine.model}, node ${machine.node}; ${cfg.workers} generator process(es); USERS_FILE ${cfg.users} lines${cfg.pin ? '; pinned server→cpu0, generator→cpu1' : ''}`);
-    ctx.workers = await Workers.start(ROOT, cfg.workers, { lifetimeMs: hardLimitMs + 30_000, nodeArgs: cfg.workerNodeArgs, nice: cfg.nice, ...(cfg.pin ? { cpus: '1' } : {}) });
+    log(
+      `machine: ${machine.nproc} × ${machine.model}, node ${machine.node}; ${cfg.workers} generator process(es); USERS_FILE ${cfg.users} lines` +
+        (cfg.pin && !cfg.cluster ? '; pinned server→cpu0, generator→cpu1' : '') +
+        `; suites: ${[cfg.single ? 'single node' : '', cfg.cluster ? `cluster of ${cfg.cluster} nodes behind nginx (${cfg.clusterNginxWorkers} workers), one redis-server (open-files hard limit ${ctx.nofile})` : ''].filter(Boolean).join(', then ')}`,
+    );
+    if (cfg.pin && cfg.cluster) log('NOTE: --pin is ignored when the cluster suite runs (use --no-cluster)');
+    ctx.workers = await Workers.start(ROOT, cfg.workers, { lifetimeMs: hardLimitMs + 30_000, nodeArgs: cfg.workerNodeArgs, nice: cfg.nice, ...(cfg.pin && !cfg.cluster ? { cpus: '1' } : {}) });
 
-    const results: BenchResults = { when: new Date().toISOString(), quick: cfg.quick, config: { ...cfg, phases: [...cfg.phases] }, machine, command: `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}` };
-    if (cfg.phases.has('login')) results.login = await phaseLogin(ctx);
-    if (cfg.phases.has('memory')) results.memory = await phaseMemory(ctx);
-    if (cfg.phases.has('chat')) results.chat = await phaseChat(ctx);
+    const command = `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`;
+    const results: BenchResults = { when: new Date().toISOString(), quick: cfg.quick, config: { ...cfg, phases: [...cfg.phases] }, machine, command };
+    if (cfg.single) {
+      ctx.mode = 'single';
+      ctx.t0 = performance.now();
+      // with the cluster suite to follow, the single node gets half of the planned time
+      ctx.deadlineMs = cfg.cluster ? cfg.deadlineMs / 2 : cfg.deadlineMs;
+      if (cfg.phases.has('login')) results.login = await phaseLogin(ctx);
+      if (cfg.phases.has('memory')) results.memory = await phaseMemory(ctx);
+      if (cfg.phases.has('chat')) results.chat = await phaseChat(ctx);
+      results.background = ctx.background;
+      results.notes = [...ctx.notes];
+    }
+    if (cfg.cluster) {
+      ctx.mode = 'cluster';
+      ctx.t0 = performance.now();
+      ctx.deadlineMs = cfg.deadlineMs - (ctx.t0 - T0);
+      ctx.notes = new Set();
+      ctx.background = {};
+      const c: ClusterResults = {
+        nodes: cfg.cluster,
+        when: new Date().toISOString(),
+        command,
+        settings: {
+          nginxWorkers: cfg.clusterNginxWorkers,
+          nginxKeepalive: cfg.clusterKeepalive,
+          nginxWorkerConnections: Math.max(1024, ctx.nofile - 64),
+          nofile: ctx.nofile,
+          heartbeatMs: cfg.clusterHeartbeatMs,
+          nodeTtlMs: cfg.clusterNodeTtlMs,
+          nginxVersion: versionOf(NGINX_BINARY, ['-v']).replace(/^nginx version: /, ''),
+          redisVersion: versionOf('redis-server', ['--version']).replace(/ sha=.*$/, ''),
+        },
+      };
+      results.cluster = c;
+      log(`cluster suite: ${cfg.cluster} nodes; planned to end within ${(ctx.deadlineMs / 1000).toFixed(0)} s`);
+      if (cfg.phases.has('login')) c.login = await phaseLogin(ctx);
+      if (cfg.phases.has('memory')) c.memory = await phaseMemory(ctx);
+      if (cfg.phases.has('chat')) c.chat = await phaseChat(ctx);
+      if (cfg.phases.has('hop')) c.hop = await phaseHop(ctx);
+      c.totalSeconds = (performance.now() - ctx.t0) / 1000;
+      c.background = ctx.background;
+      c.notes = [...ctx.notes];
+    }
     results.totalSeconds = (performance.now() - T0) / 1000;
-    results.background = ctx.background;
-    results.notes = [...ctx.notes];
 
     await cleanup();
     if (ctx.profileDir) results.profiles = summarizeProfile(ctx.profileDir, 25);
@@ -542,6 +861,7 @@ async function main(): Promise<void> {
   } catch (e) {
     log(`FAILED: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
     for (const s of ctx.servers) if (s.lastOutput()) log(`server output (last lines):\n${s.lastOutput()}`);
+    for (const c of ctx.clusters) log(`cluster output (last lines):\n${c.lastOutput()}`);
     await cleanup();
     process.exitCode = 1;
   }

@@ -176,10 +176,6 @@ export class RedisServer {
     return (await this.client().exists(key)) === 1;
   }
 
-  async owner(sid: string, prefix = 'bosh:'): Promise<string | null> {
-    return this.client().get(`${prefix}sid:${sid}`);
-  }
-
   async stop(): Promise<void> {
     this.stats?.disconnect();
     this.stats = undefined;
@@ -447,6 +443,11 @@ export interface ClusterOptions {
   nice: number | undefined;
   /** options shared by every node (port, name, readiness and cluster env are added here) */
   node: Omit<ServerOptions, 'port' | 'name' | 'readyPath'>;
+  /**
+   * the cluster's processes are SIGKILLed by a watchdog if the bench itself dies (even by SIGKILL), and in any
+   * case after this many seconds
+   */
+  lifetimeS: number;
 }
 
 export interface NodeMem {
@@ -464,6 +465,8 @@ export interface ClusterMem extends MemSample {
   redisRssKb: number;
   nginxRssKb: number;
   nginxSockets: number;
+  /** sockets of each nginx worker (each must stay below worker_connections) */
+  nginxWorkerSockets: number[];
 }
 
 export class Cluster {
@@ -524,6 +527,7 @@ export class Cluster {
       nofile: o.nofile,
     });
     await this.nginx.start(o.nice);
+    this.watchdog();
     // every node must see the others alive before the load starts (forwarding checks the heartbeat)
     const until = performance.now() + 10_000;
     const alive = async (): Promise<boolean> => (await Promise.all(this.nodes.map((_, i) => this.redis.exists(`bosh:node:bench-node${i + 1}:alive`)))).every(Boolean);
@@ -531,6 +535,22 @@ export class Cluster {
       if (performance.now() > until) throw new Error(`not every node's heartbeat is in Redis 10 s after start:\n${this.lastOutput()}`);
       await sleep(100);
     }
+  }
+
+  /**
+   * A shell loop (bounded: at most `lifetimeS` rounds of one second) that SIGKILLs this cluster's processes when
+   * the bench is gone, and exits by itself as soon as they all are.
+   */
+  private watchdog(): void {
+    const pids = [this.redis.pid, ...this.nodes.map((n) => n.pid), this.nginx?.pid ?? 0, ...(this.nginx?.workerPids ?? [])].filter((p) => p > 0);
+    const script =
+      `pids="${pids.join(' ')}"; i=0; while [ $i -lt ${Math.ceil(this.opts.lifetimeS)} ]; do i=$((i+1)); ` +
+      `left=0; for p in $pids; do kill -0 $p 2>/dev/null && left=1; done; [ $left = 0 ] && exit 0; ` +
+      `kill -0 ${process.pid} 2>/dev/null || break; sleep 1; done; kill -9 $pids 2>/dev/null; ` +
+      // the bench is gone: nobody else removes the cluster's temp directory
+      `kill -0 ${process.pid} 2>/dev/null || { sleep 1; rm -rf '${this.opts.dir}'; }; exit 0`;
+    const w = spawn('bash', ['-c', script], { stdio: 'ignore' });
+    w.unref();
   }
 
   /** Processes for CPU accounting: the nodes, the nginx workers and Redis. */
@@ -577,6 +597,7 @@ export class Cluster {
       redisRssKb: this.redis.pid ? readRssKb(this.redis.pid) : NaN,
       nginxRssKb: this.nginx?.rssKb() ?? NaN,
       nginxSockets: nginxPids.reduce((a, p) => a + (countSockets(p) || 0), 0),
+      nginxWorkerSockets: (this.nginx?.workerPids ?? []).map((p) => countSockets(p) || 0),
     };
   }
 
@@ -595,8 +616,11 @@ export class Cluster {
     ].join('\n');
   }
 
-  /** Nodes first (SIGTERM, SIGKILL after `graceMs`), then nginx, then Redis. */
-  async stop(graceMs = 5_000): Promise<void> {
+  /**
+   * Nodes first (SIGTERM, SIGKILL after `graceMs`: by default longer than the nodes' own SHUTDOWN_GRACE of 10 s,
+   * so that a graceful shutdown is not cut short), then nginx, then Redis.
+   */
+  async stop(graceMs = 12_000): Promise<void> {
     await Promise.all(this.nodes.map((n) => n.stop(graceMs).catch(() => undefined)));
     await this.nginx?.stop().catch(() => undefined);
     await this.redis.stop().catch(() => undefined);

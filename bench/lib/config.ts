@@ -3,7 +3,7 @@ import type { FifthExchange } from './bosh';
 
 export interface BenchConfig {
   quick: boolean;
-  phases: Set<'login' | 'memory' | 'chat'>;
+  phases: Set<'login' | 'memory' | 'chat' | 'hop'>;
   workers: number;
   /** lines in the generated USERS_FILE */
   users: number;
@@ -53,12 +53,27 @@ export interface BenchConfig {
   /** extra env for the server, from --server-env=K=V,K=V */
   serverEnv: Record<string, string>;
   workerNodeArgs: string[];
+
+  /** run the single-node suite */
+  single: boolean;
+  /** run the cluster suite with this many nodes (0 = no cluster suite) */
+  cluster: number;
+  /** nginx worker processes in front of the cluster */
+  clusterNginxWorkers: number;
+  /** nginx `keepalive` (idle connections to the nodes kept per worker) */
+  clusterKeepalive: number;
+  clusterHeartbeatMs: number;
+  clusterNodeTtlMs: number;
+  /** forwarding-hop measurement: pings per second, length, sessions per node */
+  hopRate: number;
+  hopMs: number;
+  hopPerNode: number;
 }
 
 const HELP = `usage: npm run bench -- [options]
 
   --quick                 short run (< 1 min): fewer accounts/sessions, short chat steps
-  --phases=a,b            subset of login,memory,chat (default all)
+  --phases=a,b            subset of login,memory,chat,hop (default all; hop is the cluster's forwarding hop)
   --workers=N             load-generator processes (default 1)
   --users=N               lines in the generated USERS_FILE (default 100000)
   --login-accounts=N      accounts logged in per pass (cold pass, then warm pass)
@@ -81,9 +96,22 @@ const HELP = `usage: npm run bench -- [options]
   --server-log            echo the server's output (e.g. with --server-node-args=--trace-gc)
   --nice=N                run the server and the generator at this nice value (e.g. -10, as root) so that
                           unrelated processes on the machine disturb the figures less
-  --deadline-ms=N         plan to finish within N ms (default 540000, quick 55000); waits, retries and the
+  --deadline-ms=N         plan to finish within N ms (default 540000, quick 55000, --cluster --quick 110000); waits, retries and the
                           chat step-up search shrink to fit
   --idle-wait-ms=N        before each phase wait up to N ms for the machine to be quiet (default 30000, quick 3000)
+
+Cluster (a redis-server, N nodes and nginx of the bench's own, all on 127.0.0.1):
+  The full run does the single node, then the cluster suite with 3 nodes (about 3.5 minutes each).
+  --cluster[=N]           only the cluster suite: N nodes (default 3) behind nginx (round-robin, no stickiness),
+                          one Redis; phases login,memory,chat,hop; writes only the "Cluster" section of
+                          docs/performance.md (unless --quick) and .tmp/bench-cluster-results.json
+  --no-cluster            only the single node (the default with --quick)
+  --cluster-nginx-workers=N  nginx worker processes (default 2: 10,000 held requests are 20,000 connections)
+  --cluster-keepalive=N   nginx upstream keepalive connections per worker (default 32, as in the e2e test)
+  --cluster-heartbeat-ms=N, --cluster-node-ttl-ms=N   HEARTBEAT_MS / NODE_TTL_MS of the nodes (1000 / 5000)
+  --hop-rate=N            forwarding-hop phase: pings per second (default 300)
+  --hop-ms=N              its length (default 15000, quick 3000)
+  --hop-per-node=N        its sessions on each node (default 30)
 
 Every option can also be given as an env var: --chat-pairs=50 is BENCH_CHAT_PAIRS=50, --quick is BENCH_QUICK=1.
 `;
@@ -117,6 +145,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig
     'chat-pairs', 'chat-base-rate', 'chat-base-ms', 'chat-rates', 'chat-step-ms', 'chat-drain-ms', 'chat-refine',
     'chat-p99-limit-ms', 'chat-body-bytes', 'chat-budget-ms', 'idle-wait-ms',
     'server-node-args', 'worker-node-args', 'server-log', 'deadline-ms', 'server-env', 'nice', 'render',
+    'cluster', 'cluster-nginx-workers', 'cluster-keepalive', 'cluster-heartbeat-ms', 'cluster-node-ttl-ms', 'hop-rate', 'hop-ms', 'hop-per-node',
   ]);
   for (const k of opts.keys()) if (!known.has(k)) throw new Error(`unknown option --${k}\n${HELP}`);
   const flag = (k: string, d: boolean): boolean => (opts.has(k) ? !['0', 'false', 'no', ''].includes(opts.get(k) as string) : d);
@@ -128,10 +157,19 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig
     return n;
   };
   const quick = flag('quick', false);
+  // suites: the full run does both (single node, then a 3-node cluster); --quick only the single node;
+  // --cluster[=N] only the cluster (3 or N nodes); --no-cluster only the single node
+  const clusterText = opts.get('cluster');
+  const noCluster = clusterText !== undefined && ['0', 'false', 'no', ''].includes(clusterText);
+  const clusterOnly = clusterText !== undefined && !noCluster;
+  const cluster = clusterOnly ? (clusterText === '1' || clusterText === 'true' ? 3 : Number(clusterText)) : noCluster || quick ? 0 : 3;
+  if (!Number.isInteger(cluster) || cluster < 0 || cluster === 1 || cluster > 8) throw new Error('--cluster=N needs N from 2 to 8 (--cluster alone is 3)');
+  const single = !clusterOnly;
   const phases = new Set(
-    (opts.get('phases') ?? 'login,memory,chat').split(',').map((s) => s.trim()).filter(Boolean),
+    (opts.get('phases') ?? 'login,memory,chat,hop').split(',').map((s) => s.trim()).filter(Boolean),
   ) as BenchConfig['phases'];
-  for (const p of phases) if (!['login', 'memory', 'chat'].includes(p)) throw new Error(`unknown phase ${p}`);
+  for (const p of phases) if (!['login', 'memory', 'chat', 'hop'].includes(p)) throw new Error(`unknown phase ${p}`);
+  if (phases.has('hop') && !cluster && opts.has('phases')) throw new Error('the hop phase needs the cluster suite');
   const fifth = (opts.get('fifth') ?? 'both') as FifthExchange;
   if (!['both', 'session', 'presence'].includes(fifth)) throw new Error('--fifth must be both, session or presence');
   return {
@@ -163,11 +201,11 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig
     chatP99LimitMs: num('chat-p99-limit-ms', 100),
     chatBodyBytes: Math.floor(num('chat-body-bytes', 64)),
     chatBudgetMs: num('chat-budget-ms', quick ? 25_000 : 240_000),
-    jsonOut: opts.get('json') ?? '.tmp/bench-results.json',
+    jsonOut: opts.get('json') ?? (single ? '.tmp/bench-results.json' : '.tmp/bench-cluster-results.json'),
     idleWaitMs: num('idle-wait-ms', quick ? 3_000 : 30_000),
     nice: Number(opts.get('nice') ?? 0) || 0,
     render: opts.get('render') ?? '',
-    deadlineMs: num('deadline-ms', quick ? 55_000 : 540_000),
+    deadlineMs: num('deadline-ms', quick ? (single ? 55_000 : 110_000) : 540_000),
     serverLog: flag('server-log', false),
     serverEnv: Object.fromEntries(
       (opts.get('server-env') ?? '')
@@ -178,5 +216,14 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig
     ),
     serverNodeArgs: (opts.get('server-node-args') ?? '').split(' ').filter(Boolean),
     workerNodeArgs: (opts.get('worker-node-args') ?? '').split(' ').filter(Boolean),
+    single,
+    cluster,
+    clusterNginxWorkers: Math.max(1, Math.floor(num('cluster-nginx-workers', 2))),
+    clusterKeepalive: Math.max(1, Math.floor(num('cluster-keepalive', 32))),
+    clusterHeartbeatMs: num('cluster-heartbeat-ms', 1_000),
+    clusterNodeTtlMs: num('cluster-node-ttl-ms', 5_000),
+    hopRate: Math.max(1, num('hop-rate', 300)),
+    hopMs: num('hop-ms', quick ? 3_000 : 15_000),
+    hopPerNode: Math.max(1, Math.floor(num('hop-per-node', 30))),
   };
 }

@@ -19,6 +19,9 @@ export interface LoginPass {
   cpu: CpuReport;
   /** other processes on the machine used ≥ 25% of a core during the pass */
   noisy: boolean;
+  /** cluster: Redis commands during the pass (total and the busiest: command, calls, µs) */
+  redisCalls?: number;
+  redisTop?: [string, number, number][];
 }
 
 export interface MemLevel {
@@ -91,6 +94,8 @@ export interface HopResult {
   forwards: ForwardStats & { meanMs: number; p50ms: number; p90ms: number; p99ms: number };
   cpu: CpuReport;
   genLoopP99: number;
+  /** Redis commands during the measured step (command, calls, µs) */
+  redisTop?: [string, number, number][];
 }
 
 /** The measurements of one suite: a single node, or the cluster behind nginx. */
@@ -209,7 +214,7 @@ function rows(r: Phases, cluster = false): Row[] {
   if (r.login) {
     for (const p of [r.login.cold, r.login.warm]) {
       out.push({
-        metric: `Logins/s, ${p.label === 'cold' ? (cluster ? 'cold (first login)' : 'cold (first login, PBKDF2)') : 'warm (repeat login)'}`,
+        metric: `Logins/s, ${p.label === 'cold' ? 'cold (first login)' : 'warm (repeat login)'}`,
         result: `${fmt(p.rate)}/s${p.fail ? ` (${fmt(p.fail)} failed)` : ''}`,
         target: '≥ 1,000/s',
         met: p.rate >= 1000 && p.fail === 0 ? 'yes' : 'NO',
@@ -318,13 +323,6 @@ export function renderTable(r: BenchResults): string {
     let s = summaryText(rows(r));
     if (r.chat) s += '\n\nChat steps:\n' + textTable(CHAT_HEAD, chatRows(r));
     s += '\n\nWhich side ran out of CPU first:\n' + limitLines(r).map((l) => `  - ${l}`).join('\n');
-    if (r.profiles?.length) {
-      for (const p of r.profiles) {
-        s += `\n\nServer CPU profile ${p.file} (${fmt(p.totalMs)} ms busy, ${fmt(p.idleMs)} ms idle), top self time:\n`;
-        s += textTable(['self ms', '% of busy', 'function'], p.functions.slice(0, 20).map(([f, m, pc]) => [fmt(m), fmt(pc, 1), f]));
-        s += '\n\nby file / package:\n' + textTable(['self ms', '% of busy', 'file'], p.files.slice(0, 12).map(([f, m, pc]) => [fmt(m), fmt(pc, 1), f]));
-      }
-    }
     parts.push(s);
   }
   const c = r.cluster;
@@ -337,7 +335,13 @@ export function renderTable(r: BenchResults): string {
       s += '\n\nForwarding hop (ping round trips):\n' + textTable(HOP_HEAD, hopRows(c.hop));
       s += '\n' + hopLines(c.hop).map((l) => `  - ${l}`).join('\n');
     }
-    s += '\n\nWhich process ran out of CPU first:\n' + limitLines(c).map((l) => `  - ${l}`).join('\n');
+    s += '\n\nWhich process ran out of CPU first:\n' + [...limitLines(c), cpuPerMessage(c)].filter(Boolean).map((l) => `  - ${l}`).join('\n');
+    parts.push(s);
+  }
+  for (const p of r.profiles ?? []) {
+    let s = `Server CPU profile ${p.file} (${fmt(p.totalMs)} ms busy, ${fmt(p.idleMs)} ms idle), top self time:\n`;
+    s += textTable(['self ms', '% of busy', 'function'], p.functions.slice(0, 20).map(([f, m, pc]) => [fmt(m), fmt(pc, 1), f]));
+    s += '\n\nby file / package:\n' + textTable(['self ms', '% of busy', 'file'], p.files.slice(0, 12).map(([f, m, pc]) => [fmt(m), fmt(pc, 1), f]));
     parts.push(s);
   }
   return parts.join('\n\n');
@@ -387,10 +391,27 @@ export function limitLines(r: Phases): string[] {
 
 // ---------------------------------------------------------------- cluster tables
 
+/** CPU time per chat message by process at the highest passing rate (cluster). */
+function cpuPerMessage(c: Phases): string {
+  const best = c.chat?.steps.filter((s) => s.pass).sort((a, b) => b.rate - a.rate)[0] ?? (c.chat?.base?.pass ? c.chat.base : undefined);
+  if (!best) return '';
+  const k = 10 / best.rate; // % of one core → ms of CPU per message
+  const cpu = best.cpu;
+  const nodes = sumOf(procsNamed(cpu, /^node\d+$/), (p) => p.avg);
+  const nginx = sumOf(procsNamed(cpu, /^nginx\d+$/), (p) => p.avg);
+  const redis = cpu.procs.find((p) => p.name === 'redis')?.avg ?? NaN;
+  const gen = sumOf(procsNamed(cpu, /^gen\d+$/), (p) => p.avg);
+  return (
+    `CPU time per chat message at ${fmt(best.rate)} msg/s (the highest passing rate): nodes ${fmt(nodes * k, 3)} ms (all threads, the ${procsNamed(cpu, /^node\d+$/).length} together), ` +
+    `nginx ${fmt(nginx * k, 3)} ms, redis-server ${fmt(redis * k, 3)} ms, generator ${fmt(gen * k, 3)} ms, interrupts ${fmt(cpu.irq * k, 3)} ms: ` +
+    `${fmt((nodes + nginx + redis + gen + cpu.irq) * k, 3)} ms in all, so at these costs ${cpu.cores} cores are full at about ${fmt((cpu.cores * 1000) / ((nodes + nginx + redis + gen + cpu.irq) * k), 0)} msg/s.`
+  );
+}
+
 function clusterMemHead(): string[] {
   return [
     'sessions', 'alive', 'holding 1 request', 'node sockets', 'sessions per node', 'nodes RSS (sum)', 'RSS − baseline per session',
-    'heap used per session', 'Redis used_memory per session', 'nginx RSS per session', 'nginx sockets',
+    'heap used per session', 'Redis used_memory per session', 'nginx RSS per session', 'nginx sockets (per worker)',
   ];
 }
 
@@ -410,7 +431,7 @@ function clusterMemRows(c: Phases): string[][] {
       `${fmt(l.heapPerSessionBytes / 1024, 2)} KiB`,
       `${fmt((m.redisUsedBytes - b.redisUsedBytes) / l.alive / 1024, 2)} KiB`,
       `${fmt(((m.nginxRssKb - b.nginxRssKb) * 1024) / l.alive / 1024, 2)} KiB`,
-      fmt(m.nginxSockets),
+      `${fmt(m.nginxSockets)}${m.nginxWorkerSockets ? ` (${m.nginxWorkerSockets.map((n) => fmt(n)).join(' / ')})` : ''}`,
     ];
   });
 }
@@ -428,7 +449,7 @@ function redisRows(c: Phases): string[][] {
       fmt(s.rate),
       `${fmt(cpu)}%`,
       `${fmt((cpu / s.rate) * 1000, 1)}%`,
-      fmt(calls / (s.seconds + 0)),
+      fmt((calls / msgs) * s.rate),
       fmt(calls / msgs, 1),
       (s.redisTop ?? []).slice(0, 5).map(([cmd, n]) => `${cmd} ${fmt(n / msgs, 2)}`).join(', '),
       s.forwards !== undefined && s.requests ? `${fmt(s.forwards)} / ${fmt(s.requests)} (${fmt((100 * s.forwards) / s.requests)}%)` : 'n/a',
@@ -464,6 +485,8 @@ function hopLines(h: HopResult): string[] {
         .filter(([o]) => o !== 'ok')
         .map(([o, n]) => `${o} ${fmt(n)}`)
         .join(', ')}. Expected forwards: ${fmt(c.forwarded.count + c.nginxForwarded.count)} (the forwarded pings).`,
+    `Redis commands during the step (INFO commandstats): ${(h.redisTop ?? []).map(([cmd, n]) => `${cmd} ${fmt(n)}`).join(', ') || 'n/a'} ` +
+      `(heartbeats and the reaper's scans are a few per second; the rest comes from the pings).`,
     `${fmt(h.sent)} pings at ${fmt(h.rate)}/s for ${fmt(h.seconds)} s from ${h.perNode.map((n) => fmt(n)).join(' + ')} sessions (per node), one ping outstanding per session; ` +
       `${fmt(h.answered)} answered, ${fmt(h.skipped)} not sent (every session busy)${errs.length ? `; errors ${JSON.stringify(h.errors)} e.g. \`${h.sample.slice(0, 160)}\`` : ''}. CPU meanwhile: ${cpuText(h.cpu)}.`,
   ];
@@ -479,7 +502,175 @@ export function keptNotes(existing: string): string {
   return a >= 0 && b > a ? existing.slice(a + NOTES_START.length, b).trim() : '';
 }
 
-export function renderMarkdown(r: BenchResults, notes = ''): string {
+export const CLUSTER_START = '<!-- cluster:start (written by `npm run bench -- --cluster`; a single-node run keeps this section) -->';
+export const CLUSTER_END = '<!-- cluster:end -->';
+export const CLUSTER_NOTES_START = '<!-- cluster-notes:start (kept when the bench rewrites this section) -->';
+export const CLUSTER_NOTES_END = '<!-- cluster-notes:end -->';
+
+/** The cluster section of an existing docs/performance.md (markers included), or ''. */
+export function keptClusterSection(existing: string): string {
+  const a = existing.indexOf(CLUSTER_START);
+  const b = existing.indexOf(CLUSTER_END);
+  return a >= 0 && b > a ? existing.slice(a, b + CLUSTER_END.length) : '';
+}
+
+export function keptClusterNotes(existing: string): string {
+  const a = existing.indexOf(CLUSTER_NOTES_START);
+  const b = existing.indexOf(CLUSTER_NOTES_END);
+  return a >= 0 && b > a ? existing.slice(a + CLUSTER_NOTES_START.length, b).trim() : '';
+}
+
+/** Puts the cluster section into an existing docs/performance.md: in place of the old one, else before "## How to run". */
+export function spliceClusterSection(existing: string, section: string): string {
+  const old = keptClusterSection(existing);
+  if (old) return existing.replace(old, () => section);
+  const at = existing.indexOf('\n## How to run');
+  if (at >= 0) return `${existing.slice(0, at + 1)}${section}\n\n${existing.slice(at + 1)}`;
+  return `${existing.trimEnd()}\n\n${section}\n`;
+}
+
+/** The "Cluster" section of docs/performance.md (between its markers). */
+export function renderClusterMarkdown(c: ClusterResults, machine: BenchResults['machine'], notes = ''): string {
+  const out: string[] = [];
+  const st = c.settings;
+  out.push(CLUSTER_START);
+  out.push(`## Cluster (${c.nodes} nodes behind nginx, one Redis)`);
+  out.push('');
+  out.push(
+    `Measured ${c.when.slice(0, 16).replace('T', ' ')} UTC with \`${c.command}\` (${fmt(c.totalSeconds ?? NaN)} s) on the machine above ` +
+      `(${machine.nproc} cores, ${machine.model}, Node ${machine.node}). **Every process shares those ${machine.nproc} cores**: ${c.nodes} gateway nodes, ` +
+      `${st.nginxWorkers} nginx workers, redis-server and the load generator (plus the bench's orchestrator), so these figures measure what the cluster costs ` +
+      'on one small machine, not how it scales: a cluster spreads load over machines, and here there is nothing to spread onto.',
+  );
+  out.push('');
+  out.push(
+    `Set-up, all on 127.0.0.1 and started afresh for each phase: \`redis-server --port N --bind 127.0.0.1 --save '' --appendonly no\` (${st.redisVersion}); ` +
+      `${c.nodes} × \`node dist/main.js\` with the single-node settings plus REDIS_URL, CLUSTER_SECRET, NODE_ID=bench-nodeK, NODE_URL=http://127.0.0.1:PORT, ` +
+      `HEARTBEAT_MS=${st.heartbeatMs}, NODE_TTL_MS=${st.nodeTtlMs}; ${st.nginxVersion} in front with the proxy settings of spec/e2e/support/nginx.ts ` +
+      '(round-robin without stickiness, `max_fails=1 fail_timeout=3s`, HTTP/1.1 keep-alive to the nodes, `proxy_buffering off`, `proxy_next_upstream off`, ' +
+      `read timeout above \`wait\`, \`keepalive ${st.nginxKeepalive}\`) and, for a load test, no access log, \`worker_processes ${st.nginxWorkers}\` with \`reuseport\`, ` +
+      `\`worker_connections ${fmt(st.nginxWorkerConnections)}\` and \`worker_rlimit_nofile ${fmt(st.nofile)}\` (a held request is two connections in nginx, ` +
+      `and ${fmt(st.nofile)} is the hard open-files limit here, so 10,000 held requests need two workers), \`keepalive_requests 1000000\`, and an ` +
+      '`X-Bosh-Upstream: $upstream_addr` response header so that the bench can tell which node nginx picked. The generator talks to nginx only, ' +
+      'except in the forwarding-hop measurement.',
+  );
+  out.push('');
+  out.push('### Summary');
+  out.push('');
+  out.push(mdTable(['metric', 'result', 'target', 'met', 'what limited it (main-thread CPU, % of one core)'], rows(c, true).map((x) => [x.metric, x.result, x.target, x.met, x.limit])));
+  out.push('');
+  if (c.login) {
+    out.push('### Logins per second');
+    out.push('');
+    out.push(
+      mdTable(
+        ['pass', 'sessions', 'failed', 'seconds', 'logins/s', 'HTTP req/s', 'login time p50', 'login time p99', 'CPU', 'Redis commands per login (busiest)'],
+        [c.login.cold, c.login.warm].map((p) => [
+          p.label,
+          fmt(p.ok),
+          fmt(p.fail),
+          fmt(p.seconds, 2),
+          fmt(p.rate),
+          fmt(p.httpPerSec),
+          `${fmt(p.p50ms, 1)} ms`,
+          `${fmt(p.p99ms, 1)} ms`,
+          cpuText(p.cpu),
+          p.redisCalls !== undefined ? `${fmt(p.redisCalls / Math.max(1, p.ok), 1)} (${(p.redisTop ?? []).slice(0, 5).map(([cmd, n]) => `${cmd} ${fmt(n / Math.max(1, p.ok), 2)}`).join(', ')})` : 'n/a',
+        ]),
+      ),
+    );
+    out.push('');
+  }
+  if (c.memory) {
+    const b = c.memory.baseline as ClusterMem;
+    out.push('### Memory per idle session');
+    out.push('');
+    out.push(
+      `Summed over the ${c.nodes} node processes. Baseline (after start-up, a 300-login warm-up through nginx whose sessions were terminated, and a forced GC in every node): ` +
+        `nodes' RSS ${fmt(b.rssKb / 1024, 1)} MiB (${(b.nodes ?? []).map((n) => fmt(n.rssKb / 1024, 1)).join(' + ')}), JS heap used ${fmt(b.heapUsed / 1048576, 1)} MiB; ` +
+        `Redis used_memory ${fmt(b.redisUsedBytes / 1048576, 1)} MiB (RSS ${fmt(b.redisRssKb / 1024, 1)} MiB); nginx RSS ${fmt(b.nginxRssKb / 1024, 1)} MiB (master + workers).`,
+    );
+    out.push('');
+    out.push(mdTable(clusterMemHead(), clusterMemRows(c)));
+    out.push('');
+    const [a, z] = [c.memory.levels[0], c.memory.levels[c.memory.levels.length - 1]];
+    if (a && z && z.sessions > a.sessions) {
+      out.push(`Marginal cost between ${fmt(a.sessions)} and ${fmt(z.sessions)} sessions: ${fmt(((z.mem.rssKb - a.mem.rssKb) * 1024) / (z.alive - a.alive) / 1024, 2)} KiB of nodes' RSS per session.`);
+      out.push('');
+    }
+  }
+  if (c.chat) {
+    out.push('### Chat latency and throughput');
+    out.push('');
+    out.push(`Setup: ${c.chat.setup}. Highest rate passing (p99 < 100 ms from both the POST and the schedule, nothing lost): **${fmt(c.chat.maxRate)} msg/s**.`);
+    out.push('');
+    out.push(mdTable(CHAT_HEAD_CLUSTER, chatRows(c)));
+    out.push('');
+    out.push('### Redis during chat');
+    out.push('');
+    out.push(
+      'Redis CPU is redis-server\'s utime+stime from /proc/PID/stat over the sending period of each step (all its threads, % of one core). Commands are ' +
+        '`INFO commandstats` after a `CONFIG RESETSTAT` just before the step (sending and draining, heartbeats included). "forwarded / HTTP requests" compares ' +
+        '`cluster_forwards_seconds_count` (all outcomes, summed over the nodes) with the requests the generator sent to nginx in the step.',
+    );
+    out.push('');
+    out.push(mdTable(REDIS_HEAD, redisRows(c)));
+    out.push('');
+  }
+  if (c.hop) {
+    out.push('### The forwarding hop');
+    out.push('');
+    out.push(
+      `Sessions logged in straight at each node (so the node holding each one is known), no request held, then XEP-0199 pings at ${fmt(c.hop.rate)}/s ` +
+        `for ${fmt(c.hop.seconds)} s, one outstanding per session, sent in turn straight to the holder, straight to another node (which forwards it over its ` +
+        'internal HTTP keep-alive connection to the holder) and through nginx (classified afterwards by X-Bosh-Upstream). Round trip = POST leaving the ' +
+        'generator to its response (the iq result) complete.',
+    );
+    out.push('');
+    out.push(mdTable(HOP_HEAD, hopRows(c.hop)));
+    out.push('');
+    for (const line of hopLines(c.hop)) out.push(`- ${line}`);
+    out.push('');
+  }
+  out.push('### Which process ran out of CPU first');
+  out.push('');
+  for (const line of limitLines(c)) out.push(`- ${line}`);
+  const per = cpuPerMessage(c);
+  if (per) out.push(`- ${per}`);
+  out.push('');
+  if (c.notes?.length) {
+    out.push('### Observations from this run');
+    out.push('');
+    for (const n of c.notes) out.push(`- ${n}`);
+    out.push('');
+  }
+  if (notes) {
+    out.push('### Analysis');
+    out.push('');
+    out.push(CLUSTER_NOTES_START);
+    out.push(notes);
+    out.push(CLUSTER_NOTES_END);
+    out.push('');
+  }
+  out.push('### How to run the cluster bench');
+  out.push('');
+  out.push('```sh');
+  out.push('npm run bench -- --nice=-10                  # the full run: the single node, then this cluster suite (about 6 minutes here)');
+  out.push('npm run bench -- --cluster --nice=-10        # the cluster suite only (3 nodes; --cluster=N for N): rewrites only this section');
+  out.push('npm run bench -- --cluster --quick           # under 2 minutes; prints the tables only');
+  out.push('npm run bench -- --cluster --phases=hop,chat # a subset of login, memory, chat, hop');
+  out.push('```');
+  out.push('');
+  out.push(
+    'The same measurements as for one node, with the cluster in place of the server: CPU is sampled for every node, the nginx workers and ' +
+      'redis-server; "memory per idle session" sums the nodes\' VmRSS (and heap) after a forced GC in each; the event-loop delay shown is the worst ' +
+      'node\'s. redis-server, the nodes and nginx are stopped at the end of each phase and killed (SIGKILL) if the bench fails or is interrupted.',
+  );
+  out.push(CLUSTER_END);
+  return out.join('\n');
+}
+
+export function renderMarkdown(r: BenchResults, notes = '', clusterSection = ''): string {
   const m = r.machine;
   const rs = rows(r);
   const out: string[] = [];
@@ -577,6 +768,10 @@ export function renderMarkdown(r: BenchResults, notes = ''): string {
     out.push(NOTES_END);
     out.push('');
   }
+  if (clusterSection) {
+    out.push(clusterSection);
+    out.push('');
+  }
   out.push(METHOD);
   return out.join('\n') + '\n';
 }
@@ -585,8 +780,9 @@ const METHOD = `## How to run
 
 \`\`\`sh
 npm ci
-npm run bench -- --nice=-10   # full run, under 10 minutes; writes docs/performance.md and .tmp/bench-results.json
-npm run bench -- --quick      # under a minute; prints the table only (add --write-docs to write this file)
+npm run bench -- --nice=-10   # full run (single node, then a 3-node cluster behind nginx), under 10 minutes; writes docs/performance.md and .tmp/bench-results.json
+npm run bench -- --quick      # single node only, under a minute; prints the table only (add --write-docs to write this file)
+npm run bench -- --cluster    # the cluster suite only (see "Cluster" above); --no-cluster: the single node only
 npm run bench -- --help       # all options; each also works as an env var, e.g. BENCH_WORKERS=2
 npm run bench -- --quick --phases=login,chat --profile   # server under node --cpu-prof; prints its hottest functions
 \`\`\`
@@ -620,9 +816,10 @@ and the run plans to finish within \`--deadline-ms\` (9 minutes; quick: 55 s).
   by the iq result). 256 clients run concurrently over keep-alive connections (a few hundred sockets). Rate =
   sessions logged in / wall time from the first request to the last response (CLOCK_MONOTONIC, comparable across
   processes). The **cold** pass uses accounts that never logged in, so the server reads the account's line from
-  the users file and derives its PBKDF2 key (SHA-256, 4096 iterations, on the libuv thread pool); the sessions are
-  then terminated (not timed) and the **warm** pass logs the same accounts in again on the same server, which
-  now answers from its login cache.
+  the users file (a first PLAIN login compares with the file; SCRAM keys are derived only when a SCRAM login needs
+  them); the sessions are then terminated (not timed) and the **warm** pass logs the same accounts in again on the
+  same server, which now answers from its login cache. In the cluster that cache is per node: a warm login
+  finds it only when its session lands on the node that served the cold one (one in three with three nodes).
 - **Memory per idle session.** Fresh server; 300 warm-up logins are made and terminated; a forced GC (twice) and
   VmRSS from /proc/PID/status of the server process give the baseline. Then sessions are logged in and each keeps
   exactly one request held at the server (an empty poll with the next rid, re-issued whenever the held one

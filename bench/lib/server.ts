@@ -308,13 +308,22 @@ export class ServerProcess {
   async stop(graceMs = 5_000): Promise<void> {
     const child = this.child;
     if (!child || this.exited) return;
+    const started = performance.now();
     const gone = new Promise<void>((r) => child.once('exit', () => r()));
     // with a CPU profile, exit normally so that V8 writes it (the hook maps SIGHUP to process.exit)
     child.kill(this.opts.profileDir ? 'SIGHUP' : 'SIGTERM');
-    const t = setTimeout(() => child.kill('SIGKILL'), this.opts.profileDir ? 30_000 : graceMs);
+    const t = setTimeout(() => {
+      this.stopKilled = true;
+      child.kill('SIGKILL');
+    }, this.opts.profileDir ? 30_000 : graceMs);
     await gone;
     clearTimeout(t);
+    this.stopMs = performance.now() - started;
   }
+
+  /** how long the last stop() took, and whether the process had to be SIGKILLed after the grace period */
+  stopMs = 0;
+  stopKilled = false;
 
   /** Last resort (synchronous, for process 'exit' handlers): SIGKILL if still running. */
   killNow(): void {
