@@ -48,9 +48,14 @@ export class BoshForwarder {
       try {
         owner ??= await this.registry.owner(sid);
         if (owner && owner !== this.membership.node) {
-          url = await this.membership.urlOf(owner);
-          if (url) this.urls.set(owner, url);
-          else this.urls.delete(owner);
+          // A live owner's address is cached (liveness from the heartbeat cache); Redis only on a miss.
+          const known = this.urls.get(owner);
+          if (known && (await this.membership.isAlive(owner))) url = known;
+          else {
+            url = await this.membership.urlOf(owner);
+            if (url) this.urls.set(owner, url);
+            else this.urls.delete(owner);
+          }
         }
       } catch {
         // Redis is down: a node seen alive keeps its address; otherwise a defined error, at once.
@@ -86,7 +91,10 @@ export class BoshForwarder {
       );
       outgoing.on('error', (err) => {
         if (aborted) return;
-        this.logger.warn({ err: err.message, owner }, 'forwarding failed');
+        // The owner may have moved (restarted elsewhere) or died: ask Redis next time. Counted in metrics;
+        // logged at debug, since a node that stops produces one per held request.
+        if (owner) this.urls.delete(owner);
+        this.logger.debug({ err: err.message, owner }, 'forwarding failed');
         fail('failed', new BoshError('remote-connection-failed', 'cannot reach the node holding this session'));
       });
       outgoing.end(raw);

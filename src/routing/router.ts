@@ -20,7 +20,7 @@ export type ResourceConflictPolicy = 'replace' | 'override' | 'refuse';
 export type OfflineHandler = (stanza: Element, to: Jid) => Promise<'stored' | 'ignored' | 'full'>;
 
 /** Told of every message delivered to a user's resources (for XEP-0280 carbons). */
-export type DeliveredHandler = (message: Element, to: Jid, recipients: readonly Resource[]) => void;
+export type DeliveredHandler = (message: Element, to: Jid, recipients: readonly Resource[], all: readonly Resource[]) => void;
 
 // A stanza forwarded between nodes more often than this is stored or bounced instead (stale routes).
 const MAX_HOPS = 2;
@@ -190,7 +190,7 @@ export class Router {
     switch (decision.kind) {
       case 'deliver':
         for (const resource of decision.to) resource.deliver(stanza);
-        if (kind === 'message') this.delivered?.(stanza, to, decision.to);
+        if (kind === 'message') this.delivered?.(stanza, to, decision.to, usable);
         return;
       case 'offline': {
         const outcome = this.offline ? await this.offline(stanza, to) : 'full';

@@ -27,10 +27,18 @@ export function carbonCopy(direction: 'sent' | 'received', message: Element, own
 }
 
 /** Copies a message to the owner's carbon-enabled resources other than those that already have it. */
-export async function sendCarbons(router: Router, direction: 'sent' | 'received', message: Element, ownerBare: string, except: readonly Resource[]): Promise<void> {
+export async function sendCarbons(
+  router: Router,
+  direction: 'sent' | 'received',
+  message: Element,
+  ownerBare: string,
+  except: readonly Resource[],
+  known?: readonly Resource[],
+): Promise<void> {
   if (!carbonEligible(message)) return;
   const skip = new Set(except.map((r) => r.jid.full));
-  for (const resource of await router.resourcesOf(ownerBare)) {
+  // The owner's resources, when the caller just looked them up (routing did), are not fetched again.
+  for (const resource of known ?? (await router.resourcesOf(ownerBare))) {
     if (!resource.carbons || skip.has(resource.jid.full)) continue;
     resource.deliver(carbonCopy(direction, message, ownerBare, resource.jid.full));
   }

@@ -60,7 +60,7 @@ export function createXmppDomain(stores: DomainStores, options: DomainOptions): 
   const presence = new PresenceService(domain, router, rosters, offline, stores.accounts);
   router.setOfflineHandler((stanza, to) => offline.keep(to.local, stanza));
   // XEP-0280: a message delivered to some of a user's resources is copied to the others.
-  router.onMessageDelivered((message, to, recipients) => void sendCarbons(router, 'received', message, to.bare, recipients));
+  router.onMessageDelivered((message, to, recipients, all) => void sendCarbons(router, 'received', message, to.bare, recipients, all));
 
   const iq = createIqRouting();
   registerCore(iq);
