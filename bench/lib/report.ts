@@ -779,7 +779,7 @@ export function renderMarkdown(r: BenchResults, notes = '', clusterSection = '')
 const METHOD = `## How to run
 
 \`\`\`sh
-npm ci
+npm install
 npm run bench -- --nice=-10   # full run (single node, then a 3-node cluster behind nginx), under 10 minutes; writes docs/performance.md and .tmp/bench-results.json
 npm run bench -- --quick      # single node only, under a minute; prints the table only (add --write-docs to write this file)
 npm run bench -- --cluster    # the cluster suite only (see "Cluster" above); --no-cluster: the single node only
