@@ -467,9 +467,11 @@ describe('cluster of three nodes behind real nginx (round-robin, no stickiness),
     it('2c. bob’s route and sid are gone from Redis (the reaper removes a dead node’s routes and sid registry entries)', async () => {
       await withEvidence(async () => {
         const dead = deadNode?.id as string;
-        await waitUntil(`no route of bob on ${dead}`, async () => {
+        // The reaper forgets the node last, after routes, presence and its unread bus: wait for all of it.
+        await waitUntil(`no route of bob on ${dead}, and ${dead} forgotten`, async () => {
           const routes = await inspect.hgetall('bosh:routes:bob@localhost');
-          return Object.values(routes).every((json) => (JSON.parse(json) as { node: string }).node !== dead);
+          const gone = Object.values(routes).every((json) => (JSON.parse(json) as { node: string }).node !== dead);
+          return gone && (await inspect.sismember('bosh:nodes', dead)) === 0;
         }, 8_000);
         const routes = Object.values(await inspect.hgetall('bosh:routes:bob@localhost')).map((json) => JSON.parse(json) as { node: string; resource: string });
         expect(routes.filter((r) => r.node === dead)).toEqual([]);
