@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { corsPreflightHeaders, corsResponseHeaders, isOriginAllowed, type CorsPolicy } from './cors';
 import type { BoshResponse, RequestHandle } from './session';
@@ -14,6 +15,11 @@ export interface BoshHttpOptions {
 }
 
 export const FORWARDED_HEADER = 'x-bosh-forwarded';
+
+/** Compares secrets in constant time (hashing first makes the lengths equal). */
+function sameSecret(a: string, b: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+}
 
 /**
  * The client's address: the socket peer, or, when that peer is a trusted proxy, the nearest
@@ -121,7 +127,7 @@ function readBody(
     let handle: RequestHandle | undefined;
     // A request forwarded by a peer node carries the client's address; it is believed only with the secret.
     const secret = req.headers[FORWARDED_HEADER];
-    const forwarded = options.clusterSecret !== undefined && secret === options.clusterSecret;
+    const forwarded = options.clusterSecret !== undefined && typeof secret === 'string' && sameSecret(secret, options.clusterSecret);
     const remoteAddress = forwarded ? String(req.headers['x-forwarded-for'] ?? '') || undefined : clientAddress(req, options.trustedProxies);
     handle = transport.handle(raw, { remoteAddress, forwarded }, (response) => respond(response));
     if (handle && !res.headersSent) {
