@@ -99,10 +99,10 @@ async function waitQuiet(ctx: Ctx, label: string): Promise<void> {
   if (busy > 15) log(`WARNING: the machine is ${busy.toFixed(0)}% busy before the ${label} phase (other processes); figures may be low`);
 }
 
-async function startServer(ctx: Ctx, label: string): Promise<ServerProcess> {
+/** How a gateway process is started, the same for the single node and for each cluster node. */
+function serverOptions(ctx: Ctx, label: string) {
   const { cfg } = ctx;
-  await waitQuiet(ctx, label);
-  const server = new ServerProcess({
+  return {
     root: ROOT,
     entry: resolve(ROOT, cfg.serverEntry),
     usersFile: ctx.usersFile,
@@ -111,12 +111,17 @@ async function startServer(ctx: Ctx, label: string): Promise<ServerProcess> {
     maxWait: 60,
     inactivity: 60,
     ...(ctx.profileDir ? { profileDir: join(ctx.profileDir, label) } : {}),
-    ...(cfg.pin && !cfg.cluster ? { cpus: '0' } : {}),
     nodeArgs: cfg.serverNodeArgs,
     echo: cfg.serverLog,
     extraEnv: cfg.serverEnv,
     nice: cfg.nice,
-  });
+  };
+}
+
+async function startServer(ctx: Ctx, label: string): Promise<ServerProcess> {
+  const { cfg } = ctx;
+  await waitQuiet(ctx, label);
+  const server = new ServerProcess({ ...serverOptions(ctx, label), ...(cfg.pin && !cfg.cluster ? { cpus: '0' } : {}) });
   ctx.servers.push(server);
   const t = performance.now();
   await server.start();
@@ -143,20 +148,7 @@ async function startCluster(ctx: Ctx, label: string): Promise<Target> {
     nofile: ctx.nofile,
     nice: cfg.nice || undefined,
     lifetimeS: (ctx.t0 + ctx.deadlineMs + 180_000 - performance.now()) / 1000,
-    node: {
-      root: ROOT,
-      entry: resolve(ROOT, cfg.serverEntry),
-      usersFile: ctx.usersFile,
-      domain: cfg.domain,
-      path: cfg.path,
-      maxWait: 60,
-      inactivity: 60,
-      ...(ctx.profileDir ? { profileDir: join(ctx.profileDir, label) } : {}),
-      nodeArgs: cfg.serverNodeArgs,
-      echo: cfg.serverLog,
-      extraEnv: cfg.serverEnv,
-      nice: cfg.nice,
-    },
+    node: serverOptions(ctx, label),
   });
   ctx.clusters.push(cluster);
   const t = performance.now();

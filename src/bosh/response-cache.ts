@@ -5,7 +5,7 @@
 export class ResponseCache {
   private readonly entries = new Map<number, { body: string; sentAt: number }>();
 
-  constructor(private capacity: number) {}
+  constructor(private readonly capacity: number) {}
 
   put(rid: number, body: string, sentAt: number): void {
     this.entries.set(rid, { body, sentAt });
@@ -30,9 +30,5 @@ export class ResponseCache {
       if (rid > ack) break;
       this.entries.delete(rid);
     }
-  }
-
-  setCapacity(capacity: number): void {
-    this.capacity = capacity;
   }
 }

@@ -33,7 +33,6 @@ export type SessionState = 'open' | 'closing' | 'closed';
 interface PendingRequest {
   readonly rid: number;
   respond: Responder;
-  readonly arrivedAt: number;
   /** The session creation request: its answer carries the negotiated attributes (§7.2). */
   readonly creation: boolean;
   /** §12: an empty poll; with an empty answer it counts towards the polling-frequency rule. */
@@ -286,7 +285,7 @@ export class BoshSession implements StreamOutput {
     } else {
       for (const payload of request.payloads) this.deliverInbound(payload, request);
     }
-    this.noteAckReport(request, pending);
+    this.noteAckReport(request);
     return this.handleFor(pending);
   }
 
@@ -408,7 +407,7 @@ export class BoshSession implements StreamOutput {
    * §9.1: the client's ack shows it is missing a response that was sent a while ago: report it so the
    * client can ask for it again (its rid is still in the cache).
    */
-  private noteAckReport(request: BoshRequest, _pending: PendingRequest): void {
+  private noteAckReport(request: BoshRequest): void {
     if (!this.params.acks || request.ack === undefined || request.ack >= this.lastAnsweredRid) return;
     const missing = request.ack + 1;
     const sentAt = this.cache.sentAt(missing);
@@ -509,7 +508,7 @@ export class BoshSession implements StreamOutput {
   }
 
   private newPending(rid: number, respond: Responder, creation: boolean, emptyPoll = false): PendingRequest {
-    return { rid, respond, arrivedAt: this.scheduler.now(), creation, emptyPoll, timer: undefined, answered: false };
+    return { rid, respond, creation, emptyPoll, timer: undefined, answered: false };
   }
 
   /**
