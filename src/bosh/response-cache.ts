@@ -1,14 +1,15 @@
 /**
  * XEP-0124 §14.3: the bodies sent for recent rids, kept so a client that lost a response can ask
  * for it again with the same rid. With client acks (§9.1) entries stay until acknowledged.
+ * Each entry remembers the key its request carried (§15), so a repeat must show the same key.
  */
 export class ResponseCache {
-  private readonly entries = new Map<number, { body: string; sentAt: number }>();
+  private readonly entries = new Map<number, { body: string; sentAt: number; key: string | undefined }>();
 
   constructor(private readonly capacity: number) {}
 
-  put(rid: number, body: string, sentAt: number): void {
-    this.entries.set(rid, { body, sentAt });
+  put(rid: number, body: string, sentAt: number, key?: string): void {
+    this.entries.set(rid, { body, sentAt, key });
     // Map iteration follows insertion order, and rids are answered in ascending order.
     while (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value as number;
@@ -18,6 +19,11 @@ export class ResponseCache {
 
   get(rid: number): string | undefined {
     return this.entries.get(rid)?.body;
+  }
+
+  /** The key (§15) the request with this rid carried, if any. */
+  keyOf(rid: number): string | undefined {
+    return this.entries.get(rid)?.key;
   }
 
   sentAt(rid: number): number | undefined {

@@ -39,6 +39,8 @@ interface PendingRequest {
   readonly emptyPoll: boolean;
   timer: TimerHandle | undefined;
   answered: boolean;
+  /** §15: the key (or, on creation, the newkey) the request carried; a repeat of it must show the same. */
+  readonly credential: string | undefined;
 }
 
 interface BufferedRequest {
@@ -49,6 +51,8 @@ interface BufferedRequest {
 /** Per-stanza limit and what happens to a stanza above it. */
 export interface SessionLimits {
   readonly maxStanzaBytes: number;
+  /** Stanzas waiting for the client's next request; one more ends the session (see `overflow`). */
+  readonly maxQueuedStanzas: number;
 }
 
 export interface SessionEvents {
@@ -56,6 +60,8 @@ export interface SessionEvents {
   closed(session: BoshSession, reason: StreamEndReason | TerminalCondition): void;
   /** Stanzas went out in a response, `seconds` after they were queued. */
   delivered(count: number, seconds: number): void;
+  /** Handling a request, timer or flush of the session threw (safety/guard.ts); it ends next. */
+  faulted(session: BoshSession, err: unknown, where: string): void;
 }
 
 // §9.1: a response unacknowledged for this long is reported to the client (report/time).
@@ -108,7 +114,7 @@ export class BoshSession implements StreamOutput {
   /** Binds the stream endpoint and holds the creation request until it has something to say (XEP-0206 §3). */
   open(endpoint: StreamEndpoint, creation: BoshRequest, respond: Responder): RequestHandle {
     this.endpoint = endpoint;
-    const pending = this.newPending(creation.rid, respond, true);
+    const pending = this.newPending(creation, respond, true);
     this.held.push(pending);
     for (const payload of creation.payloads) this.deliverInbound(payload, creation);
     this.settle();
@@ -127,6 +133,7 @@ export class BoshSession implements StreamOutput {
 
   send(element: Element): void {
     if (this.state !== 'open') return;
+    if (this.queue.length >= this.limits.maxQueuedStanzas) return this.overflow(element);
     if (this.queue.length === 0) this.queuedSince = this.scheduler.now();
     this.queue.push(element);
     // Coalesce everything emitted in this turn of the event loop into one response.
@@ -162,7 +169,12 @@ export class BoshSession implements StreamOutput {
       return undefined;
     }
     if (this.state === 'closing') {
-      const pending = this.newPending(request.rid, respond, false);
+      // A stray rid must not take the terminal body meant for the real client (see `refuseStray`).
+      if (classifyRid(request.rid, this.lastRid, this.params.requests) === 'out-of-window') {
+        this.refuseStray(respond, 'rid outside the window');
+        return undefined;
+      }
+      const pending = this.newPending(request, respond, false);
       this.answerWithTerminalBody(pending);
       this.finish('terminate');
       return undefined;
@@ -172,7 +184,7 @@ export class BoshSession implements StreamOutput {
       case 'repeat':
         return this.handleRepeat(request, respond);
       case 'out-of-window':
-        this.fail(new BoshError('item-not-found', 'rid outside the window'), respond);
+        this.refuseStray(respond, 'rid outside the window');
         return undefined;
       case 'ahead':
         return this.handleAhead(request, respond);
@@ -185,18 +197,43 @@ export class BoshSession implements StreamOutput {
     }
   }
 
-  /** §14.3: a rid seen before gets its buffered response, or takes over the request still waiting. */
+  /**
+   * §14.3: a rid seen before gets its buffered response, or takes over the request still waiting.
+   * §15: with keys in use, the repeat must carry the key the original request carried.
+   */
   private handleRepeat(request: BoshRequest, respond: Responder): RequestHandle | undefined {
     const cached = this.cache.get(request.rid);
     if (cached !== undefined) {
-      respond(this.ok(cached));
-      this.settle();
+      if (!sameCredential(this.cache.keyOf(request.rid), request)) this.refuseStray(respond, 'invalid key on a repeated rid');
+      else {
+        respond(this.ok(cached));
+        this.settle();
+      }
       return undefined;
     }
     const waiting = this.held.find((p) => p.rid === request.rid) ?? this.ahead.get(request.rid)?.pending;
-    if (waiting) return this.replaceResponder(waiting, respond);
-    this.fail(new BoshError('item-not-found', 'response no longer available for this rid'), respond);
+    if (waiting) {
+      if (sameCredential(waiting.credential, request)) return this.replaceResponder(waiting, respond);
+      this.refuseStray(respond, 'invalid key on a repeated rid');
+      return undefined;
+    }
+    // §14.3: the response is gone. The session itself may be fine (a stray or forged request).
+    this.refuseStray(respond, 'response no longer available for this rid');
     return undefined;
+  }
+
+  /**
+   * A request that cannot belong to the session's real client as it stands (rid outside the window,
+   * a response no longer buffered, a wrong key) gets a terminal item-not-found (§14.3, §15), but the
+   * session goes on. The sid is a bearer secret, and a stray, replayed or forged request must not be
+   * a way to end someone else's session. Deviation: XEP-0124 §14.3/§15 say "terminate the session";
+   * Prosody keeps the session, ejabberd ends it; we keep it. A real client that lost track of its
+   * rids gets the terminal answer and leaves; its session then ends by inactivity (§10).
+   */
+  private refuseStray(respond: Responder, reason: string): void {
+    respond(this.terminal(new BoshError('item-not-found', reason).condition));
+    if (this.state === 'open') this.settle();
+    else if (this.state === 'closing') this.restartInactivityTimer();
   }
 
   /**
@@ -213,12 +250,16 @@ export class BoshSession implements StreamOutput {
   /** §14.2: a request ahead of a gap waits, unprocessed, until the missing rids arrive. */
   private handleAhead(request: BoshRequest, respond: Responder): RequestHandle | undefined {
     const existing = this.ahead.get(request.rid);
-    if (existing) return this.replaceResponder(existing.pending, respond);
+    if (existing) {
+      if (sameCredential(existing.pending.credential, request)) return this.replaceResponder(existing.pending, respond);
+      this.refuseStray(respond, 'invalid key on a repeated rid');
+      return undefined;
+    }
     if (this.exceedsSimultaneousRequests(request)) {
       this.fail(new BoshError('policy-violation', 'too many simultaneous requests'), respond);
       return undefined;
     }
-    const pending = this.newPending(request.rid, respond, false, isEmptyPoll(request));
+    const pending = this.newPending(request, respond, false);
     this.ahead.set(request.rid, { request, pending });
     // If the gap is never filled, the client hears back within `wait` and resends (recoverable error).
     pending.timer = this.scheduler.setTimeout(() => {
@@ -251,9 +292,14 @@ export class BoshSession implements StreamOutput {
   /** Processes the request with the expected rid: the decision ladder for one in-order request. */
   private process(request: BoshRequest, respond: Responder, buffered?: PendingRequest): RequestHandle | undefined {
     const now = this.scheduler.now();
-    // §15: keys are checked in rid order, before anything in the request takes effect.
+    // §15: keys are checked in rid order, before anything in the request takes effect. A wrong key
+    // is refused without consuming the rid or the key sequence; the session goes on (`refuseStray`).
     if (!this.keys.accept(request.key, request.newKey)) {
-      this.fail(new BoshError('item-not-found', 'invalid key'), respond);
+      if (buffered) {
+        buffered.answered = true;
+        if (buffered.timer) this.scheduler.clearTimeout(buffered.timer);
+      }
+      this.refuseStray(respond, 'invalid key');
       return undefined;
     }
     if (!buffered && this.exceedsSimultaneousRequests(request)) {
@@ -276,7 +322,7 @@ export class BoshSession implements StreamOutput {
       return undefined;
     }
 
-    const pending = buffered ?? this.newPending(request.rid, respond, false, isEmptyPoll(request));
+    const pending = buffered ?? this.newPending(request, respond, false);
     pending.respond = respond;
     this.held.push(pending);
     if (request.restart) {
@@ -290,18 +336,21 @@ export class BoshSession implements StreamOutput {
   }
 
   /**
-   * §11 and §12: a client polling faster than `polling` allows. For a session that holds requests:
-   * `requests` unanswered requests, the newest empty, the last two closer than `polling`.
-   * For a polling session (hold=0): two empty polls within `polling`, the first answered empty.
+   * §12: a polling session (hold=0) polling faster than `polling`: two empty polls within `polling`,
+   * the first answered empty.
+   *
+   * Deliberately not enforced: the §11 rule for sessions that hold requests ("`requests` requests
+   * unanswered, the newest empty, the last two closer than `polling`"). Read literally it ends
+   * ordinary clients: one keeps a poll outstanding, sends a stanza (the poll is answered, the stanza
+   * request held), and re-polls the instant the answer lands; a browser may send a stanza and the
+   * next poll in the same instant. No deployed server enforces it for held sessions. A session that
+   * holds requests is bounded by `requests` alone (`exceedsSimultaneousRequests`), and a new request
+   * beyond `hold` answers the oldest at once (§8).
    */
   private pollingViolation(request: BoshRequest, now: number): BoshError | undefined {
-    if (!isEmptyPoll(request)) return undefined;
+    if (this.params.hold !== 0 || !isEmptyPoll(request)) return undefined;
     const tooSoon = now - this.lastArrivalAt < this.params.polling * 1000;
-    if (this.params.hold === 0) {
-      if (tooSoon && this.previousWasIdlePoll) return new BoshError('policy-violation', 'polling too frequently');
-    } else if (tooSoon && this.held.length + this.ahead.size + 1 >= this.params.requests && this.held.length >= this.params.hold) {
-      return new BoshError('policy-violation', 'overactive: too many empty requests');
-    }
+    if (tooSoon && this.previousWasIdlePoll) return new BoshError('policy-violation', 'polling too frequently');
     return undefined;
   }
 
@@ -332,7 +381,7 @@ export class BoshSession implements StreamOutput {
     this.releaseAllHeld();
     if (buffered?.timer) this.scheduler.clearTimeout(buffered.timer);
     const body = encodeResponse([['type', 'terminate']]);
-    this.cache.put(request.rid, body, this.scheduler.now());
+    this.cache.put(request.rid, body, this.scheduler.now(), credentialOf(request));
     respond(this.ok(body));
     this.finish('terminate');
   }
@@ -384,7 +433,7 @@ export class BoshSession implements StreamOutput {
     pending.answered = true;
     const body = encodeResponse(this.responseAttributes(pending.rid, pending.creation), payloads);
     const now = this.scheduler.now();
-    this.cache.put(pending.rid, body, now);
+    this.cache.put(pending.rid, body, now, pending.credential);
     if (pending.rid > this.lastAnsweredRid) this.lastAnsweredRid = pending.rid;
     pending.respond(this.ok(body));
   }
@@ -442,6 +491,27 @@ export class BoshSession implements StreamOutput {
     this.held.length = 0;
     respond?.(response);
     this.finish(error.condition);
+  }
+
+  /**
+   * The safety net (safety/guard.ts): handling a request, a timer or a flush of this session threw.
+   * This session alone ends with internal-server-error (§17.2), told on `respond` and on every held
+   * request; what was queued goes back to the stream endpoint as undelivered (re-routed or bounced).
+   */
+  fault(err: unknown, where: string, respond?: Responder): void {
+    this.events.faulted(this, err, where);
+    if (this.state === 'closed') respond?.(this.terminal('internal-server-error'));
+    else this.fail(new BoshError('internal-server-error'), respond);
+  }
+
+  /**
+   * The client is not collecting its output (it stopped polling while others keep sending): rather
+   * than grow without bound the session ends with policy-violation (§17.2). The queued stanzas and
+   * this one are handed back to the stream endpoint as undelivered, to be re-routed or bounced.
+   */
+  private overflow(element: Element): void {
+    this.queue.push(element);
+    this.fail(new BoshError('policy-violation', 'too much output waiting for the client'));
   }
 
   /** This node is stopping: answer everything with system-shutdown (§17.2). */
@@ -507,8 +577,16 @@ export class BoshSession implements StreamOutput {
     return payloads;
   }
 
-  private newPending(rid: number, respond: Responder, creation: boolean, emptyPoll = false): PendingRequest {
-    return { rid, respond, creation, emptyPoll, timer: undefined, answered: false };
+  private newPending(request: BoshRequest, respond: Responder, creation: boolean): PendingRequest {
+    return {
+      rid: request.rid,
+      respond,
+      creation,
+      emptyPoll: !creation && isEmptyPoll(request),
+      timer: undefined,
+      answered: false,
+      credential: credentialOf(request),
+    };
   }
 
   /**
@@ -544,6 +622,16 @@ export class BoshSession implements StreamOutput {
     const body = status === 200 ? encodeResponse([['type', 'terminate'], ['condition', condition]]) : '';
     return { status, body, contentType: this.params.contentType, condition };
   }
+}
+
+/** §15: what proves a request is the client's own: its key, or the newkey of the creation request. */
+function credentialOf(request: BoshRequest): string | undefined {
+  return (request.key ?? request.newKey)?.toLowerCase();
+}
+
+/** §14.3 and §15: a repeated request is identical to the original, keys included. */
+function sameCredential(original: string | undefined, repeat: BoshRequest): boolean {
+  return original === undefined || original === credentialOf(repeat);
 }
 
 function streamEndReason(reason: StreamEndReason | TerminalCondition): StreamEndReason {
