@@ -175,3 +175,58 @@ describe('CORS_ORIGINS is * or a comma list of origins (RFC 6454 §6.2 serialisa
     expect(problemsOf({ CORS_ORIGINS: value })).toEqual([expect.stringMatching(/^CORS_ORIGINS=/)]);
   });
 });
+
+describe('login throttling settings (docs/security.md): failures slowed down, never refused', () => {
+  it('defaults to 250 ms doubling to 2 s per account and address group, 1 s account-wide, 2 attempts per pair and 64 per address, forgotten after 300 s', () => {
+    expect(loadConfig({}).authThrottle).toEqual({
+      delayMs: 250,
+      delayMaxMs: 2000,
+      accountDelayMaxMs: 1000,
+      pendingPerPair: 2,
+      pendingPerAddress: 64,
+      windowSeconds: 300,
+    });
+  });
+
+  it('reads every throttle setting into its place', () => {
+    const config = loadConfig({
+      AUTH_FAILURE_DELAY_MS: '10',
+      AUTH_FAILURE_DELAY_MAX_MS: '40',
+      AUTH_ACCOUNT_DELAY_MAX_MS: '20',
+      AUTH_PENDING_PER_PAIR: '5',
+      AUTH_PENDING_PER_ADDRESS: '500',
+      AUTH_FAILURE_WINDOW: '60',
+    });
+    expect(config.authThrottle).toEqual({ delayMs: 10, delayMaxMs: 40, accountDelayMaxMs: 20, pendingPerPair: 5, pendingPerAddress: 500, windowSeconds: 60 });
+  });
+
+  it('refuses a pair cap below the first delay, and a pending bound of 0', () => {
+    expect(problemsOf({ AUTH_FAILURE_DELAY_MS: '500', AUTH_FAILURE_DELAY_MAX_MS: '100' })).toEqual([expect.stringMatching(/^AUTH_FAILURE_DELAY_MAX_MS=100: /)]);
+    expect(problemsOf({ AUTH_PENDING_PER_PAIR: '0' })).toEqual([expect.stringMatching(/^AUTH_PENDING_PER_PAIR=0: /)]);
+  });
+
+  it.each(['AUTH_FAILURES_PER_ACCOUNT', 'AUTH_FAILURES_PER_ADDRESS'])('refuses the retired %s, saying what replaced it', (name) => {
+    expect(problemsOf({ [name]: '10' })).toEqual([expect.stringMatching(new RegExp(`^${name} is no longer read: .*AUTH_FAILURE_DELAY_MS`))]);
+  });
+});
+
+describe('TRUSTED_PROXIES takes addresses and CIDR ranges', () => {
+  it('is empty by default', () => {
+    expect(loadConfig({}).trustedProxies).toEqual([]);
+  });
+
+  it('reads a comma list of IPv4 and IPv6 addresses and ranges', () => {
+    expect(loadConfig({ TRUSTED_PROXIES: ' 10.0.0.0/8, 172.16.0.0/12 ,fd00::/8,192.0.2.10,::1,' }).trustedProxies).toEqual([
+      '10.0.0.0/8',
+      '172.16.0.0/12',
+      'fd00::/8',
+      '192.0.2.10',
+      '::1',
+    ]);
+  });
+
+  it('refuses a host name or a prefix out of range, naming the bad entries', () => {
+    const problems = problemsOf({ TRUSTED_PROXIES: '10.0.0.0/8,nginx,10.0.0.0/33' });
+    expect(problems).toEqual([expect.stringMatching(/^TRUSTED_PROXIES=10\.0\.0\.0\/8,nginx,10\.0\.0\.0\/33: expected IP addresses or CIDR ranges .*, not nginx, 10\.0\.0\.0\/33$/)]);
+  });
+});

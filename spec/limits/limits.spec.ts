@@ -1,4 +1,3 @@
-import { AuthThrottle } from '../../src/limits/auth-throttle';
 import { TokenBucket } from '../../src/limits/token-bucket';
 import { WindowCounter } from '../../src/limits/window-counter';
 
@@ -33,23 +32,5 @@ describe('TokenBucket', () => {
     expect(bucket.take()).toBe(false);
     c.advance(10_000);
     expect([bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([true, true, true, false]);
-  });
-});
-
-describe('AuthThrottle (brute-force protection)', () => {
-  it('locks an account and an address after the allowed failures, until the window passes', () => {
-    const c = clock();
-    const throttle = new AuthThrottle({ perAccount: 3, perAddress: 5, windowMs: 60_000 }, c.now);
-    for (let i = 0; i < 3; i++) throttle.failed('alice', '10.0.0.1');
-    expect(throttle.accountAllowed('alice')).toBe(false);
-    expect(throttle.accountAllowed('bob')).toBe(true);
-    expect(throttle.addressAllowed('10.0.0.1')).toBe(true);
-    throttle.failed('bob', '10.0.0.1');
-    throttle.failed('carol', '10.0.0.1');
-    expect(throttle.addressAllowed('10.0.0.1')).toBe(false);
-    expect(throttle.addressAllowed('10.0.0.2')).toBe(true);
-    c.advance(120_001);
-    expect(throttle.accountAllowed('alice')).toBe(true);
-    expect(throttle.addressAllowed('10.0.0.1')).toBe(true);
   });
 });

@@ -1,6 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { BlockList } from 'node:net';
+import { normaliseAddress } from '../limits/address-group';
 import { corsPreflightHeaders, corsResponseHeaders, isOriginAllowed, type CorsPolicy } from './cors';
+import { isTrustedProxy } from './trusted-proxies';
 import type { BoshResponse, RequestHandle } from './session';
 import type { BoshTransport } from './transport';
 
@@ -8,8 +11,8 @@ export interface BoshHttpOptions {
   readonly path: string;
   readonly maxBodyBytes: number;
   readonly cors: CorsPolicy;
-  /** Proxies whose X-Forwarded-For is believed. */
-  readonly trustedProxies?: ReadonlySet<string>;
+  /** Proxies whose X-Forwarded-For is believed (addresses and ranges: trusted-proxies.ts). */
+  readonly trustedProxies?: BlockList;
   /** The shared secret another node of the cluster presents when it forwards a request here. */
   readonly clusterSecret?: string;
 }
@@ -25,13 +28,13 @@ function sameSecret(a: string, b: string): boolean {
  * The client's address: the socket peer, or, when that peer is a trusted proxy, the nearest
  * untrusted address in X-Forwarded-For (the rightmost entries were added by our own proxies).
  */
-export function clientAddress(req: IncomingMessage, trusted: ReadonlySet<string> | undefined): string | undefined {
-  const peer = req.socket.remoteAddress;
-  if (!trusted || trusted.size === 0 || peer === undefined || !trusted.has(peer)) return peer;
+export function clientAddress(req: Pick<IncomingMessage, 'socket' | 'headers'>, trusted: BlockList | undefined): string | undefined {
+  const peer = req.socket.remoteAddress === undefined ? undefined : normaliseAddress(req.socket.remoteAddress);
+  if (!trusted || peer === undefined || !isTrustedProxy(trusted, peer)) return peer;
   const header = req.headers['x-forwarded-for'];
-  const hops = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((h) => h.trim()).filter((h) => h !== '');
+  const hops = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((h) => normaliseAddress(h.trim())).filter((h) => h !== '');
   for (let i = hops.length - 1; i >= 0; i--) {
-    if (!trusted.has(hops[i] as string)) return hops[i];
+    if (!isTrustedProxy(trusted, hops[i] as string)) return hops[i];
   }
   return hops[0] ?? peer;
 }

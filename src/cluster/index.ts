@@ -2,12 +2,14 @@ import type Redis from 'ioredis';
 import type { Config } from '../config';
 import type { Logger } from '../observability/logger';
 import type { GatewayMetrics } from '../observability/metrics';
+import { MemoryFailureCounters, type FailureCounters } from '../limits/failure-counters';
 import type { AuthCache } from '../store/auth-cache';
 import type { MemoryAccountStore } from '../store/memory-account-store';
 import { ClusterNode } from './cluster-node';
 import { RedisKeys } from './keys';
 import { RedisAccountStore } from './redis-account-store';
 import { createRedis, whenReady } from './redis-client';
+import { RedisFailureCounters } from './redis-failure-counters';
 import { RedisOfflineStore } from './redis-offline-store';
 import { RedisRosterStore } from './redis-roster-store';
 import { RedisXmlStore } from './redis-xml-store';
@@ -20,6 +22,8 @@ export interface ClusterSetup {
   readonly rosters: RedisRosterStore;
   readonly offline: RedisOfflineStore;
   readonly documents: RedisXmlStore;
+  /** Failed-login counters of the brute-force throttle, shared by every node. */
+  readonly authFailures: FailureCounters;
   /** Whether the connection to Redis is up (readiness). */
   redisReady(): boolean;
   close(): Promise<void>;
@@ -45,6 +49,7 @@ export async function connectCluster(
     throw new Error(`cannot reach Redis at REDIS_URL: ${(err as Error).message}`);
   }
   const keys = new RedisKeys(config.cluster.redisPrefix);
+  const failureTtlMs = config.authThrottle.windowSeconds * 1000;
   const cluster = new ClusterNode(
     redis,
     busReader,
@@ -63,8 +68,9 @@ export async function connectCluster(
     cluster,
     accounts: new RedisAccountStore(redis, keys, configured, authCache),
     rosters: new RedisRosterStore(redis, keys),
-    offline: new RedisOfflineStore(redis, keys, config.limits.offlinePerUser),
+    offline: new RedisOfflineStore(redis, keys, config.limits.offlinePerUser, config.limits.offlineBytesPerUser),
     documents: new RedisXmlStore(redis, keys),
+    authFailures: new RedisFailureCounters(redis, keys, failureTtlMs, new MemoryFailureCounters(failureTtlMs), logger),
     redisReady: () => redis.status === 'ready',
     close: async () => {
       await cluster.stop();

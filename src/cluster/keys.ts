@@ -47,7 +47,15 @@ export class RedisKeys {
   offline(user: string): string {
     return `${this.prefix}offline:${user}`;
   }
+  /** The bytes of a user's stored offline stanzas (bounded by OFFLINE_MAX_BYTES). */
+  offlineBytes(user: string): string {
+    return `${this.prefix}offline:${user}:bytes`;
+  }
   documents(user: string): string {
     return `${this.prefix}docs:${user}`;
+  }
+  /** A failed-login counter of the brute-force throttle (`pair:user@group` or `account:user`). */
+  authFailures(key: string): string {
+    return `${this.prefix}authfail:${key}`;
   }
 }

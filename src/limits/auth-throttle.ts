@@ -1,39 +1,146 @@
-import { WindowCounter } from './window-counter';
+import { addressGroup } from './address-group';
+import type { FailureCounters } from './failure-counters';
 
-export interface AuthThrottleLimits {
-  /** Failed logins allowed per account within the window. */
-  readonly perAccount: number;
-  /** Failed logins allowed per client address within the window. */
-  readonly perAddress: number;
-  readonly windowMs: number;
+export interface AuthThrottleSettings {
+  /** How long the answer to the first failed login of an account from one address group is held back. */
+  readonly delayMs: number;
+  /** The most that delay grows to (it doubles with each failure of the same account from the same group). */
+  readonly delayMaxMs: number;
+  /** The most the account-wide delay grows to (failures from every address together; it doubles every 4). */
+  readonly accountDelayMaxMs: number;
+  /** Attempts in progress at once for one account from one address group: one is checked, the others wait their turn. */
+  readonly pendingPerPair: number;
+  /** Attempts in progress at once from one address group, all accounts together. */
+  readonly pendingPerAddress: number;
+}
+
+/** accepted: the password was right. refused: it was wrong (answered after the delay). busy: not checked. */
+export type AttemptOutcome = 'accepted' | 'refused' | 'busy';
+
+/** Which counter set a failure's delay: the account from this address group, or the account from everywhere. */
+export type DelayScope = 'pair' | 'account';
+
+export interface AuthThrottleObserver {
+  /** A failed login's answer was held back `seconds`. */
+  failureDelayed(scope: DelayScope, seconds: number): void;
+  /** An attempt was answered temporary-auth-failure without a check: too many in progress for the pair or the address. */
+  attemptTurnedAway(scope: 'pair' | 'address'): void;
+}
+
+export const silentThrottleObserver: AuthThrottleObserver = {
+  failureDelayed: () => undefined,
+  attemptTurnedAway: () => undefined,
+};
+
+/** The only part of a scheduler the throttle needs (src/bosh/scheduler.ts fits it, and so do fake ones). */
+export interface ThrottleTimer {
+  setTimeout(fn: () => void, ms: number): unknown;
+}
+
+/** The account-wide delay grows more slowly than the pair's: it doubles every this many failures. */
+const ACCOUNT_FAILURES_PER_DOUBLING = 4;
+/** Past 2^30 every configurable cap is reached; stops the power from overflowing to Infinity. */
+const MAX_DOUBLINGS = 30;
+
+function grown(base: number, doublings: number, cap: number): number {
+  return Math.min(cap, base * 2 ** Math.min(doublings, MAX_DOUBLINGS));
+}
+
+/** How long a failure's answer is held back, given the failures counted so far (this one included). */
+export function failureDelay(settings: AuthThrottleSettings, pairFailures: number, accountFailures: number): { ms: number; scope: DelayScope } {
+  const pair = pairFailures < 1 ? 0 : grown(settings.delayMs, pairFailures - 1, settings.delayMaxMs);
+  const account = accountFailures < 1 ? 0 : grown(settings.delayMs, (accountFailures - 1) / ACCOUNT_FAILURES_PER_DOUBLING, settings.accountDelayMaxMs);
+  return account > pair ? { ms: Math.round(account), scope: 'account' } : { ms: Math.round(pair), scope: 'pair' };
+}
+
+/** The attempts of one (account, address group) pair: the first runs, the others wait in order. */
+interface Lane {
+  size: number;
+  readonly waiting: Array<() => void>;
 }
 
 /**
- * Brute-force protection for SASL: past the limit of failures within the window, an account or a
- * client address is refused (temporary-auth-failure) without a password check.
+ * Brute-force protection for SASL that slows failures down and never locks anyone out.
+ *
+ * A wrong password is answered late, by a delay that doubles with each failure of the account from
+ * the same address group (capped at a few seconds) and by a slower-growing one for the account from
+ * every address (capped lower). A right password is answered at once, whatever the counts.
+ *
+ * Holding the answer back only slows an attacker if he cannot simply send more attempts side by
+ * side, so the attempts of one pair run one at a time: the next one is checked only when the
+ * previous one's answer has gone out. A few may wait their turn; beyond that (and beyond a bound
+ * per address group) an attempt is answered temporary-auth-failure without being checked and
+ * without being counted: it proves nothing about the password. One address so gets at most one
+ * guess per delay per account and node, while the real user from another address is checked at
+ * once, and from the same address waits at most a turn or two.
  */
 export class AuthThrottle {
-  private readonly accounts: WindowCounter;
-  private readonly addresses: WindowCounter;
+  private readonly lanes = new Map<string, Lane>();
+  private readonly inProgress = new Map<string, number>();
 
   constructor(
-    private readonly limits: AuthThrottleLimits,
-    now: () => number = Date.now,
-  ) {
-    this.accounts = new WindowCounter(limits.windowMs, now);
-    this.addresses = new WindowCounter(limits.windowMs, now);
+    private readonly settings: AuthThrottleSettings,
+    private readonly counters: FailureCounters,
+    private readonly timer: ThrottleTimer,
+    private readonly observer: AuthThrottleObserver = silentThrottleObserver,
+  ) {}
+
+  /** Runs one password check for `username` from `address` under the throttle. */
+  async attempt(username: string, address: string | undefined, check: () => boolean | Promise<boolean>): Promise<AttemptOutcome> {
+    const group = addressGroup(address) ?? '';
+    // '@' never occurs in a localpart (RFC 7622 §3.3.1), so the pair key is unambiguous.
+    const pair = `${username}@${group}`;
+    let lane = this.lanes.get(pair);
+    if (lane !== undefined && lane.size >= this.settings.pendingPerPair) {
+      this.observer.attemptTurnedAway('pair');
+      return 'busy';
+    }
+    const fromGroup = this.inProgress.get(group) ?? 0;
+    if (fromGroup >= this.settings.pendingPerAddress) {
+      this.observer.attemptTurnedAway('address');
+      return 'busy';
+    }
+    if (lane === undefined) {
+      lane = { size: 0, waiting: [] };
+      this.lanes.set(pair, lane);
+    }
+    const queued = lane;
+    const mustWait = queued.size > 0;
+    queued.size++;
+    this.inProgress.set(group, fromGroup + 1);
+    try {
+      if (mustWait) await new Promise<void>((resolve) => queued.waiting.push(resolve));
+      return await this.checked(username, pair, check);
+    } finally {
+      queued.size--;
+      const next = queued.waiting.shift();
+      if (next) next();
+      else if (queued.size === 0) this.lanes.delete(pair);
+      const left = (this.inProgress.get(group) ?? 1) - 1;
+      if (left > 0) this.inProgress.set(group, left);
+      else this.inProgress.delete(group);
+    }
   }
 
-  addressAllowed(address: string | undefined): boolean {
-    return address === undefined || this.addresses.count(address) < this.limits.perAddress;
+  private async checked(username: string, pair: string, check: () => boolean | Promise<boolean>): Promise<AttemptOutcome> {
+    if (await check()) {
+      // The user proved themselves from this group: its count starts over. The account's stays,
+      // so an attacker elsewhere gains nothing from the user logging in.
+      await this.counters.clear(`pair:${pair}`);
+      return 'accepted';
+    }
+    const [pairFailures = 1, accountFailures = 1] = await this.counters.increment([`pair:${pair}`, `account:${username}`]);
+    const delay = failureDelay(this.settings, pairFailures, accountFailures);
+    if (delay.ms > 0) {
+      this.observer.failureDelayed(delay.scope, delay.ms / 1000);
+      // A timer, not a wait in the loop: the node serves everyone else meanwhile.
+      await new Promise<void>((resolve) => this.timer.setTimeout(resolve, delay.ms));
+    }
+    return 'refused';
   }
 
-  accountAllowed(username: string): boolean {
-    return this.accounts.count(username) < this.limits.perAccount;
-  }
-
-  failed(username: string | undefined, address: string | undefined): void {
-    if (username !== undefined) this.accounts.add(username);
-    if (address !== undefined) this.addresses.add(address);
+  /** Pairs with attempts in progress (for tests: nothing is left behind). */
+  get activePairs(): number {
+    return this.lanes.size;
   }
 }

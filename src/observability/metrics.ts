@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { BoshObserver, TerminalCondition } from '../bosh';
 import type { ForwardObserver } from '../cluster/forwarder';
 import type { RedisObserver } from '../cluster/redis-client';
+import type { AuthThrottleObserver, DelayScope } from '../limits/auth-throttle';
 import type { XmppObserver } from '../xmpp/observer';
 
 /** Live figures read at scrape time rather than tracked on every change. */
@@ -24,7 +25,7 @@ function stanzaType(name: string): string {
  * The node's Prometheus metrics. Labels never carry a sid or a JID: only bounded sets
  * (outcome, condition, stanza type, reason).
  */
-export class GatewayMetrics implements BoshObserver, XmppObserver, ForwardObserver, RedisObserver {
+export class GatewayMetrics implements BoshObserver, XmppObserver, ForwardObserver, RedisObserver, AuthThrottleObserver {
   readonly registry = new Registry();
   private readonly requests: Counter<'outcome' | 'condition'>;
   private readonly requestDuration: Histogram<'outcome'>;
@@ -36,6 +37,9 @@ export class GatewayMetrics implements BoshObserver, XmppObserver, ForwardObserv
   private readonly forwards: Histogram<'outcome'>;
   private readonly redisErrors: Counter;
   private readonly redisReconnects: Counter;
+  private readonly authThrottled: Counter<'scope'>;
+  private readonly authDelay: Histogram;
+  private readonly authTurnedAway: Counter<'scope'>;
 
   constructor(sources: GaugeSources) {
     const registers = [this.registry];
@@ -123,6 +127,24 @@ export class GatewayMetrics implements BoshObserver, XmppObserver, ForwardObserv
       labelNames: ['mechanism', 'outcome'],
       registers,
     });
+    this.authThrottled = new Counter({
+      name: 'xmpp_auth_throttled_total',
+      help: 'Failed logins answered late by the brute-force throttle, by the counter that set the delay (pair: account from one address group; account: from every address)',
+      labelNames: ['scope'],
+      registers,
+    });
+    this.authDelay = new Histogram({
+      name: 'xmpp_auth_failure_delay_seconds',
+      help: 'How long the answer to a failed login was held back',
+      buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 30, 60],
+      registers,
+    });
+    this.authTurnedAway = new Counter({
+      name: 'xmpp_auth_turned_away_total',
+      help: 'Login attempts answered temporary-auth-failure without a password check: too many in progress for one account from one address group (pair) or from one address group (address)',
+      labelNames: ['scope'],
+      registers,
+    });
   }
 
   // ---- BoshObserver ----
@@ -157,6 +179,17 @@ export class GatewayMetrics implements BoshObserver, XmppObserver, ForwardObserv
 
   authenticated(mechanism: string, ok: boolean): void {
     this.auth.inc({ mechanism, outcome: ok ? 'success' : 'failure' });
+  }
+
+  // ---- AuthThrottleObserver ----
+
+  failureDelayed(scope: DelayScope, seconds: number): void {
+    this.authThrottled.inc({ scope });
+    this.authDelay.observe(seconds);
+  }
+
+  attemptTurnedAway(scope: 'pair' | 'address'): void {
+    this.authTurnedAway.inc({ scope });
   }
 
   // ---- ForwardObserver, RedisObserver ----

@@ -13,7 +13,7 @@ export type SaslFailure = {
   readonly kind: 'failure';
   readonly condition: SaslFailureCondition;
   readonly text?: string;
-  /** The account the client tried, when known (counted for brute-force protection). */
+  /** The account the client tried, when known. */
   readonly username?: string;
 };
 
@@ -35,7 +35,14 @@ export const failure = (condition: SaslFailureCondition, text?: string, username
   username,
 });
 
-/** Says whether logins to an account are allowed right now (brute-force protection). */
-export type AccountGuard = (username: string) => boolean;
+/** How a password check under brute-force protection ended; 'busy': it was not run (src/limits/auth-throttle.ts). */
+export type CheckOutcome = 'accepted' | 'refused' | 'busy';
 
-export const LOCKED_OUT = 'too many failed attempts; try again later';
+/** Runs one password check for an account, possibly after waiting its turn (brute-force protection). */
+export type PasswordGate = (username: string, check: () => boolean | Promise<boolean>) => Promise<CheckOutcome>;
+
+/** No protection: the check runs at once. */
+export const ungated: PasswordGate = async (_username, check) => ((await check()) ? 'accepted' : 'refused');
+
+/** RFC 6120 §6.5.11: the attempt was not checked; the same password may well succeed shortly. */
+export const BUSY = 'too many login attempts for this account in progress; try again in a few seconds';

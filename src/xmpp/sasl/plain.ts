@@ -1,13 +1,13 @@
 import type { AccountStore } from '../../store/account-store';
 import { normaliseLocal } from '../jid';
-import { failure, LOCKED_OUT, type AccountGuard, type SaslExchange, type SaslStep } from './mechanism';
+import { BUSY, failure, ungated, type PasswordGate, type SaslExchange, type SaslStep } from './mechanism';
 
 /** RFC 4616 PLAIN: `authzid NUL authcid NUL password`, in one message. */
 export class PlainExchange implements SaslExchange {
   constructor(
     private readonly accounts: AccountStore,
     private readonly domain: string,
-    private readonly guard: AccountGuard = () => true,
+    private readonly gate: PasswordGate = ungated,
   ) {}
 
   async start(initial: Buffer | undefined): Promise<SaslStep> {
@@ -26,8 +26,13 @@ export class PlainExchange implements SaslExchange {
     if (authzid !== '' && authzid.toLowerCase() !== `${username}@${this.domain}` && authzid.toLowerCase() !== username) {
       return failure('invalid-authzid');
     }
-    if (!this.guard(username)) return failure('temporary-auth-failure', LOCKED_OUT, username);
-    if (!(await this.accounts.verifyPassword(username, password))) return failure('not-authorized', undefined, username);
-    return { kind: 'success', username };
+    switch (await this.gate(username, () => this.accounts.verifyPassword(username, password))) {
+      case 'accepted':
+        return { kind: 'success', username };
+      case 'refused':
+        return failure('not-authorized', undefined, username);
+      case 'busy':
+        return failure('temporary-auth-failure', BUSY, username);
+    }
   }
 }

@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AccountStore } from '../../store/account-store';
 import { digest, hmac, type ScramHash, type ScramKeys } from '../../store/scram-keys';
 import { normaliseLocal } from '../jid';
-import { failure, LOCKED_OUT, type AccountGuard, type SaslExchange, type SaslStep } from './mechanism';
+import { BUSY, failure, ungated, type PasswordGate, type SaslExchange, type SaslStep } from './mechanism';
 
 // Salts for unknown users are derived from this, so probing names learns nothing (RFC 5802 §9).
 const UNKNOWN_USER_SECRET = randomBytes(32);
@@ -37,7 +37,7 @@ export class ScramExchange implements SaslExchange {
     private readonly accounts: AccountStore,
     private readonly domain: string,
     private readonly defaultIterations: number,
-    private readonly guard: AccountGuard = () => true,
+    private readonly gate: PasswordGate = ungated,
   ) {}
 
   async start(initial: Buffer | undefined): Promise<SaslStep> {
@@ -68,7 +68,6 @@ export class ScramExchange implements SaslExchange {
       const authzid = decodeSaslName(authz.slice(2))?.toLowerCase();
       if (authzid !== `${username}@${this.domain}` && authzid !== username) return failure('invalid-authzid');
     }
-    if (!this.guard(username)) return failure('temporary-auth-failure', LOCKED_OUT, username);
     this.username = username;
     this.keys = await this.accounts.scramKeys(username, this.hash);
     const salt = this.keys?.salt ?? createHmac('sha256', UNKNOWN_USER_SECRET).update(username).digest().subarray(0, 16);
@@ -81,7 +80,7 @@ export class ScramExchange implements SaslExchange {
     return { kind: 'challenge', data: Buffer.from(this.serverFirst) };
   }
 
-  private clientFinal(message: string): SaslStep {
+  private async clientFinal(message: string): Promise<SaslStep> {
     this.step = 'done';
     const proofAt = message.lastIndexOf(',p=');
     if (proofAt < 0) return failure('malformed-request');
@@ -91,12 +90,18 @@ export class ScramExchange implements SaslExchange {
     if (attrs.get('r') !== this.nonce) return failure('malformed-request', 'nonce mismatch');
     const proof = Buffer.from(attrs.get('p') ?? '', 'base64');
     const keys = this.keys;
-    if (!keys || proof.length !== keys.storedKey.length) return failure('not-authorized', undefined, this.username);
     const authMessage = `${this.clientFirstBare},${this.serverFirst},${withoutProof}`;
-    const clientSignature = hmac(this.hash, keys.storedKey, authMessage);
-    const clientKey = Buffer.alloc(proof.length);
-    for (let i = 0; i < proof.length; i++) clientKey[i] = (proof[i] as number) ^ (clientSignature[i] as number);
-    if (!timingSafeEqual(digest(this.hash, clientKey), keys.storedKey)) return failure('not-authorized', undefined, this.username);
+    // The proof is the password check (RFC 5802 §3): it is what brute-force protection gates.
+    const proven = (): boolean => {
+      if (!keys || proof.length !== keys.storedKey.length) return false;
+      const clientSignature = hmac(this.hash, keys.storedKey, authMessage);
+      const clientKey = Buffer.alloc(proof.length);
+      for (let i = 0; i < proof.length; i++) clientKey[i] = (proof[i] as number) ^ (clientSignature[i] as number);
+      return timingSafeEqual(digest(this.hash, clientKey), keys.storedKey);
+    };
+    const outcome = await this.gate(this.username, proven);
+    if (outcome === 'busy') return failure('temporary-auth-failure', BUSY, this.username);
+    if (outcome === 'refused' || !keys) return failure('not-authorized', undefined, this.username);
     const serverSignature = hmac(this.hash, keys.serverKey, authMessage);
     return { kind: 'success', username: this.username, data: Buffer.from(`v=${serverSignature.toString('base64')}`) };
   }
