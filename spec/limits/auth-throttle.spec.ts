@@ -142,6 +142,27 @@ describe('AuthThrottle slows failures down and never locks anyone out', () => {
     expect(bench.delayed.map(([, s]) => s)).toEqual([0.25, 0.5, 1]);
   });
 
+  it('never turns away right passwords arriving together for a pair that is not failing (tabs restoring at once)', async () => {
+    const bench = new Bench();
+    const tabs = Array.from({ length: 5 }, () => bench.try('alice', '192.0.2.1', true));
+    await settle();
+    expect(tabs.map((t) => t.outcome)).toEqual(new Array(5).fill('accepted'));
+    expect(bench.turnedAway).toEqual([]);
+  });
+
+  it('cuts a burst that queued before the first failure back to the bound, latest first', async () => {
+    const bench = new Bench();
+    const burst = Array.from({ length: 5 }, () => bench.try('alice', '192.0.2.1', false));
+    await settle();
+    expect(burst.map((a) => a.outcome)).toEqual([undefined, undefined, 'busy', 'busy', 'busy']);
+    expect(burst.map((a) => a.checked)).toEqual([true, false, false, false, false]);
+    expect(bench.turnedAway).toEqual(['pair', 'pair', 'pair']);
+    await bench.advance(250);
+    await bench.advance(500);
+    expect(burst.map((a) => a.outcome)).toEqual(['refused', 'refused', 'busy', 'busy', 'busy']);
+    expect(bench.throttle.activePairs).toBe(0);
+  });
+
   it('turns away attempts beyond the bound per address group, whatever the account', async () => {
     const bench = new Bench({ ...SETTINGS, pendingPerAddress: 3 });
     const spray = ['a', 'b', 'c'].map((user) => bench.try(user, '192.0.2.1', false));

@@ -53,10 +53,15 @@ export function failureDelay(settings: AuthThrottleSettings, pairFailures: numbe
   return account > pair ? { ms: Math.round(account), scope: 'account' } : { ms: Math.round(pair), scope: 'pair' };
 }
 
-/** The attempts of one (account, address group) pair: the first runs, the others wait in order. */
+/**
+ * The attempts of one (account, address group) pair: the first is checked, the others wait in
+ * order. `failing` once a check in it failed (until one succeeds): only then is the queue bounded.
+ */
 interface Lane {
   size: number;
-  readonly waiting: Array<() => void>;
+  failing: boolean;
+  /** Each waiter is told whether it gets its turn (true) or is turned away (false). */
+  readonly waiting: Array<(turn: boolean) => void>;
 }
 
 /**
@@ -67,12 +72,13 @@ interface Lane {
  * every address (capped lower). A right password is answered at once, whatever the counts.
  *
  * Holding the answer back only slows an attacker if he cannot simply send more attempts side by
- * side, so the attempts of one pair run one at a time: the next one is checked only when the
- * previous one's answer has gone out. A few may wait their turn; beyond that (and beyond a bound
- * per address group) an attempt is answered temporary-auth-failure without being checked and
- * without being counted: it proves nothing about the password. One address so gets at most one
- * guess per delay per account and node, while the real user from another address is checked at
- * once, and from the same address waits at most a turn or two.
+ * side, so the attempts of one pair are checked one at a time: the next one only when the previous
+ * one's answer has gone out. Once the pair is failing, only a few may wait their turn; the others
+ * (and any beyond a bound per address group) are answered temporary-auth-failure without being
+ * checked and without being counted: they prove nothing about the password. One address so gets at
+ * most one guess per delay per account and node, while the real user from another address is
+ * checked at once, and from the same address waits at most a turn or two. Right passwords arriving
+ * together (tabs restoring at once) are never turned away: a pair that has not failed only queues.
  */
 export class AuthThrottle {
   private readonly lanes = new Map<string, Lane>();
@@ -91,43 +97,53 @@ export class AuthThrottle {
     // '@' never occurs in a localpart (RFC 7622 §3.3.1), so the pair key is unambiguous.
     const pair = `${username}@${group}`;
     let lane = this.lanes.get(pair);
-    if (lane !== undefined && lane.size >= this.settings.pendingPerPair) {
-      this.observer.attemptTurnedAway('pair');
-      return 'busy';
-    }
+    if (lane !== undefined && lane.failing && lane.size >= this.settings.pendingPerPair) return this.turnedAway('pair');
     const fromGroup = this.inProgress.get(group) ?? 0;
-    if (fromGroup >= this.settings.pendingPerAddress) {
-      this.observer.attemptTurnedAway('address');
-      return 'busy';
-    }
+    if (fromGroup >= this.settings.pendingPerAddress) return this.turnedAway('address');
     if (lane === undefined) {
-      lane = { size: 0, waiting: [] };
+      lane = { size: 0, failing: false, waiting: [] };
       this.lanes.set(pair, lane);
     }
-    const queued = lane;
-    const mustWait = queued.size > 0;
-    queued.size++;
+    const own = lane;
+    const mustWait = own.size > 0;
+    own.size++;
     this.inProgress.set(group, fromGroup + 1);
+    let holding = false;
     try {
-      if (mustWait) await new Promise<void>((resolve) => queued.waiting.push(resolve));
-      return await this.checked(username, pair, check);
+      if (mustWait && !(await new Promise<boolean>((turn) => own.waiting.push(turn)))) return this.turnedAway('pair');
+      holding = true;
+      return await this.checked(username, pair, own, check);
     } finally {
-      queued.size--;
-      const next = queued.waiting.shift();
-      if (next) next();
-      else if (queued.size === 0) this.lanes.delete(pair);
+      own.size--;
+      if (holding) {
+        const next = own.waiting.shift();
+        if (next) next(true);
+      }
+      if (own.size === 0) this.lanes.delete(pair);
       const left = (this.inProgress.get(group) ?? 1) - 1;
       if (left > 0) this.inProgress.set(group, left);
       else this.inProgress.delete(group);
     }
   }
 
-  private async checked(username: string, pair: string, check: () => boolean | Promise<boolean>): Promise<AttemptOutcome> {
+  private turnedAway(scope: 'pair' | 'address'): AttemptOutcome {
+    this.observer.attemptTurnedAway(scope);
+    return 'busy';
+  }
+
+  private async checked(username: string, pair: string, lane: Lane, check: () => boolean | Promise<boolean>): Promise<AttemptOutcome> {
     if (await check()) {
-      // The user proved themselves from this group: its count starts over. The account's stays,
-      // so an attacker elsewhere gains nothing from the user logging in.
-      await this.counters.clear(`pair:${pair}`);
+      lane.failing = false;
+      // The user proved themselves from this group: its count starts over (not awaited: the
+      // counters never reject, and one connection keeps Redis commands in order). The account's
+      // count stays, so an attacker elsewhere gains nothing from the user logging in.
+      void this.counters.clear(`pair:${pair}`);
       return 'accepted';
+    }
+    if (!lane.failing) {
+      lane.failing = true;
+      // A burst that queued while the pair was not failing is cut back to the bound, latest first.
+      while (lane.waiting.length > this.settings.pendingPerPair - 1) (lane.waiting.pop() as (turn: boolean) => void)(false);
     }
     const [pairFailures = 1, accountFailures = 1] = await this.counters.increment([`pair:${pair}`, `account:${username}`]);
     const delay = failureDelay(this.settings, pairFailures, accountFailures);
