@@ -5,7 +5,7 @@ import type { Router } from '../routing/router';
 import type { BusMessage, ClusterLink, RouteEntry } from '../routing/route-table';
 import { parseStrictXml } from '../xml';
 import { parseJid } from '../xmpp/jid';
-import { BoshForwarder, type ForwardObserver } from './forwarder';
+import { BoshForwarder, DEFAULT_FORWARD_TIMING, type ForwardObserver } from './forwarder';
 import type { RedisKeys } from './keys';
 import { Membership, type MembershipTiming } from './membership';
 import { RedisBus } from './redis-bus';
@@ -18,6 +18,8 @@ export interface ClusterOptions {
   readonly boshPath: string;
   readonly secret: string;
   readonly timing: MembershipTiming;
+  /** How long a forwarded request may go unanswered: a little above the longest BOSH wait. */
+  readonly forwardTimeoutMs?: number;
 }
 
 /** What the cluster asks of the XMPP side when a node dies: its users' contacts hear 'unavailable'. */
@@ -48,7 +50,10 @@ export class ClusterNode implements ClusterLink {
     this.routes = new RedisRouteTable(redis, keys);
     this.registry = new SessionRegistry(redis, keys, options.node);
     this.bus = new RedisBus(redis, busReader, keys, options.node, (node) => this.membership.isAlive(node), logger);
-    this.forwarder = new BoshForwarder(this.registry, this.membership, options.boshPath, options.secret, logger, observer);
+    this.forwarder = new BoshForwarder(this.registry, this.membership, options.boshPath, options.secret, logger, observer, {
+      ...DEFAULT_FORWARD_TIMING,
+      timeoutMs: options.forwardTimeoutMs ?? DEFAULT_FORWARD_TIMING.timeoutMs,
+    });
   }
 
   get node(): string {
