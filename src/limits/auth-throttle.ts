@@ -10,7 +10,7 @@ export interface AuthThrottleSettings {
   readonly accountDelayMaxMs: number;
   /** Attempts in progress at once for one account from one address group: one is checked, the others wait their turn. */
   readonly pendingPerPair: number;
-  /** Attempts in progress at once from one address group, all accounts together. */
+  /** Failed attempts from one address group being answered late at once, all accounts together. */
   readonly pendingPerAddress: number;
 }
 
@@ -74,15 +74,17 @@ interface Lane {
  * Holding the answer back only slows an attacker if he cannot simply send more attempts side by
  * side, so the attempts of one pair are checked one at a time: the next one only when the previous
  * one's answer has gone out. Once the pair is failing, only a few may wait their turn; the others
- * (and any beyond a bound per address group) are answered temporary-auth-failure without being
- * checked and without being counted: they prove nothing about the password. One address so gets at
+ * (and any while too many failures of the address group are being held back, a sprayer trying many
+ * accounts) are answered temporary-auth-failure without being checked and without being counted:
+ * they prove nothing about the password. One address so gets at
  * most one guess per delay per account and node, while the real user from another address is
  * checked at once, and from the same address waits at most a turn or two. Right passwords arriving
  * together (tabs restoring at once) are never turned away: a pair that has not failed only queues.
  */
 export class AuthThrottle {
   private readonly lanes = new Map<string, Lane>();
-  private readonly inProgress = new Map<string, number>();
+  /** Per address group: failed attempts whose answer is being held back right now. */
+  private readonly delaying = new Map<string, number>();
 
   constructor(
     private readonly settings: AuthThrottleSettings,
@@ -98,8 +100,7 @@ export class AuthThrottle {
     const pair = `${username}@${group}`;
     let lane = this.lanes.get(pair);
     if (lane !== undefined && lane.failing && lane.size >= this.settings.pendingPerPair) return this.turnedAway('pair');
-    const fromGroup = this.inProgress.get(group) ?? 0;
-    if (fromGroup >= this.settings.pendingPerAddress) return this.turnedAway('address');
+    if ((this.delaying.get(group) ?? 0) >= this.settings.pendingPerAddress) return this.turnedAway('address');
     if (lane === undefined) {
       lane = { size: 0, failing: false, waiting: [] };
       this.lanes.set(pair, lane);
@@ -107,12 +108,11 @@ export class AuthThrottle {
     const own = lane;
     const mustWait = own.size > 0;
     own.size++;
-    this.inProgress.set(group, fromGroup + 1);
     let holding = false;
     try {
       if (mustWait && !(await new Promise<boolean>((turn) => own.waiting.push(turn)))) return this.turnedAway('pair');
       holding = true;
-      return await this.checked(username, pair, own, check);
+      return await this.checked(username, group, own, check);
     } finally {
       own.size--;
       if (holding) {
@@ -120,9 +120,6 @@ export class AuthThrottle {
         if (next) next(true);
       }
       if (own.size === 0) this.lanes.delete(pair);
-      const left = (this.inProgress.get(group) ?? 1) - 1;
-      if (left > 0) this.inProgress.set(group, left);
-      else this.inProgress.delete(group);
     }
   }
 
@@ -131,7 +128,8 @@ export class AuthThrottle {
     return 'busy';
   }
 
-  private async checked(username: string, pair: string, lane: Lane, check: () => boolean | Promise<boolean>): Promise<AttemptOutcome> {
+  private async checked(username: string, group: string, lane: Lane, check: () => boolean | Promise<boolean>): Promise<AttemptOutcome> {
+    const pair = `${username}@${group}`;
     if (await check()) {
       lane.failing = false;
       // The user proved themselves from this group: its count starts over (not awaited: the
@@ -149,8 +147,15 @@ export class AuthThrottle {
     const delay = failureDelay(this.settings, pairFailures, accountFailures);
     if (delay.ms > 0) {
       this.observer.failureDelayed(delay.scope, delay.ms / 1000);
-      // A timer, not a wait in the loop: the node serves everyone else meanwhile.
-      await new Promise<void>((resolve) => this.timer.setTimeout(resolve, delay.ms));
+      this.delaying.set(group, (this.delaying.get(group) ?? 0) + 1);
+      try {
+        // A timer, not a wait in the loop: the node serves everyone else meanwhile.
+        await new Promise<void>((resolve) => this.timer.setTimeout(resolve, delay.ms));
+      } finally {
+        const left = (this.delaying.get(group) ?? 1) - 1;
+        if (left > 0) this.delaying.set(group, left);
+        else this.delaying.delete(group);
+      }
     }
     return 'refused';
   }
