@@ -6,6 +6,7 @@ import { MemoryFailureCounters, type FailureCounters } from '../limits/failure-c
 import type { AuthCache } from '../store/auth-cache';
 import type { MemoryAccountStore } from '../store/memory-account-store';
 import { ClusterNode } from './cluster-node';
+import { FORWARD_TIMEOUT_MARGIN_SECONDS } from './forwarder';
 import { RedisKeys } from './keys';
 import { RedisAccountStore } from './redis-account-store';
 import { createRedis, whenReady } from './redis-client';
@@ -60,6 +61,8 @@ export async function connectCluster(
       boshPath: config.boshPath,
       secret: config.cluster.secret as string,
       timing: { heartbeatMs: config.cluster.heartbeatMs, ttlMs: config.cluster.nodeTtlMs },
+      // Every session's wait is at most BOSH_MAX_WAIT; a forwarded request unanswered past it is lost.
+      forwardTimeoutMs: (config.bosh.maxWait + FORWARD_TIMEOUT_MARGIN_SECONDS) * 1000,
     },
     logger,
     metrics,
