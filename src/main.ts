@@ -1,6 +1,7 @@
 import { startNode } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './observability/logger';
+import { installProcessGuards } from './safety/process-guards';
 
 async function main(): Promise<void> {
   let config;
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  installProcessGuards(process, logger);
   const node = await startNode(config, logger);
   const stop = (signal: string): void => {
     logger.info({ signal }, 'shutting down');

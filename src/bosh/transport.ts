@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { v4 as uuidv4 } from 'uuid';
 import type { StreamOpener } from '../xmpp/stream';
 import { decodeRequest, encodeResponse, type ResponseAttributes } from './body-codec';
+import { guard } from '../safety/guard';
 import { BoshError, legacyHttpStatus, type TerminalCondition } from './conditions';
+import { guardedScheduler } from './guarded-scheduler';
 import { NS_XBOSH } from './namespaces';
 import { silentObserver, type BoshObserver } from './observer';
 import type { BoshRequest } from './request';
@@ -15,6 +17,8 @@ export interface BoshTransportOptions {
   /** The XMPP domains this node serves; a creation request for another gets host-unknown (§17.2). */
   readonly domains: ReadonlySet<string>;
   readonly maxStanzaBytes: number;
+  /** Stanzas queued for a client between its requests before its session ends (default 10,000). */
+  readonly maxQueuedStanzas?: number;
   readonly scheduler: Scheduler;
   readonly openStream: StreamOpener;
   readonly observer?: BoshObserver;
@@ -40,6 +44,14 @@ export type RemoteSessionHandler = (sid: string, raw: string, context: RequestCo
 export type SessionEndListener = (session: BoshSession, reason: string) => void;
 
 /**
+ * Told when handling a request, timer or flush threw. With a session, that session ends right after;
+ * without one (the fault came before any session was found), only the request is answered.
+ */
+export type SessionFaultListener = (session: BoshSession | undefined, err: unknown, where: string) => void;
+
+const DEFAULT_MAX_QUEUED_STANZAS = 10_000;
+
+/**
  * The BOSH connection manager of one node: decodes each request body, creates sessions and hands
  * requests to the session that owns the sid. It knows nothing of HTTP.
  */
@@ -48,6 +60,7 @@ export class BoshTransport {
   private accepting = true;
   private readonly endListeners: SessionEndListener[] = [];
   private readonly startListeners: Array<(session: BoshSession) => void> = [];
+  private readonly faultListeners: SessionFaultListener[] = [];
   readonly observer: BoshObserver;
 
   constructor(private readonly options: BoshTransportOptions) {
@@ -77,6 +90,10 @@ export class BoshTransport {
     this.startListeners.push(listener);
   }
 
+  onSessionFault(listener: SessionFaultListener): void {
+    this.faultListeners.push(listener);
+  }
+
   /** Every open session (for re-registration after a Redis outage). */
   sids(): string[] {
     return [...this.sessions.keys()];
@@ -84,6 +101,19 @@ export class BoshTransport {
 
   /** Handles one request body; `respond` is called exactly once. */
   handle(raw: string, context: RequestContext, respond: Responder): RequestHandle | undefined {
+    // The safety net's outer layer: a throw outside any session's own guard (decoding, forwarding)
+    // answers this request internal-server-error; every session goes on.
+    const once = answerOnce(respond);
+    return guard(
+      () => this.dispatch(raw, context, once),
+      (err) => {
+        for (const listener of this.faultListeners) listener(undefined, err, 'request');
+        once(errorResponse(new BoshError('internal-server-error'), false));
+      },
+    );
+  }
+
+  private dispatch(raw: string, context: RequestContext, respond: Responder): RequestHandle | undefined {
     let request: BoshRequest;
     try {
       request = decodeRequest(raw);
@@ -103,7 +133,11 @@ export class BoshTransport {
       respond(errorResponse(new BoshError('item-not-found', 'unknown sid'), false));
       return undefined;
     }
-    return session.handle(request, respond);
+    // The safety net: a throw while handling this request ends this session alone (internal-server-error).
+    return guard(
+      () => session.handle(request, respond),
+      (err) => session.fault(err, 'request', respond),
+    );
   }
 
   /** The session whose sid appears in an unparseable or unread body, if it is one of ours. */
@@ -152,14 +186,16 @@ export class BoshTransport {
     // §7.2, §18: the sid is unpredictable and unique; the stream id likewise.
     const sid = this.options.sidFor ? this.options.sidFor(uuidv4()) : uuidv4();
     const streamId = randomBytes(12).toString('base64url');
-    const session = new BoshSession(
+    // The session's timers and flushes run under the safety net: a throw there ends this session only.
+    const scheduler = guardedScheduler(this.options.scheduler, (err) => session.fault(err, 'timer'));
+    const session: BoshSession = new BoshSession(
       sid,
       streamId,
       params,
       creationAttributes(sid, streamId, params),
       request,
-      this.options.scheduler,
-      { maxStanzaBytes: this.options.maxStanzaBytes },
+      scheduler,
+      { maxStanzaBytes: this.options.maxStanzaBytes, maxQueuedStanzas: this.options.maxQueuedStanzas ?? DEFAULT_MAX_QUEUED_STANZAS },
       {
         closed: (closed, reason) => {
           if (this.sessions.get(closed.sid) === closed) this.sessions.delete(closed.sid);
@@ -167,18 +203,26 @@ export class BoshTransport {
           for (const listener of this.endListeners) listener(closed, reason);
         },
         delivered: (count, seconds) => this.observer.delivered(count, seconds),
+        faulted: (faulted, err, where) => {
+          for (const listener of this.faultListeners) listener(faulted, err, where);
+        },
       },
     );
     this.sessions.set(sid, session);
     this.observer.sessionOpened();
     for (const listener of this.startListeners) listener(session);
-    const endpoint = this.options.openStream(session, {
-      domain: params.to,
-      lang: params.lang,
-      streamId,
-      remoteAddress: context.remoteAddress,
-    });
-    return session.open(endpoint, request, respond);
+    return guard(
+      () => {
+        const endpoint = this.options.openStream(session, {
+          domain: params.to,
+          lang: params.lang,
+          streamId,
+          remoteAddress: context.remoteAddress,
+        });
+        return session.open(endpoint, request, respond);
+      },
+      (err) => session.fault(err, 'request', respond),
+    );
   }
 }
 
@@ -197,6 +241,16 @@ function creationAttributes(sid: string, streamId: string, params: SessionParams
   if (params.ver !== undefined) attributes.push(['ver', params.ver]);
   attributes.push(['from', params.to], ['authid', streamId], ['xmpp:version', '1.0'], ['xmpp:restartlogic', 'true']);
   return attributes;
+}
+
+/** A responder that passes on only its first answer: after a fault, the request may already have had one. */
+function answerOnce(respond: Responder): Responder {
+  let answered = false;
+  return (response) => {
+    if (answered) return;
+    answered = true;
+    respond(response);
+  };
 }
 
 function toBoshError(err: unknown): BoshError {

@@ -19,6 +19,10 @@ export class RedisRosterStore implements RosterStore {
     return json ? (JSON.parse(json) as RosterItem) : undefined;
   }
 
+  size(user: string): Promise<number> {
+    return this.redis.hlen(this.keys.roster(user));
+  }
+
   async setItem(user: string, item: RosterItem): Promise<number> {
     const result = await this.redis
       .multi()

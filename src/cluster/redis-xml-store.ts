@@ -20,4 +20,9 @@ export class RedisXmlStore implements XmlStore {
   async delete(user: string, key: string): Promise<void> {
     await this.redis.hdel(this.keys.documents(user), key);
   }
+
+  async keysOf(user: string, prefix: string): Promise<string[]> {
+    // One small hash per user (its size is bounded by PRIVATE_XML_MAX_KEYS): HKEYS is cheap.
+    return (await this.redis.hkeys(this.keys.documents(user))).filter((key) => key.startsWith(prefix));
+  }
 }

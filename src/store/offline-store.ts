@@ -7,7 +7,10 @@ export interface OfflineMessage {
 }
 
 export interface OfflineStore {
-  /** Stores a message unless the user's queue is full; returns whether it was stored. */
+  /**
+   * Stores a message unless the user's queue is full: by count, or by the bytes of the stored
+   * stanzas (measured on `message.stanza`, the string kept). Returns whether it was stored.
+   */
   push(user: string, message: OfflineMessage): Promise<boolean>;
   /** Takes (and removes) every stored message of a user, oldest first. */
   take(user: string): Promise<OfflineMessage[]>;
@@ -16,23 +19,28 @@ export interface OfflineStore {
 
 export class MemoryOfflineStore implements OfflineStore {
   private readonly queues = new Map<string, OfflineMessage[]>();
+  private readonly bytes = new Map<string, number>();
 
-  constructor(private readonly limitPerUser: number) {}
+  constructor(
+    private readonly limitPerUser: number,
+    private readonly maxBytesPerUser = Number.POSITIVE_INFINITY,
+  ) {}
 
   async push(user: string, message: OfflineMessage): Promise<boolean> {
-    let queue = this.queues.get(user);
-    if (!queue) {
-      queue = [];
-      this.queues.set(user, queue);
-    }
-    if (queue.length >= this.limitPerUser) return false;
+    const queue = this.queues.get(user) ?? [];
+    const size = Buffer.byteLength(message.stanza);
+    const total = (this.bytes.get(user) ?? 0) + size;
+    if (queue.length >= this.limitPerUser || total > this.maxBytesPerUser) return false;
     queue.push(message);
+    this.queues.set(user, queue);
+    this.bytes.set(user, total);
     return true;
   }
 
   async take(user: string): Promise<OfflineMessage[]> {
     const queue = this.queues.get(user) ?? [];
     this.queues.delete(user);
+    this.bytes.delete(user);
     return queue;
   }
 

@@ -31,6 +31,8 @@ export interface PendingSubscription {
 export interface RosterStore {
   roster(user: string): Promise<Roster>;
   item(user: string, contact: string): Promise<RosterItem | undefined>;
+  /** How many items the user's roster holds. */
+  size(user: string): Promise<number>;
   /** Adds or replaces an item; returns the new roster version. */
   setItem(user: string, item: RosterItem): Promise<number>;
   /** Removes an item; returns the new roster version (unchanged if there was none). */
@@ -65,6 +67,10 @@ export class MemoryRosterStore implements RosterStore {
 
   async item(user: string, contact: string): Promise<RosterItem | undefined> {
     return this.users.get(user)?.items.get(contact);
+  }
+
+  async size(user: string): Promise<number> {
+    return this.users.get(user)?.items.size ?? 0;
   }
 
   async setItem(user: string, item: RosterItem): Promise<number> {

@@ -6,6 +6,8 @@ export interface XmlStore {
   get(user: string, key: string): Promise<string | undefined>;
   set(user: string, key: string, xml: string): Promise<void>;
   delete(user: string, key: string): Promise<void>;
+  /** The user's keys that start with `prefix` (to bound how many one account keeps). */
+  keysOf(user: string, prefix: string): Promise<string[]>;
 }
 
 export class MemoryXmlStore implements XmlStore {
@@ -26,5 +28,9 @@ export class MemoryXmlStore implements XmlStore {
 
   async delete(user: string, key: string): Promise<void> {
     this.documents.get(user)?.delete(key);
+  }
+
+  async keysOf(user: string, prefix: string): Promise<string[]> {
+    return [...(this.documents.get(user)?.keys() ?? [])].filter((key) => key.startsWith(prefix));
   }
 }

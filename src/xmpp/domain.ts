@@ -13,11 +13,12 @@ import { registerDisco } from './modules/disco';
 import { registerPrivateStorage } from './modules/private-storage';
 import { registerVersionAndTime } from './modules/software-version';
 import { registerVCard } from './modules/vcard';
+import { DEFAULT_ACCOUNT_LIMITS, type AccountLimits } from './account-limits';
 import type { XmppObserver } from './observer';
 import { OfflineService } from './offline/offline-service';
 import { PresenceService } from './presence/presence-service';
 import { NS_ROSTER, RosterService } from './roster/roster-service';
-import type { SessionLimits, XmppServices } from './services';
+import type { SessionLimits, Timers, XmppServices } from './services';
 import { SessionActor } from './session-actor';
 import type { StreamOpener } from './stream';
 
@@ -37,11 +38,26 @@ export interface DomainOptions {
   readonly resourceConflict: ResourceConflictPolicy;
   readonly limits: SessionLimits;
   readonly authThrottle: AuthThrottle;
-  readonly maxDocumentBytes: number;
+  /** Per-account bounds (private XML, vCard, roster); defaults a real user never reaches. */
+  readonly accountLimits?: AccountLimits;
   readonly logger: Logger;
   readonly observer: XmppObserver;
   readonly logStanzas?: boolean;
+  /** Timers for session deadlines (default: the process's, unref'd). */
+  readonly timers?: Timers;
+  /** Whether the stores are reachable (default: always; cluster mode asks Redis). */
+  readonly storesReady?: () => boolean;
 }
+
+const processTimers: Timers = {
+  setTimeout: (fn, ms) => {
+    const timer = setTimeout(fn, ms);
+    // A session deadline must never keep a stopping process alive.
+    timer.unref();
+    return timer;
+  },
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 
 export interface XmppDomain {
   readonly services: XmppServices;
@@ -55,20 +71,24 @@ export interface XmppDomain {
 export function createXmppDomain(stores: DomainStores, options: DomainOptions): XmppDomain {
   const { domain, logger } = options;
   const router = new Router(domain, stores.accounts, options.cluster, logger);
-  const rosters = new RosterService(stores.rosters, router, domain);
+  const accountLimits = options.accountLimits ?? DEFAULT_ACCOUNT_LIMITS;
+  const rosters = new RosterService(stores.rosters, router, domain, accountLimits.rosterItems);
   const offline = new OfflineService(stores.offline, domain, logger);
   const presence = new PresenceService(domain, router, rosters, offline, stores.accounts);
   router.setOfflineHandler((stanza, to) => offline.keep(to.local, stanza));
   // XEP-0280: a message delivered to some of a user's resources is copied to the others.
-  router.onMessageDelivered((message, to, recipients, all) => void sendCarbons(router, 'received', message, to.bare, recipients, all));
+  router.onMessageDelivered((message, to, recipients, all) => {
+    // Detached from the sender's handling: a failure here is logged, never left unhandled.
+    sendCarbons(router, 'received', message, to.bare, recipients, all).catch((err: unknown) => logger.error({ err, to: to.bare }, 'carbon copies failed'));
+  });
 
   const iq = createIqRouting();
   registerCore(iq);
   rosters.register(iq);
   registerDisco(iq, stores.accounts);
   registerVersionAndTime(iq, options.version);
-  registerVCard(iq, stores.documents, stores.accounts, options.maxDocumentBytes);
-  registerPrivateStorage(iq, stores.documents, options.maxDocumentBytes);
+  registerVCard(iq, stores.documents, stores.accounts, accountLimits.vcardBytes);
+  registerPrivateStorage(iq, stores.documents, { maxKeys: accountLimits.privateXmlKeys, maxItemBytes: accountLimits.privateXmlItemBytes });
   registerCarbons(iq, router);
   iq.accountFeatures.add(NS_ROSTER);
 
@@ -88,6 +108,8 @@ export function createXmppDomain(stores: DomainStores, options: DomainOptions): 
     observer: options.observer,
     logStanzas: options.logStanzas ?? false,
     departures: new Set(),
+    timers: options.timers ?? processTimers,
+    storesReady: options.storesReady ?? (() => true),
   };
   return {
     services,

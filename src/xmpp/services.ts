@@ -16,6 +16,16 @@ export interface SessionLimits {
   /** Sustained stanzas per second one session may send, and the burst above it. */
   readonly stanzasPerSecond: number;
   readonly stanzaBurst: number;
+  /** Elements waiting in the mailbox while a step is async; beyond it they are refused (see SessionActor). */
+  readonly maxInboxStanzas: number;
+  /** The login deadline: a stream with no bound resource after this long is closed (0: none). */
+  readonly loginTimeoutMs: number;
+}
+
+/** Time as the actor sees it: injected, so deadlines are tested with a fake clock. */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
 }
 
 /** Everything a session actor works with: the domain's shared services. */
@@ -37,4 +47,10 @@ export interface XmppServices {
   readonly logStanzas: boolean;
   /** Work started by ending sessions (presence broadcasts, re-routing), awaited at shutdown. */
   readonly departures: Set<Promise<void>>;
+  readonly timers: Timers;
+  /**
+   * Whether the stores are reachable (cluster mode: Redis). A step that fails while they are not is
+   * an outage, answered with a `wait` error; one that fails while they are is a fault (a bug).
+   */
+  storesReady(): boolean;
 }

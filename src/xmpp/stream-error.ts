@@ -5,6 +5,8 @@ import { NS_STREAMS } from './namespaces';
 export type StreamErrorCondition =
   | 'bad-format'
   | 'conflict'
+  | 'connection-timeout'
+  | 'internal-server-error'
   | 'invalid-from'
   | 'invalid-namespace'
   | 'not-authorized'

@@ -6,17 +6,26 @@ import { StanzaError } from '../stanza-error';
 
 export const NS_PRIVATE = 'jabber:iq:private';
 const RESERVED = new Set(['jabber:client', 'jabber:server', 'jabber:iq:private', 'vcard-temp']);
+const KEY_PREFIX = 'private ';
+
+/** How much private XML one account may keep (docs/security.md). */
+export interface PrivateStorageLimits {
+  /** Distinct items (name + namespace). */
+  readonly maxKeys: number;
+  /** Bytes of one stored item. */
+  readonly maxItemBytes: number;
+}
 
 /**
  * XEP-0049 private XML storage (Converse.js keeps XEP-0048 bookmarks here when PEP is absent).
  * Each child element is kept by name and namespace, for its owner only.
  */
-export function registerPrivateStorage(iq: IqRouting, store: XmlStore, maxBytes: number): void {
+export function registerPrivateStorage(iq: IqRouting, store: XmlStore, limits: PrivateStorageLimits): void {
   const own = (context: IqContext): boolean => context.target.bare === context.from.bare;
   const key = (element: Element): string | undefined => {
     const xmlns = element.attrs.xmlns as string | undefined;
     if (!xmlns || RESERVED.has(xmlns)) return undefined;
-    return `private ${element.name} ${xmlns}`;
+    return `${KEY_PREFIX}${element.name} ${xmlns}`;
   };
 
   const get = async (request: Element, payload: Element, context: IqContext): Promise<Element | StanzaError> => {
@@ -37,11 +46,24 @@ export function registerPrivateStorage(iq: IqRouting, store: XmlStore, maxBytes:
     if (!own(context)) return new StanzaError('forbidden');
     const elements = payload.children.filter((c): c is Element => typeof c !== 'string');
     if (elements.length === 0) return new StanzaError('bad-request', 'nothing to store');
+    const items = new Map<string, string>();
     for (const element of elements) {
-      if (!key(element)) return new StanzaError('not-acceptable', 'reserved or missing namespace');
-      if (Buffer.byteLength(element.toString()) > maxBytes) return new StanzaError('not-acceptable', 'too large');
+      const storageKey = key(element);
+      if (!storageKey) return new StanzaError('not-acceptable', 'reserved or missing namespace');
+      // Measured on the string about to be stored: the item is serialised once.
+      const xml = element.toString();
+      if (Buffer.byteLength(xml) > limits.maxItemBytes) return new StanzaError('not-acceptable', `an item may take at most ${limits.maxItemBytes} bytes`);
+      items.set(storageKey, xml);
     }
-    for (const element of elements) await store.set(context.from.local, key(element) as string, element.toString());
+    const user = context.from.local;
+    const existing = new Set(await store.keysOf(user, KEY_PREFIX));
+    let count = existing.size;
+    for (const storageKey of items.keys()) if (!existing.has(storageKey)) count++;
+    // Replacing an item is always allowed; a new one only while the account is under its limit.
+    if (count > existing.size && count > limits.maxKeys) {
+      return new StanzaError('policy-violation', `at most ${limits.maxKeys} items of private XML per account`);
+    }
+    for (const [storageKey, xml] of items) await store.set(user, storageKey, xml);
     return iqResult(request);
   };
 

@@ -24,7 +24,8 @@ export function registerVCard(iq: IqRouting, store: XmlStore, accounts: AccountS
     // §3.2: only the owner may publish.
     if (from !== target) return new StanzaError('forbidden', 'you may only set your own vCard');
     const xml = payload.toString();
-    if (Buffer.byteLength(xml) > maxBytes) return new StanzaError('not-acceptable', 'vCard too large');
+    // Measured on the string about to be stored.
+    if (Buffer.byteLength(xml) > maxBytes) return new StanzaError('not-acceptable', `a vCard may take at most ${maxBytes} bytes`);
     await store.set(target, VCARD_KEY, xml);
     return iqResult(request);
   };

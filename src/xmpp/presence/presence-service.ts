@@ -21,20 +21,18 @@ export class PresenceService {
     private readonly offline: OfflineService,
     private readonly accounts: AccountStore,
   ) {
-    rosters.onRemoved = (user, contact, item) => {
+    rosters.onRemoved = async (user, contact, item) => {
       // RFC 6121 §2.5.2: removing a contact cancels the subscriptions both ways.
       const userJid = makeJid(user, domain);
       const contactJid = parseJid(contact);
       if (!contactJid) return;
       const hasTo = item.subscription === 'to' || item.subscription === 'both' || item.ask;
       const hasFrom = item.subscription === 'from' || item.subscription === 'both';
-      void (async () => {
-        if (hasTo) await this.deliverSubscription(contactJid, userJid, 'unsubscribe', presence(userJid.bare, contactJid.bare, 'unsubscribe'));
-        if (hasFrom) {
-          await this.deliverSubscription(contactJid, userJid, 'unsubscribed', presence(userJid.bare, contactJid.bare, 'unsubscribed'));
-          await this.sendUnavailableTo(userJid.bare, contactJid.bare);
-        }
-      })();
+      if (hasTo) await this.deliverSubscription(contactJid, userJid, 'unsubscribe', presence(userJid.bare, contactJid.bare, 'unsubscribe'));
+      if (hasFrom) {
+        await this.deliverSubscription(contactJid, userJid, 'unsubscribed', presence(userJid.bare, contactJid.bare, 'unsubscribed'));
+        await this.sendUnavailableTo(userJid.bare, contactJid.bare);
+      }
     };
   }
 

@@ -20,6 +20,8 @@ export class RosterService {
     private readonly store: RosterStore,
     private readonly router: Router,
     private readonly domain: string,
+    /** Items one roster may hold; a new contact beyond it is refused with policy-violation. */
+    private readonly maxItems: number,
   ) {}
 
   register(iq: IqRouting): void {
@@ -49,6 +51,8 @@ export class RosterService {
       next.exists && (!previous.exists || next.subscription !== previous.subscription || next.ask !== previous.ask || next.approved !== previous.approved);
     if (!itemChanged) return;
     const existing = await this.store.item(user, contact);
+    // Thrown deep, rendered once: the stanza that would add the contact is answered with this error.
+    if (!existing) await this.checkRoom(user);
     const item: RosterItem = {
       jid: contact,
       name: existing?.name,
@@ -113,6 +117,7 @@ export class RosterService {
     if (groups.length > MAX_GROUPS) return new StanzaError('not-acceptable', 'too many groups');
 
     const existing = await this.store.item(user, jid.bare);
+    if (!existing) await this.checkRoom(user);
     // §2.3.3: the client sets name and groups only; subscription state stays the server's.
     const item: RosterItem = {
       jid: jid.bare,
@@ -127,17 +132,25 @@ export class RosterService {
     return iqResult(request);
   }
 
+  /** A new contact fits only while the roster is under its limit (docs/security.md). */
+  private async checkRoom(user: string): Promise<void> {
+    if ((await this.store.size(user)) >= this.maxItems) {
+      throw new StanzaError('policy-violation', `a roster may hold at most ${this.maxItems} contacts`);
+    }
+  }
+
   private async remove(request: Element, user: string, contact: string): Promise<Element | StanzaError> {
     const existing = await this.store.item(user, contact);
     if (!existing) return new StanzaError('item-not-found');
     const version = await this.store.removeItem(user, contact);
     await this.push(user, new Element('item', { jid: contact, subscription: 'remove' }), version);
-    this.onRemoved?.(user, contact, existing);
+    // Awaited: a failure (a store down) is this iq's failure, answered to the client, never left unhandled.
+    await this.onRemoved?.(user, contact, existing);
     return iqResult(request);
   }
 
   /** §2.5.2: removing an item also cancels both subscriptions; the presence logic does that. */
-  onRemoved: ((user: string, contact: string, item: RosterItem) => void) | undefined;
+  onRemoved: ((user: string, contact: string, item: RosterItem) => Promise<void>) | undefined;
 }
 
 /** RFC 6121 §2.1.2: a roster item as sent to clients. */
