@@ -230,3 +230,48 @@ describe('TRUSTED_PROXIES takes addresses and CIDR ranges', () => {
     expect(problems).toEqual([expect.stringMatching(/^TRUSTED_PROXIES=10\.0\.0\.0\/8,nginx,10\.0\.0\.0\/33: expected IP addresses or CIDR ranges .*, not nginx, 10\.0\.0\.0\/33$/)]);
   });
 });
+
+describe('bounds per session and per account (docs/security.md)', () => {
+  it('default to values a real user never reaches', () => {
+    expect(loadConfig({}).limits).toMatchObject({
+      offlineBytesPerUser: 1_048_576,
+      queuedStanzasPerSession: 10_000,
+      inboxStanzasPerSession: 1000,
+      loginTimeoutSeconds: 120,
+      privateXmlKeysPerAccount: 200,
+      privateXmlItemBytes: 65_536,
+      vcardBytes: 65_536,
+      rosterItemsPerAccount: 5000,
+    });
+  });
+
+  it('reads each from its variable, LOGIN_TIMEOUT=0 turning the deadline off', () => {
+    const { limits } = loadConfig({
+      OFFLINE_MAX_BYTES: '2048',
+      MAX_QUEUED_STANZAS: '50',
+      MAX_INBOX_STANZAS: '10',
+      LOGIN_TIMEOUT: '0',
+      PRIVATE_XML_MAX_KEYS: '3',
+      PRIVATE_XML_MAX_BYTES: '1000',
+      VCARD_MAX_BYTES: '2000',
+      ROSTER_MAX_ITEMS: '7',
+    });
+    expect(limits).toMatchObject({
+      offlineBytesPerUser: 2048,
+      queuedStanzasPerSession: 50,
+      inboxStanzasPerSession: 10,
+      loginTimeoutSeconds: 0,
+      privateXmlKeysPerAccount: 3,
+      privateXmlItemBytes: 1000,
+      vcardBytes: 2000,
+      rosterItemsPerAccount: 7,
+    });
+  });
+
+  it('refuses a queue or inbox bound of zero, naming the variables', () => {
+    expect(problemsOf({ MAX_QUEUED_STANZAS: '0', MAX_INBOX_STANZAS: 'many' })).toEqual([
+      expect.stringMatching(/^MAX_QUEUED_STANZAS=0: expected a whole number from 1 /),
+      expect.stringMatching(/^MAX_INBOX_STANZAS=many: expected a whole number from 1 /),
+    ]);
+  });
+});

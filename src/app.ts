@@ -88,7 +88,7 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
 
   let transport: BoshTransport | undefined;
   let xmpp: XmppDomain | undefined;
-  const memoryOffline = new MemoryOfflineStore(config.limits.offlinePerUser);
+  const memoryOffline = new MemoryOfflineStore(config.limits.offlinePerUser, config.limits.offlineBytesPerUser);
   const metrics = new GatewayMetrics({
     sessions: () => transport?.sessionCount ?? 0,
     boundSessions: () => xmpp?.services.router.boundCount ?? 0,
@@ -127,13 +127,22 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
       maxSessionsPerAccount: limits.sessionsPerAccount,
       stanzasPerSecond: limits.stanzasPerSecond,
       stanzaBurst: limits.stanzaBurst,
+      maxInboxStanzas: limits.inboxStanzasPerSession,
+      loginTimeoutMs: limits.loginTimeoutSeconds * 1000,
     },
     authThrottle: new AuthThrottle({
       perAccount: limits.authFailuresPerAccount,
       perAddress: limits.authFailuresPerAddress,
       windowMs: limits.authFailureWindowSeconds * 1000,
     }),
-    maxDocumentBytes: config.maxStanzaBytes,
+    accountLimits: {
+      privateXmlKeys: limits.privateXmlKeysPerAccount,
+      privateXmlItemBytes: limits.privateXmlItemBytes,
+      vcardBytes: limits.vcardBytes,
+      rosterItems: limits.rosterItemsPerAccount,
+    },
+    // A step failing while Redis is unreachable is an outage (a 'wait' error), not a session fault.
+    storesReady: setup ? () => setup.redisReady() : undefined,
     logger,
     observer: metrics,
     logStanzas: config.logStanzas,
@@ -144,6 +153,7 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
     limits: config.bosh,
     domains: new Set([config.domain]),
     maxStanzaBytes: config.maxStanzaBytes,
+    maxQueuedStanzas: limits.queuedStanzasPerSession,
     scheduler: realScheduler,
     openStream: xmpp.openStream,
     observer: metrics,
@@ -156,6 +166,8 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
   const domain = xmpp;
   boshTransport.onSessionStart((session) => logger.debug({ session: session.streamId, wait: session.params.wait, hold: session.params.hold }, 'session opened'));
   boshTransport.onSessionEnd((session, reason) => logger.debug({ session: session.streamId, reason }, 'session closed'));
+  // The safety net: the fault is logged with the session's correlation id; that session alone ends.
+  boshTransport.onSessionFault((session, err, where) => logger.error({ err, session: session?.streamId, where }, 'session fault; ending the session'));
   if (setup) {
     await setup.cluster.start(boshTransport, domain.services.router, (bare, entry) =>
       domain.services.presence.resourceGone(bare, entry.resource, entry.available),

@@ -35,6 +35,16 @@ export interface Config {
     readonly stanzaBurst: number;
     /** New BOSH sessions one client address group (src/limits/address-group.ts) may open per minute. */
     readonly newSessionsPerAddressPerMinute: number;
+    /** Bounds per session and per account (docs/security.md "Bounds per session and per account"). */
+    readonly offlineBytesPerUser: number;
+    readonly queuedStanzasPerSession: number;
+    readonly inboxStanzasPerSession: number;
+    /** Seconds a stream may take to authenticate and bind; 0: no deadline. */
+    readonly loginTimeoutSeconds: number;
+    readonly privateXmlKeysPerAccount: number;
+    readonly privateXmlItemBytes: number;
+    readonly vcardBytes: number;
+    readonly rosterItemsPerAccount: number;
   };
   /** Brute-force protection: failed logins slowed down, never refused (src/limits/auth-throttle.ts). */
   readonly authThrottle: AuthThrottleSettings & {
@@ -213,6 +223,14 @@ export function loadConfig(env: Env): Config {
       stanzasPerSecond: integer('STANZAS_PER_SECOND', 20, 1, 100_000),
       stanzaBurst: integer('STANZA_BURST', 60, 1, 1_000_000),
       newSessionsPerAddressPerMinute: integer('NEW_SESSIONS_PER_ADDRESS', 600, 1, 10_000_000),
+      offlineBytesPerUser: integer('OFFLINE_MAX_BYTES', 1_048_576, 0, 1024 * 1024 * 1024),
+      queuedStanzasPerSession: integer('MAX_QUEUED_STANZAS', 10_000, 1, 10_000_000),
+      inboxStanzasPerSession: integer('MAX_INBOX_STANZAS', 1000, 1, 10_000_000),
+      loginTimeoutSeconds: integer('LOGIN_TIMEOUT', 120, 0, 86400),
+      privateXmlKeysPerAccount: integer('PRIVATE_XML_MAX_KEYS', 200, 0, 1_000_000),
+      privateXmlItemBytes: integer('PRIVATE_XML_MAX_BYTES', 65_536, 0, 64 * 1024 * 1024),
+      vcardBytes: integer('VCARD_MAX_BYTES', 65_536, 0, 64 * 1024 * 1024),
+      rosterItemsPerAccount: integer('ROSTER_MAX_ITEMS', 5000, 0, 10_000_000),
     },
     cluster: {
       nodeId,

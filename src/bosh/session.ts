@@ -7,6 +7,7 @@ import { isEmptyPoll, type BoshRequest } from './request';
 import { ResponseCache } from './response-cache';
 import { classifyRid } from './rid-window';
 import type { Scheduler, TimerHandle } from './scheduler';
+import { guard } from '../safety/guard';
 import type { SessionParams } from './session-params';
 
 /** What an HTTP exchange gets back: always a BOSH body, with 200 unless the client is legacy (§17.1). */
@@ -416,9 +417,11 @@ export class BoshSession implements StreamOutput {
   }
 
   private answerOldest(): void {
-    const pending = this.held.shift();
-    if (!pending) return;
+    if (this.held.length === 0) return;
+    // Drained before the request leaves `held`: if building the payloads throws, the safety net
+    // still finds the request there and answers it (internal-server-error).
     const payloads = this.drainQueue();
+    const pending = this.held.shift() as PendingRequest;
     this.previousWasIdlePoll = pending.emptyPoll && payloads.length === 0;
     this.answer(pending, payloads);
   }
@@ -537,7 +540,8 @@ export class BoshSession implements StreamOutput {
     this.endpoint = undefined;
     const undelivered = this.queue;
     this.queue = [];
-    if (endpoint) endpoint.end(streamEndReason(reason), undelivered);
+    // A fault in the endpoint's own ending is reported; the sid is still forgotten below.
+    if (endpoint) guard(() => endpoint.end(streamEndReason(reason), undelivered), (err) => this.events.faulted(this, err, 'end'));
     this.events.closed(this, reason);
   }
 

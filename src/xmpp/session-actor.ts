@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Element } from 'ltx';
 import { TokenBucket } from '../limits/token-bucket';
+import { guard } from '../safety/guard';
 import { sendCarbons } from './carbons';
 import { makeJid, normaliseResource, parseJid, type Jid } from './jid';
 import { NS_BIND, NS_CLIENT, NS_SASL, NS_SESSION } from './namespaces';
@@ -34,6 +35,7 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
   private username = '';
   private busy = false;
   private readonly mailbox: Element[] = [];
+  private loginTimer: unknown;
   private readonly rate: TokenBucket;
   jid: Jid;
   resource = '';
@@ -54,6 +56,10 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
   ) {
     this.jid = makeJid('', info.domain);
     this.rate = new TokenBucket(services.limits.stanzasPerSecond, services.limits.stanzaBurst);
+    const { loginTimeoutMs } = services.limits;
+    if (loginTimeoutMs > 0) {
+      this.loginTimer = services.timers.setTimeout(() => guard(() => this.loginExpired(), (err) => this.fault(err, 'timer')), loginTimeoutMs);
+    }
     this.sendFeatures();
   }
 
@@ -68,10 +74,26 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
   receive(element: Element): void {
     if (this.phase === 'closed') return;
     if (this.busy) {
+      if (this.mailbox.length >= this.services.limits.maxInboxStanzas) return this.inboxFull(element);
       this.mailbox.push(element);
       return;
     }
     this.process(element);
+  }
+
+  /**
+   * The mailbox is full: the client sends faster than a slow step (a store) lets the session work.
+   * A stanza of a bound session is refused with resource-constraint of type 'wait' (RFC 6120
+   * §8.3.3.18: retry later) and the session goes on; anything before binding, where no client has a
+   * reason to send much, closes the stream with policy-violation.
+   */
+  private inboxFull(element: Element): void {
+    const stanza = element.name === 'message' || element.name === 'presence' || element.name === 'iq';
+    if (this.phase === 'bound' && stanza) {
+      this.reply(element, new StanzaError('resource-constraint', 'too many stanzas waiting to be processed; slow down', 'wait'));
+    } else {
+      this.fail('policy-violation', 'too many elements waiting to be processed');
+    }
   }
 
   refuse(element: Element, reason: 'too-big'): void {
@@ -87,6 +109,7 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
     const wasBound = this.phase === 'bound';
     this.phase = 'closed';
     this.mailbox.length = 0;
+    this.stopLoginTimer();
     this.services.logger.debug({ session: this.info.streamId, reason, jid: this.jid.full }, 'session ended');
     if (!wasBound) return;
     this.services.router.unbind(this);
@@ -119,7 +142,8 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
 
   deliver(stanza: Element): void {
     if (this.phase === 'closed') return;
-    this.send(stanza);
+    // The safety net: a fault while delivering to this session ends this session, not the sender's.
+    guard(() => this.send(stanza), (err) => this.fault(err, 'delivery'));
   }
 
   replaced(): void {
@@ -143,16 +167,10 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
       const text = element.attrs.xmlns === NS_SASL ? `<${element.name} xmlns='${NS_SASL}'>[redacted]` : element.toString();
       this.services.logger.debug({ session: this.info.streamId, in: text }, 'stanza in');
     }
-    let result: Promise<void> | void;
-    try {
-      result = this.dispatch(element);
-    } catch (err) {
-      this.failed(element, err);
-      return;
-    }
+    const result = guard(() => this.dispatch(element), (err) => this.failed(element, err));
     if (result) {
       this.busy = true;
-      result.catch((err: unknown) => this.failed(element, err)).finally(() => this.drainMailbox());
+      void result.finally(() => this.drainMailbox());
     }
   }
 
@@ -164,18 +182,46 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
   }
 
   /**
-   * Handling one element failed (a store unreachable, or a bug): that element gets a defined error
-   * and the session goes on. During SASL the client hears temporary-auth-failure.
+   * Handling one element failed. A StanzaError thrown deep is that stanza's answer (rendered here,
+   * once). A failure while the stores are unreachable (cluster mode: Redis down) is an outage: the
+   * element gets a defined error of type 'wait' and the session goes on; during SASL the client hears
+   * temporary-auth-failure. Anything else is a fault (a bug): see `fault`.
    */
   private failed(element: Element, err: unknown): void {
-    this.services.logger.error({ err, session: this.info.streamId, stanza: element.name }, 'stanza handling failed');
+    if (this.phase === 'closed') return;
+    if (err instanceof StanzaError && this.phase === 'bound') return this.reply(element, err);
+    if (this.services.storesReady()) return this.fault(err, `handling <${element.name}/>`);
+    this.services.logger.error({ err, session: this.info.streamId, stanza: element.name }, 'stanza handling failed; stores unavailable');
     if (this.phase === 'unauthenticated') {
       this.saslFailure(failure('temporary-auth-failure', 'the account store is unavailable; try again'));
     } else if (this.phase === 'bound') {
       this.reply(element, new StanzaError('internal-server-error', 'temporarily unable to process this; try again', 'wait'));
     } else {
-      this.fail('undefined-condition', 'internal error');
+      this.fail('internal-server-error', 'the stores are unavailable; try again');
     }
+  }
+
+  /**
+   * The safety net (safety/guard.ts): handling something for this session threw. The error is
+   * logged with the session's correlation id (the stream id) and this session alone ends, with an
+   * internal-server-error stream error (RFC 6120 §4.9.3.8); what it had not delivered is re-routed.
+   */
+  fault(err: unknown, where: string): void {
+    this.services.logger.error({ err, session: this.info.streamId, where }, 'session fault; ending the session');
+    this.fail('internal-server-error', 'internal error');
+  }
+
+  /** The login deadline passed with no resource bound: the stream closes (RFC 6120 §4.9.3.4). */
+  private loginExpired(): void {
+    this.loginTimer = undefined;
+    if (this.phase === 'bound' || this.phase === 'closed') return;
+    this.fail('connection-timeout', `no login within ${Math.round(this.services.limits.loginTimeoutMs / 1000)} seconds`);
+  }
+
+  private stopLoginTimer(): void {
+    if (this.loginTimer === undefined) return;
+    this.services.timers.clearTimeout(this.loginTimer);
+    this.loginTimer = undefined;
   }
 
   private dispatch(element: Element): Promise<void> | void {
@@ -312,6 +358,7 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
       // RFC 6120 §7.6.2.1: the account has reached its limit of connected resources.
       return this.reply(iq, new StanzaError('resource-constraint', `at most ${limits.maxSessionsPerAccount} sessions per account`));
     }
+    this.stopLoginTimer();
     this.resource = resource;
     this.jid = makeJid(this.username, domain, resource);
     this.phase = 'bound';
@@ -422,6 +469,7 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
 
   private fail(condition: StreamErrorCondition, text: string): void {
     if (this.phase === 'closed') return;
+    this.stopLoginTimer();
     const wasBound = this.phase === 'bound';
     this.phase = 'closed';
     this.mailbox.length = 0;

@@ -7,7 +7,9 @@ import { MemoryAccountStore } from '../../../src/store/memory-account-store';
 import { MemoryOfflineStore } from '../../../src/store/offline-store';
 import { MemoryRosterStore } from '../../../src/store/roster-store';
 import { MemoryXmlStore } from '../../../src/store/xml-store';
+import { DEFAULT_ACCOUNT_LIMITS, type AccountLimits } from '../../../src/xmpp/account-limits';
 import { createXmppDomain, type XmppDomain } from '../../../src/xmpp/domain';
+import type { Timers } from '../../../src/xmpp/services';
 import { NS_SASL } from '../../../src/xmpp/namespaces';
 import { silentXmppObserver } from '../../../src/xmpp/observer';
 import type { SessionActor } from '../../../src/xmpp/session-actor';
@@ -69,6 +71,16 @@ export interface WorldOptions {
   readonly maxAuthFailures?: number;
   /** XEP-0160 messages kept per offline user; 0 makes every undeliverable message bounce. */
   readonly offlinePerUser?: number;
+  /** Total bytes of the offline messages kept per user. */
+  readonly offlineBytesPerUser?: number;
+  readonly maxInboxStanzas?: number;
+  /** The login deadline (0, the default here: none). */
+  readonly loginTimeoutMs?: number;
+  readonly accountLimits?: Partial<AccountLimits>;
+  /** Timers for deadlines (a FakeScheduler in tests of them). */
+  readonly timers?: Timers;
+  /** Whether the stores count as reachable (false: failures are an outage, answered with 'wait'). */
+  readonly storesReady?: () => boolean;
 }
 
 /** One server domain wired as the node wires it (createXmppDomain): real Router and MemoryAccountStore. */
@@ -80,15 +92,24 @@ export class World {
   constructor(options: WorldOptions = {}) {
     this.accounts = new MemoryAccountStore(4096, new AuthCache(100, 60_000));
     this.domain = createXmppDomain(
-      { accounts: this.accounts, rosters: new MemoryRosterStore(), offline: new MemoryOfflineStore(options.offlinePerUser ?? 100), documents: new MemoryXmlStore() },
+      { accounts: this.accounts, rosters: new MemoryRosterStore(), offline: new MemoryOfflineStore(options.offlinePerUser ?? 100, options.offlineBytesPerUser), documents: new MemoryXmlStore() },
       {
         domain: DOMAIN,
         version: '0.0.0-test',
         scramIterations: 4096,
         resourceConflict: options.resourceConflict ?? 'replace',
-        limits: { maxAuthFailures: options.maxAuthFailures ?? 3, maxSessionsPerAccount: 10, stanzasPerSecond: 10_000, stanzaBurst: 10_000 },
+        limits: {
+          maxAuthFailures: options.maxAuthFailures ?? 3,
+          maxSessionsPerAccount: 10,
+          stanzasPerSecond: 10_000,
+          stanzaBurst: 10_000,
+          maxInboxStanzas: options.maxInboxStanzas ?? 1000,
+          loginTimeoutMs: options.loginTimeoutMs ?? 0,
+        },
         authThrottle: new AuthThrottle({ perAccount: 1000, perAddress: 1000, windowMs: 60_000 }),
-        maxDocumentBytes: 65_536,
+        accountLimits: { ...DEFAULT_ACCOUNT_LIMITS, ...options.accountLimits },
+        timers: options.timers,
+        storesReady: options.storesReady,
         logger: createLogger('silent'),
         observer: silentXmppObserver,
       },
