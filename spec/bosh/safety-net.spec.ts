@@ -14,11 +14,16 @@ class FaultyEndpoint extends RecordingEndpoint {
   }
 }
 
-/** A stanza whose serialisation throws: a fault while the session builds a response. */
-class PoisonedElement extends Element {
-  override toString(): string {
-    throw new RangeError('cannot serialise');
-  }
+/** A stanza whose serialisation throws (reading one of its attributes fails): a fault while the session builds a response. */
+function poisonedElement(): Element {
+  const element = new Element('message');
+  Object.defineProperty(element.attrs, 'to', {
+    enumerable: true,
+    get: () => {
+      throw new RangeError('cannot serialise');
+    },
+  });
+  return element;
 }
 
 /** Two or more sessions on one transport, a fake clock, and a record of every fault reported. */
@@ -127,7 +132,7 @@ describe('a fault in a session timer or deferred flush ends that session alone',
     const held = node.request(alice.sid, 101);
     expect(held.answered).toBe(false);
 
-    alice.endpoint.output.send(new PoisonedElement('message'));
+    alice.endpoint.output.send(poisonedElement());
     node.scheduler.runDeferred();
 
     expect(held.attr('condition')).toBe('internal-server-error');
