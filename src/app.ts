@@ -153,6 +153,7 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
     limits: config.bosh,
     domains: new Set([config.domain]),
     maxStanzaBytes: config.maxStanzaBytes,
+    maxXmlDepth: config.maxXmlDepth,
     maxQueuedStanzas: limits.queuedStanzasPerSession,
     scheduler: realScheduler,
     openStream: xmpp.openStream,

@@ -21,6 +21,8 @@ export interface Config {
   readonly bosh: BoshLimits;
   readonly maxBodyBytes: number;
   readonly maxStanzaBytes: number;
+  /** Deepest element a stanza may hold, <body/> being level 1 (twice that ends the request). */
+  readonly maxXmlDepth: number;
   readonly corsOrigins: '*' | ReadonlySet<string>;
   readonly scramIterations: number;
   readonly authCacheSize: number;
@@ -211,6 +213,8 @@ export function loadConfig(env: Env): Config {
     bosh: { maxWait, maxHold, inactivity, polling, maxPause },
     maxBodyBytes: integer('BOSH_MAX_BODY_BYTES', 262_144, 1024, 64 * 1024 * 1024),
     maxStanzaBytes: integer('MAX_STANZA_BYTES', 65_536, 512, 64 * 1024 * 1024),
+    // Stored and relayed XML is read back with a fixed bound (STORED_XML_MAX_DEPTH, 1024) above this maximum.
+    maxXmlDepth: integer('MAX_XML_DEPTH', 48, 8, 1000),
     corsOrigins,
     scramIterations: integer('SCRAM_ITERATIONS', 4096, 4096, 10_000_000),
     authCacheSize: integer('AUTH_CACHE_SIZE', 100_000, 0, 10_000_000),

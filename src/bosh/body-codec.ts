@@ -1,5 +1,5 @@
 import type { Element } from 'ltx';
-import { parseStrictXml, XmlSyntaxError } from '../xml';
+import { parseXmlDocument, XmlDepthError, type ParsedDocument } from '../xml';
 import { BoshError } from './conditions';
 import { NS_HTTPBIND, NS_STREAM, NS_XBOSH } from './namespaces';
 import type { BoshRequest } from './request';
@@ -27,30 +27,45 @@ function optionalInteger(attrs: Readonly<Record<string, string>>, name: string):
   return Number(value);
 }
 
-/** Parses a request body per XEP-0124 §4 and §17 (every violation is a bad-request). */
-export function decodeRequest(raw: string): BoshRequest {
-  let root: Element;
+/**
+ * The default deepest element a stanza may hold, counting <body/> as level 1. Real stanzas nest about
+ * 10 to 12 levels (a XEP-0060 pubsub event, a XEP-0313 archive result in a XEP-0280 carbon).
+ */
+export const DEFAULT_MAX_XML_DEPTH = 48;
+
+/**
+ * Parses a request body per XEP-0124 §4 and §17: every violation of XML is a bad-request. A body
+ * nested deeper than twice `maxDepth` is hostile and ends with policy-violation as soon as the parser
+ * sees it; a payload deeper than `maxDepth` in an otherwise sound body arrives as a TruncatedElement
+ * for the session to refuse alone.
+ */
+export function decodeRequest(raw: string, maxDepth = DEFAULT_MAX_XML_DEPTH): BoshRequest {
+  let parsed: ParsedDocument;
   try {
-    root = parseStrictXml(raw);
+    parsed = parseXmlDocument(raw, { maxDepth: 2 * maxDepth, maxChildDepth: maxDepth });
   } catch (err) {
-    if (err instanceof XmlSyntaxError || err instanceof Error) throw new BoshError('bad-request', `malformed XML: ${err.message}`);
+    if (err instanceof XmlDepthError) throw new BoshError('policy-violation', err.message);
+    // XEP-0124 §17.2: bad-request covers XML that is not well-formed (XMPP's not-well-formed).
+    if (err instanceof Error) throw new BoshError('bad-request', `malformed XML: ${err.message}`);
     throw err;
   }
+  const root = parsed.root;
   if (root.name !== 'body') throw new BoshError('bad-request', 'the root element must be <body/>');
   const attrs = root.attrs as Record<string, string>;
   if (attrs.xmlns !== NS_HTTPBIND) throw new BoshError('bad-request', `<body/> must be in the ${NS_HTTPBIND} namespace`);
   const rid = parseRid(attrs.rid);
   if (rid === undefined) throw new BoshError('bad-request', 'missing or invalid rid');
 
-  const payloads: Element[] = [];
   for (const child of root.children) {
-    if (typeof child === 'string') {
-      // §4: no character data directly inside <body/>; whitespace between elements is harmless.
-      if (child.trim() !== '') throw new BoshError('bad-request', 'character data directly inside <body/>');
-      continue;
-    }
-    child.parent = null;
-    payloads.push(child);
+    // §4: no character data directly inside <body/>; whitespace between elements is harmless.
+    if (typeof child === 'string' && child.trim() !== '') throw new BoshError('bad-request', 'character data directly inside <body/>');
+  }
+  const payloads: Element[] = [];
+  const payloadBytes: number[] = [];
+  for (const { element, bytes } of parsed.children) {
+    element.parent = null;
+    payloads.push(element);
+    payloadBytes.push(bytes);
   }
 
   const type = attrs.type;
@@ -64,6 +79,7 @@ export function decodeRequest(raw: string): BoshRequest {
     sid: attrs.sid,
     attrs,
     payloads,
+    payloadBytes,
     terminate: type === 'terminate',
     restart: restart === 'true',
     pause: optionalInteger(attrs, 'pause'),

@@ -6,7 +6,10 @@ export interface BoshRequest {
   readonly sid: string | undefined;
   /** The wrapper's attributes as sent, for session creation and the rarer options. */
   readonly attrs: Readonly<Record<string, string>>;
+  /** The children of <body/>; one too deep to build is a TruncatedElement (src/xml). */
   readonly payloads: readonly Element[];
+  /** Each payload's size in the request, in UTF-8 bytes (measured while parsing, never re-serialised). */
+  readonly payloadBytes: readonly number[];
   readonly terminate: boolean;
   /** XEP-0206 §5: xmpp:restart='true'. */
   readonly restart: boolean;
@@ -16,7 +19,7 @@ export interface BoshRequest {
   readonly newKey: string | undefined;
   /** XEP-0124 §9.1: the highest rid whose response the client has received. */
   readonly ack: number | undefined;
-  /** The raw byte size of each payload's serialisation is not kept; this is the body's size. */
+  /** The whole body's size in bytes. */
   readonly byteLength: number;
 }
 

@@ -1,4 +1,5 @@
 import type { Element } from 'ltx';
+import { serializeXml, TruncatedElement } from '../xml';
 import type { StreamEndReason, StreamEndpoint, StreamOutput } from '../xmpp/stream';
 import { encodeResponse, type ResponseAttributes } from './body-codec';
 import { BoshError, legacyHttpStatus, type TerminalCondition } from './conditions';
@@ -117,7 +118,7 @@ export class BoshSession implements StreamOutput {
     this.endpoint = endpoint;
     const pending = this.newPending(creation, respond, true);
     this.held.push(pending);
-    for (const payload of creation.payloads) this.deliverInbound(payload, creation);
+    this.deliverInbound(creation);
     this.settle();
     return this.handleFor(pending);
   }
@@ -147,7 +148,7 @@ export class BoshSession implements StreamOutput {
   close(streamError?: Element): void {
     if (this.state !== 'open') return;
     const payloads = this.drainQueue();
-    if (streamError) payloads.push(streamError.toString());
+    if (streamError) payloads.push(serializeXml(streamError));
     // XEP-0206 §7: a stream error travels in a remote-stream-error terminal body.
     this.terminalBody = { condition: streamError ? 'remote-stream-error' : undefined, payloads };
     this.state = 'closing';
@@ -330,7 +331,7 @@ export class BoshSession implements StreamOutput {
       // XEP-0206 §5: the restart request's payloads, if any, are ignored.
       this.endpoint?.restart();
     } else {
-      for (const payload of request.payloads) this.deliverInbound(payload, request);
+      this.deliverInbound(request);
     }
     this.noteAckReport(request);
     return this.handleFor(pending);
@@ -362,7 +363,7 @@ export class BoshSession implements StreamOutput {
       this.fail(new BoshError('policy-violation', `pause above maxpause (${this.params.maxPause})`), respond);
       return undefined;
     }
-    for (const payload of request.payloads) this.deliverInbound(payload, request);
+    this.deliverInbound(request);
     this.releaseAllHeld();
     if (buffered?.timer) this.scheduler.clearTimeout(buffered.timer);
     // §14.3: pause responses are not buffered for retransmission.
@@ -378,7 +379,7 @@ export class BoshSession implements StreamOutput {
    * oldest), and the terminate request itself is acknowledged with type='terminate'.
    */
   private terminateByClient(request: BoshRequest, respond: Responder, buffered: PendingRequest | undefined): void {
-    for (const payload of request.payloads) this.deliverInbound(payload, request);
+    this.deliverInbound(request);
     this.releaseAllHeld();
     if (buffered?.timer) this.scheduler.clearTimeout(buffered.timer);
     const body = encodeResponse([['type', 'terminate']]);
@@ -562,20 +563,21 @@ export class BoshSession implements StreamOutput {
 
   // ---- small pieces ----
 
-  private deliverInbound(payload: Element, request: BoshRequest): void {
-    if (!this.endpoint) return;
-    // Limit per stanza, not only per body: one oversized stanza is refused, the session goes on.
-    // Serialising is only needed when the whole body is above the limit.
-    if (request.byteLength > this.limits.maxStanzaBytes && Buffer.byteLength(payload.toString()) > this.limits.maxStanzaBytes) {
-      this.endpoint.refuse(payload, 'too-big');
-      return;
-    }
-    this.endpoint.receive(payload);
+  private deliverInbound(request: BoshRequest): void {
+    request.payloads.forEach((payload, index) => {
+      // The endpoint may end the stream while handling an earlier payload of the same body.
+      if (!this.endpoint) return;
+      // Limits per stanza, not only per body: the stanza alone is refused and the session goes on.
+      // Its size was measured on the request bytes while parsing; nothing is serialised again.
+      if (payload instanceof TruncatedElement) this.endpoint.refuse(payload, 'too-deep');
+      else if ((request.payloadBytes[index] ?? 0) > this.limits.maxStanzaBytes) this.endpoint.refuse(payload, 'too-big');
+      else this.endpoint.receive(payload);
+    });
   }
 
   private drainQueue(): string[] {
     if (this.queue.length === 0) return [];
-    const payloads = this.queue.map((element) => element.toString());
+    const payloads = this.queue.map(serializeXml);
     this.queue = [];
     this.events.delivered(payloads.length, (this.scheduler.now() - this.queuedSince) / 1000);
     return payloads;

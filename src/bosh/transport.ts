@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { v4 as uuidv4 } from 'uuid';
 import type { StreamOpener } from '../xmpp/stream';
-import { decodeRequest, encodeResponse, type ResponseAttributes } from './body-codec';
+import { decodeRequest, DEFAULT_MAX_XML_DEPTH, encodeResponse, type ResponseAttributes } from './body-codec';
 import { guard } from '../safety/guard';
 import { BoshError, legacyHttpStatus, type TerminalCondition } from './conditions';
 import { guardedScheduler } from './guarded-scheduler';
@@ -17,6 +17,8 @@ export interface BoshTransportOptions {
   /** The XMPP domains this node serves; a creation request for another gets host-unknown (§17.2). */
   readonly domains: ReadonlySet<string>;
   readonly maxStanzaBytes: number;
+  /** Deepest element a stanza may hold, <body/> being level 1 (MAX_XML_DEPTH). */
+  readonly maxXmlDepth?: number;
   /** Stanzas queued for a client between its requests before its session ends (default 10,000). */
   readonly maxQueuedStanzas?: number;
   readonly scheduler: Scheduler;
@@ -116,10 +118,11 @@ export class BoshTransport {
   private dispatch(raw: string, context: RequestContext, respond: Responder): RequestHandle | undefined {
     let request: BoshRequest;
     try {
-      request = decodeRequest(raw);
+      request = decodeRequest(raw, this.options.maxXmlDepth ?? DEFAULT_MAX_XML_DEPTH);
     } catch (err) {
       const error = toBoshError(err);
-      // §17.2 bad-request is terminal: a session that sent it ends here too, not by inactivity later.
+      // §17.2 bad-request (not well-formed) and policy-violation (nested absurdly deep) are terminal:
+      // a session that sent the body ends here too, not by inactivity later.
       const session = this.sessionNamedIn(raw);
       if (session && !context.forwarded) session.fail(error, respond);
       else respond(errorResponse(error, legacyRequest(raw)));

@@ -1,7 +1,7 @@
 import type { Element } from 'ltx';
 import type { Logger } from '../observability/logger';
 import type { AccountStore } from '../store/account-store';
-import { parseStrictXml } from '../xml';
+import { parseStrictXml, serializeXml } from '../xml';
 import { makeJid, parseJid, type Jid } from '../xmpp/jid';
 import { errorReply, StanzaError } from '../xmpp/stanza-error';
 import { decideDelivery, type StanzaKind } from './delivery-rules';
@@ -61,7 +61,7 @@ class RemoteResource implements Resource {
   }
 
   deliver(stanza: Element): void {
-    const message: BusMessage = { kind: 'deliver', to: this.jid.full, stanza: stanza.toString(), hops: this.hops + 1 };
+    const message: BusMessage = { kind: 'deliver', to: this.jid.full, stanza: serializeXml(stanza), hops: this.hops + 1 };
     this.cluster.bus.send(this.entry.node, message).catch(() => this.onFailure(stanza, this.jid, this.hops + 1));
   }
 }
@@ -175,7 +175,7 @@ export class Router {
       priority: resource.priority,
       interested: resource.interested,
       carbons: resource.carbons,
-      presence: resource.lastPresence?.toString(),
+      presence: resource.lastPresence && serializeXml(resource.lastPresence),
     });
   }
 

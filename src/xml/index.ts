@@ -1,2 +1,14 @@
 export { Element } from 'ltx';
-export { parseStrictXml, findForbiddenMarkup, XmlSyntaxError } from './strict-parse';
+export {
+  parseStrictXml,
+  parseXmlDocument,
+  XmlSyntaxError,
+  XmlDepthError,
+  TruncatedElement,
+  STORED_XML_MAX_DEPTH,
+  type ParseLimits,
+  type ParsedChild,
+  type ParsedDocument,
+} from './strict-parse';
+export { serializeXml } from './serialize';
+export { cloneElement } from './clone';

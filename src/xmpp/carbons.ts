@@ -1,4 +1,5 @@
-import { clone, Element } from 'ltx';
+import { Element } from 'ltx';
+import { cloneElement } from '../xml';
 import type { IqRouting } from './iq-handlers';
 import { iqResult } from './iq-handlers';
 import { NS_CLIENT } from './namespaces';
@@ -22,7 +23,7 @@ export function carbonEligible(message: Element): boolean {
 /** XEP-0280 §7: the wrapper sent to one resource of the owner. */
 export function carbonCopy(direction: 'sent' | 'received', message: Element, ownerBare: string, toFull: string): Element {
   const copy = new Element('message', { xmlns: NS_CLIENT, from: ownerBare, to: toFull, type: message.attrs.type ?? 'normal' });
-  copy.c(direction, { xmlns: NS_CARBONS }).c('forwarded', { xmlns: NS_FORWARD }).cnode(clone(message));
+  copy.c(direction, { xmlns: NS_CARBONS }).c('forwarded', { xmlns: NS_FORWARD }).cnode(cloneElement(message));
   return copy;
 }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Element } from 'ltx';
 import { TokenBucket } from '../limits/token-bucket';
+import { serializeXml } from '../xml';
 import { guard } from '../safety/guard';
 import { sendCarbons } from './carbons';
 import { makeJid, normaliseResource, parseJid, type Jid } from './jid';
@@ -12,7 +13,7 @@ import { PlainExchange } from './sasl/plain';
 import { ScramExchange } from './sasl/scram';
 import type { XmppServices } from './services';
 import { errorReply, StanzaError } from './stanza-error';
-import type { StreamEndpoint, StreamEndReason, StreamInfo, StreamOutput } from './stream';
+import type { RefusalReason, StreamEndpoint, StreamEndReason, StreamInfo, StreamOutput } from './stream';
 import { streamError, type StreamErrorCondition } from './stream-error';
 import type { IqAnswer } from './iq-handlers';
 
@@ -96,12 +97,14 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
     }
   }
 
-  refuse(element: Element, reason: 'too-big'): void {
+  refuse(element: Element, reason: RefusalReason): void {
+    const text = reason === 'too-big' ? 'stanza larger than the size limit' : 'stanza nested deeper than the depth limit';
     if (this.phase !== 'bound') {
-      this.fail('policy-violation', `stanza larger than the limit (${reason})`);
+      this.fail('policy-violation', text);
       return;
     }
-    this.reply(element, new StanzaError('policy-violation', 'stanza larger than the size limit'));
+    // Only this stanza is refused (a too-deep one arrives without its content, so none is echoed).
+    this.reply(element, new StanzaError('policy-violation', text));
   }
 
   end(reason: StreamEndReason, undelivered: readonly Element[]): void {
@@ -154,7 +157,7 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
 
   private send(element: Element): void {
     this.services.observer.stanzaOut(element.name);
-    if (this.services.logStanzas) this.services.logger.debug({ session: this.info.streamId, out: element.toString() }, 'stanza out');
+    if (this.services.logStanzas) this.services.logger.debug({ session: this.info.streamId, out: serializeXml(element) }, 'stanza out');
     this.output.send(element);
   }
 
@@ -164,7 +167,7 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
     this.services.observer.stanzaIn(element.name);
     // Stanzas carry message bodies (and SASL data): logged only when LOG_STANZAS asks for it.
     if (this.services.logStanzas) {
-      const text = element.attrs.xmlns === NS_SASL ? `<${element.name} xmlns='${NS_SASL}'>[redacted]` : element.toString();
+      const text = element.attrs.xmlns === NS_SASL ? `<${element.name} xmlns='${NS_SASL}'>[redacted]` : serializeXml(element);
       this.services.logger.debug({ session: this.info.streamId, in: text }, 'stanza in');
     }
     const result = guard(() => this.dispatch(element), (err) => this.failed(element, err));

@@ -1,4 +1,5 @@
-import { clone, Element } from 'ltx';
+import { Element } from 'ltx';
+import { cloneElement } from '../xml';
 import { NS_CLIENT, NS_STANZAS } from './namespaces';
 
 /** RFC 6120 §8.3.3 defined conditions (those this server raises). */
@@ -74,7 +75,7 @@ export function errorReply(stanza: Element, error: StanzaError): Element | undef
   if (stanza.attrs.from !== undefined) reply.attrs.to = stanza.attrs.from;
   if (stanza.attrs.to !== undefined) reply.attrs.from = stanza.attrs.to;
   for (const child of stanza.children) {
-    if (typeof child !== 'string') reply.cnode(clone(child));
+    if (typeof child !== 'string') reply.cnode(cloneElement(child));
   }
   reply.cnode(error.toElement());
   return reply;

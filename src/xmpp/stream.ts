@@ -12,6 +12,9 @@ export type StreamEndReason =
   | 'shutdown' // this node is stopping
   | 'error'; // a terminal transport error (bad key, policy violation, …)
 
+/** Why the transport refused one inbound element. */
+export type RefusalReason = 'too-big' | 'too-deep';
+
 /** What the transport offers the actor. */
 export interface StreamOutput {
   /** Queues one top-level element (stanza, features, SASL) for the client. */
@@ -25,8 +28,11 @@ export interface StreamEndpoint {
   /** XEP-0206 §5 / RFC 6120 §4.3.3: a new stream on the same session (after SASL). */
   restart(): void;
   receive(element: Element): void;
-  /** The transport would not pass this element on (it exceeds the stanza size limit). */
-  refuse(element: Element, reason: 'too-big'): void;
+  /**
+   * The transport would not pass this element on: it exceeds the stanza size limit, or nests deeper
+   * than the depth limit (then `element` keeps only its name and attributes).
+   */
+  refuse(element: Element, reason: RefusalReason): void;
   /** The transport ended the stream; `undelivered` holds what was queued but never reached the client. */
   end(reason: StreamEndReason, undelivered: readonly Element[]): void;
 }

@@ -1,6 +1,6 @@
 import { Element } from 'ltx';
 import type { XmlStore } from '../../store/xml-store';
-import { parseStrictXml } from '../../xml';
+import { parseStrictXml, serializeXml } from '../../xml';
 import { iqResult, type IqContext, type IqRouting } from '../iq-handlers';
 import { StanzaError } from '../stanza-error';
 
@@ -51,7 +51,7 @@ export function registerPrivateStorage(iq: IqRouting, store: XmlStore, limits: P
       const storageKey = key(element);
       if (!storageKey) return new StanzaError('not-acceptable', 'reserved or missing namespace');
       // Measured on the string about to be stored: the item is serialised once.
-      const xml = element.toString();
+      const xml = serializeXml(element);
       if (Buffer.byteLength(xml) > limits.maxItemBytes) return new StanzaError('not-acceptable', `an item may take at most ${limits.maxItemBytes} bytes`);
       items.set(storageKey, xml);
     }

@@ -1,7 +1,7 @@
 import { Element } from 'ltx';
 import type { AccountStore } from '../../store/account-store';
 import type { XmlStore } from '../../store/xml-store';
-import { parseStrictXml } from '../../xml';
+import { parseStrictXml, serializeXml } from '../../xml';
 import { iqResult, type IqRouting } from '../iq-handlers';
 import { StanzaError } from '../stanza-error';
 
@@ -23,7 +23,7 @@ export function registerVCard(iq: IqRouting, store: XmlStore, accounts: AccountS
   const set = async (request: Element, payload: Element, from: string, target: string): Promise<Element | StanzaError> => {
     // §3.2: only the owner may publish.
     if (from !== target) return new StanzaError('forbidden', 'you may only set your own vCard');
-    const xml = payload.toString();
+    const xml = serializeXml(payload);
     // Measured on the string about to be stored.
     if (Buffer.byteLength(xml) > maxBytes) return new StanzaError('not-acceptable', `a vCard may take at most ${maxBytes} bytes`);
     await store.set(target, VCARD_KEY, xml);

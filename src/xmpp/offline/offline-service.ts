@@ -1,7 +1,7 @@
 import { Element } from 'ltx';
 import type { Logger } from '../../observability/logger';
 import type { OfflineStore } from '../../store/offline-store';
-import { parseStrictXml } from '../../xml';
+import { parseStrictXml, serializeXml } from '../../xml';
 import type { OnlineResource } from '../online-resource';
 
 export const NS_DELAY = 'urn:xmpp:delay';
@@ -36,7 +36,7 @@ export class OfflineService {
    */
   async keep(user: string, message: Element): Promise<'stored' | 'ignored' | 'full'> {
     if (!OfflineService.storable(message)) return 'ignored';
-    const stored = await this.store.push(user, { stanza: message.toString(), storedAt: new Date() });
+    const stored = await this.store.push(user, { stanza: serializeXml(message), storedAt: new Date() });
     if (!stored) this.logger.info({ user }, 'offline storage full');
     return stored ? 'stored' : 'full';
   }

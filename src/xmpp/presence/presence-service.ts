@@ -1,4 +1,4 @@
-import { clone, Element } from 'ltx';
+import { Element } from 'ltx';
 import type { Resource, Router } from '../../routing/router';
 import type { AccountStore } from '../../store/account-store';
 import { makeJid, parseJid, type Jid } from '../jid';
@@ -6,7 +6,7 @@ import { NS_CLIENT } from '../namespaces';
 import type { OnlineResource } from '../online-resource';
 import type { OfflineService } from '../offline/offline-service';
 import type { RosterService } from '../roster/roster-service';
-import { parseStrictXml } from '../../xml';
+import { cloneElement, parseStrictXml } from '../../xml';
 import { inbound, isSubscriptionType, outbound, type SubscriptionType } from './subscription-rules';
 
 /**
@@ -221,7 +221,7 @@ function presence(from: string, to: string, type: string): Element {
 
 /** A copy of a stanza with its own `to`, so one element can go to many recipients. */
 function addressed(stanza: Element, to: string): Element {
-  const copy = clone(stanza);
+  const copy = cloneElement(stanza);
   copy.attrs.to = to;
   return copy;
 }

@@ -1,4 +1,5 @@
-import { clone, Element } from 'ltx';
+import { Element } from 'ltx';
+import { cloneElement, serializeXml } from '../../xml';
 import type { Router } from '../../routing/router';
 import type { Roster, RosterItem, RosterStore } from '../../store/roster-store';
 import { iqResult, type IqContext, type IqRouting } from '../iq-handlers';
@@ -43,7 +44,7 @@ export class RosterService {
   /** Stores a new contact state and pushes the item to the user's interested resources. */
   async applyState(user: string, contact: string, previous: ContactState, next: ContactState, pendingStanza?: Element): Promise<void> {
     if (next.pendingIn && !previous.pendingIn && pendingStanza) {
-      await this.store.addPendingIn(user, { from: contact, stanza: pendingStanza.toString() });
+      await this.store.addPendingIn(user, { from: contact, stanza: serializeXml(pendingStanza) });
     } else if (!next.pendingIn && previous.pendingIn) {
       await this.store.removePendingIn(user, contact);
     }
@@ -74,7 +75,7 @@ export class RosterService {
     for (const resource of await this.router.resourcesOf(`${user}@${this.domain}`)) {
       if (!resource.interested) continue;
       const push = new Element('iq', { xmlns: NS_CLIENT, type: 'set', id: `push${Math.random().toString(36).slice(2, 10)}`, to: resource.jid.full });
-      push.c('query', { xmlns: NS_ROSTER, ver: String(version) }).cnode(clone(item));
+      push.c('query', { xmlns: NS_ROSTER, ver: String(version) }).cnode(cloneElement(item));
       resource.deliver(push);
     }
   }
