@@ -5,7 +5,10 @@ import { BoshTransport, createBoshHttpHandler, realScheduler } from './bosh';
 import type { Config } from './config';
 import { createLogger, type Logger } from './observability/logger';
 import { GatewayMetrics } from './observability/metrics';
+import { addressGroup } from './limits/address-group';
 import { AuthThrottle } from './limits/auth-throttle';
+import { MemoryFailureCounters } from './limits/failure-counters';
+import { trustedProxyList } from './bosh/trusted-proxies';
 import { WindowCounter } from './limits/window-counter';
 import { AuthCache } from './store/auth-cache';
 import { MemoryAccountStore } from './store/memory-account-store';
@@ -130,11 +133,13 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
       maxInboxStanzas: limits.inboxStanzasPerSession,
       loginTimeoutMs: limits.loginTimeoutSeconds * 1000,
     },
-    authThrottle: new AuthThrottle({
-      perAccount: limits.authFailuresPerAccount,
-      perAddress: limits.authFailuresPerAddress,
-      windowMs: limits.authFailureWindowSeconds * 1000,
-    }),
+    // Cluster mode: counted in Redis, so every node slows the same attacker down.
+    authThrottle: new AuthThrottle(
+      config.authThrottle,
+      setup?.authFailures ?? new MemoryFailureCounters(config.authThrottle.windowSeconds * 1000),
+      realScheduler,
+      metrics,
+    ),
     accountLimits: {
       privateXmlKeys: limits.privateXmlKeysPerAccount,
       privateXmlItemBytes: limits.privateXmlItemBytes,
@@ -158,8 +163,9 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
     scheduler: realScheduler,
     openStream: xmpp.openStream,
     observer: metrics,
-    // A client address opening sessions in a loop is stopped (a runaway reconnect plugin).
-    admit: (address) => address === undefined || newSessions.add(address) <= limits.newSessionsPerAddressPerMinute,
+    // A client address opening sessions in a loop is stopped (a runaway reconnect plugin); an IPv6
+    // client counts as its /64.
+    admit: (address) => address === undefined || newSessions.add(addressGroup(address)) <= limits.newSessionsPerAddressPerMinute,
     remote: setup ? (sid, raw, context, respond) => setup.cluster.forwarder.forward(sid, raw, context, respond) : undefined,
     sidFor: setup ? (uuid) => clusterSid(uuid, config.cluster.nodeId) : undefined,
   });
@@ -180,7 +186,7 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
     path: config.boshPath,
     maxBodyBytes: config.maxBodyBytes,
     cors: { origins: config.corsOrigins },
-    trustedProxies: config.trustedProxies,
+    trustedProxies: trustedProxyList(config.trustedProxies),
     clusterSecret: config.cluster.secret,
   });
   const app = buildApp(config, metrics, state, config.metrics.enabled && !separateMetrics);

@@ -197,7 +197,7 @@ export function loadConfig(env: Env): Config {
   const trustedProxies = proxiesText.split(',').map((p) => p.trim()).filter((p) => p !== '');
   const badProxies = invalidProxyEntries(trustedProxies);
   if (badProxies.length > 0) {
-    problems.push(`TRUSTED_PROXIES=${proxiesText}: ${badProxies.join(', ')} is not an IP address or a CIDR range (like 10.0.0.0/8 or fd00::/8)`);
+    problems.push(`TRUSTED_PROXIES=${proxiesText}: expected IP addresses or CIDR ranges like 10.0.0.0/8 or fd00::/8, not ${badProxies.join(', ')}`);
   }
 
   const config: Config = {

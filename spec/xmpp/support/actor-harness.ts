@@ -1,5 +1,7 @@
 import { Element, parse } from 'ltx';
+import { realScheduler } from '../../../src/bosh/scheduler';
 import { AuthThrottle } from '../../../src/limits/auth-throttle';
+import { MemoryFailureCounters } from '../../../src/limits/failure-counters';
 import { createLogger } from '../../../src/observability/logger';
 import type { ResourceConflictPolicy, Router } from '../../../src/routing/router';
 import { AuthCache } from '../../../src/store/auth-cache';
@@ -106,7 +108,12 @@ export class World {
           maxInboxStanzas: options.maxInboxStanzas ?? 1000,
           loginTimeoutMs: options.loginTimeoutMs ?? 0,
         },
-        authThrottle: new AuthThrottle({ perAccount: 1000, perAddress: 1000, windowMs: 60_000 }),
+        // No delays: these tests are about the session; spec/limits/ tests the throttle.
+        authThrottle: new AuthThrottle(
+          { delayMs: 0, delayMaxMs: 0, accountDelayMaxMs: 0, pendingPerPair: 1000, pendingPerAddress: 1000 },
+          new MemoryFailureCounters(60_000),
+          realScheduler,
+        ),
         accountLimits: { ...DEFAULT_ACCOUNT_LIMITS, ...options.accountLimits },
         timers: options.timers,
         storesReady: options.storesReady,
