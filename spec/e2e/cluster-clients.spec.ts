@@ -90,8 +90,9 @@ describe('a stanza request and the next poll sent in the same instant, reaching 
       expect([...a.terminals, ...b.terminals]).toEqual([]);
       expect(received(b, a, tag)).toEqual(sequence(`${tag} a`, RACE_ROUNDS));
       expect(received(a, b, tag)).toEqual(sequence(`${tag} b`, RACE_ROUNDS));
-      // The race was run: in nearly every round the two requests left together.
-      expect(pairsSentTogether(b.wire)).toBeGreaterThanOrEqual(RACE_ROUNDS - 1);
+      // The race was run: in most rounds the two requests left together (in the others the message
+      // came back on the stanza request's answer, and the poll still out was enough).
+      expect(pairsSentTogether(b.wire)).toBeGreaterThanOrEqual(RACE_ROUNDS * 0.8);
       if (process.env.E2E_VERBOSE) console.log(`${tag}\n${transcript(b)}\nresends: ${JSON.stringify([...a.resends, ...b.resends])}`);
     } catch (err) {
       const e = err as Error;

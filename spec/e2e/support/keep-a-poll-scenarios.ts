@@ -67,8 +67,9 @@ export function describeKeepAPollChat(where: string, setup: KeepAPollScenarioSet
         expect(received(b, a, 'turn')).toEqual(sequence('turn a', setup.turns));
         expect(received(a, b, 'turn')).toEqual(sequence('turn b', setup.turns));
         expect([...a.terminals, ...b.terminals]).toEqual([]);
-        // The pattern happened: replies left as a stanza request and the next poll in one tick.
-        expect(pairsSentTogether(b.wire)).toBeGreaterThanOrEqual(setup.turns - 1);
+        // The pattern happened: most replies left as a stanza request and the next poll in one tick
+        // (the others came back on a stanza request's answer, with a poll still out).
+        expect(pairsSentTogether(b.wire)).toBeGreaterThanOrEqual(setup.turns * 0.8);
       });
     }, 120_000);
 
