@@ -157,11 +157,11 @@ describe('a connection reset while the owner is alive', () => {
     expect(new Set(node.bodies)).toEqual(new Set([BODY]));
   });
 
-  it('gives a recoverable error (type="error", XEP-0124 §17.3), never a terminal one, when it lasts until the timeout', async () => {
+  it('gives a recoverable error (type="error", XEP-0124 §17.3, with HTTP 503 so Strophe.js and StanzaJS resend the rid), never a terminal one, when it lasts until the timeout', async () => {
     const node = await owner(reset);
     const response = await forward(forwarderFor(directory(node.url, () => true)));
     expect(response.recoverable).toBe(true);
-    expect(response.status).toBe(200);
+    expect(response.status).toBe(503);
     expect(response.body).toMatch(/^<body xmlns='http:\/\/jabber.org\/protocol\/httpbind' type='error'\/>$/);
     expect(response.condition).toBeUndefined();
     expect(node.bodies.length).toBeGreaterThan(1);

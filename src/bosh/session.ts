@@ -70,6 +70,8 @@ export interface SessionEvents {
 const ACK_REPORT_AFTER_MS = 1_000;
 // §9.1: with acks every unacknowledged response is kept; this bounds a client that never acks.
 const MAX_UNACKED_RESPONSES = 64;
+// §14.3: responses kept for retransmission beyond the `requests` the XEP asks for.
+const RESPONSES_KEPT_BEYOND_REQUESTS = 2;
 
 /**
  * One BOSH session (XEP-0124): the rid window, held requests, response cache, keys and the wait,
@@ -109,7 +111,9 @@ export class BoshSession implements StreamOutput {
   ) {
     this.lastRid = creation.rid;
     this.lastArrivalAt = scheduler.now();
-    this.cache = new ResponseCache(params.acks ? MAX_UNACKED_RESPONSES : params.requests);
+    // §14.3 sets a floor of `requests` bodies. A few more cover a client (Strophe.js) that resends an
+    // older rid when a newer answer overtook it, which in a cluster happens across forwarding paths.
+    this.cache = new ResponseCache(params.acks ? MAX_UNACKED_RESPONSES : params.requests + RESPONSES_KEPT_BEYOND_REQUESTS);
     this.keys = new KeySequence(creation.newKey);
   }
 

@@ -101,7 +101,10 @@ export class BoshForwarder {
     const recoverable = (why: string): void => {
       // Logged at debug: a node that stops produces one per held request.
       this.logger.debug({ why, attempts }, 'forwarding gave up; the client resends');
-      finish('failed', recoverableErrorResponse());
+      // HTTP 503 around the §17.3 body: Strophe.js and StanzaJS ignore type='error' (they read it as an
+      // empty answer and move on to the next rid, losing this one if it never reached the owner), but
+      // both resend the same rid after a 5xx, as they would after any proxy failure.
+      finish('failed', { ...recoverableErrorResponse(), status: 503 });
     };
 
     const deadline = this.scheduler.setTimeout(() => {
