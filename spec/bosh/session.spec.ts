@@ -88,11 +88,13 @@ describe('XEP-0124 §14.2 in-order processing', () => {
     expect(later.answered).toBe(false);
   });
 
-  it('answers a request stuck behind a gap for longer than wait with a recoverable error (§17.3)', () => {
+  it('answers a request stuck behind a gap for longer than wait with a recoverable error (§17.3) and HTTP 503', () => {
     const { h, sid, endpoint } = open();
     const later = h.request(sid, 1002, "<message id='second' xmlns='jabber:client'/>");
     h.scheduler.advance(10_000);
     expect(later.attr('type')).toBe('error');
+    // Strophe.js and StanzaJS resend a rid only after an HTTP error.
+    expect(later.response?.status).toBe(503);
     expect(endpoint.received).toHaveLength(0);
     // The client resends both, and they are processed once each.
     h.request(sid, 1001, "<message id='first' xmlns='jabber:client'/>");

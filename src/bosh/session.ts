@@ -272,7 +272,9 @@ export class BoshSession implements StreamOutput {
       if (this.ahead.get(request.rid)?.pending !== pending) return;
       this.ahead.delete(request.rid);
       pending.answered = true;
-      pending.respond(this.recoverableError());
+      // 503 as well as the §17.3 body: this rid was never processed, and Strophe.js and StanzaJS
+      // resend only after an HTTP error (they read type='error' as an empty answer and move on).
+      pending.respond({ ...this.recoverableError(), status: 503 });
       this.settle();
     }, this.params.wait * 1000);
     return this.handleFor(pending);
