@@ -8,7 +8,7 @@ import { makeJid, normaliseResource, parseJid, type Jid } from './jid';
 import { NS_BIND, NS_CLIENT, NS_SASL, NS_SESSION } from './namespaces';
 import type { OnlineResource } from './online-resource';
 import { NS_ROSTER_VER } from './roster/roster-service';
-import { failure, type SaslExchange, type SaslFailure, type SaslStep } from './sasl/mechanism';
+import { failure, type PasswordGate, type SaslExchange, type SaslFailure, type SaslStep } from './sasl/mechanism';
 import { PlainExchange } from './sasl/plain';
 import { ScramExchange } from './sasl/scram';
 import type { XmppServices } from './services';
@@ -251,9 +251,6 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
       case 'auth': {
         const mechanism = element.attrs.mechanism as string | undefined;
         if (!MECHANISMS.includes(mechanism as Mechanism)) return this.saslFailure(failure('invalid-mechanism'));
-        if (!this.services.authThrottle.addressAllowed(this.info.remoteAddress)) {
-          return this.saslFailure(failure('temporary-auth-failure', 'too many failed attempts from your address; try again later'));
-        }
         this.mechanism = mechanism as Mechanism;
         this.sasl = this.exchange(this.mechanism);
         const initial = decodeSaslData(element.getText());
@@ -275,14 +272,15 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
 
   private exchange(mechanism: Mechanism): SaslExchange {
     const { accounts, scramIterations, authThrottle, domain } = this.services;
-    const guard = (username: string): boolean => authThrottle.accountAllowed(username);
+    // Brute-force protection: failures slowed down per account and address group, never a lockout.
+    const gate: PasswordGate = (username, check) => authThrottle.attempt(username, this.info.remoteAddress, check);
     switch (mechanism) {
       case 'PLAIN':
-        return new PlainExchange(accounts, domain, guard);
+        return new PlainExchange(accounts, domain, gate);
       case 'SCRAM-SHA-1':
-        return new ScramExchange('SHA-1', accounts, domain, scramIterations, guard);
+        return new ScramExchange('SHA-1', accounts, domain, scramIterations, gate);
       case 'SCRAM-SHA-256':
-        return new ScramExchange('SHA-256', accounts, domain, scramIterations, guard);
+        return new ScramExchange('SHA-256', accounts, domain, scramIterations, gate);
     }
   }
 
@@ -312,7 +310,6 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
     if (step.condition !== 'aborted' && step.condition !== 'invalid-mechanism') {
       this.services.observer.authenticated(this.mechanism, false);
     }
-    if (step.condition === 'not-authorized') this.services.authThrottle.failed(step.username, this.info.remoteAddress);
     this.sasl = undefined;
     const element = new Element('failure', { xmlns: NS_SASL });
     element.c(step.condition);
@@ -361,10 +358,10 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
       // RFC 6120 §7.6.2.1: the account has reached its limit of connected resources.
       return this.reply(iq, new StanzaError('resource-constraint', `at most ${limits.maxSessionsPerAccount} sessions per account`));
     }
-    this.stopLoginTimer();
     this.resource = resource;
     this.jid = makeJid(this.username, domain, resource);
     this.phase = 'bound';
+    this.stopLoginTimer();
     await router.bind(this);
     const result = resultFor(iq);
     result.c('bind', { xmlns: NS_BIND }).c('jid').t(this.jid.full);
@@ -472,10 +469,10 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
 
   private fail(condition: StreamErrorCondition, text: string): void {
     if (this.phase === 'closed') return;
-    this.stopLoginTimer();
     const wasBound = this.phase === 'bound';
     this.phase = 'closed';
     this.mailbox.length = 0;
+    this.stopLoginTimer();
     if (wasBound) this.services.router.unbind(this);
     this.output.close(streamError(condition, text));
     if (wasBound && condition !== 'conflict') void this.leave([]);
