@@ -24,6 +24,8 @@ export function post(url: string, body: string, agent?: Agent): Promise<{ status
  */
 export class BoshTestClient {
   readonly inbox: Element[] = [];
+  /** Every response body as received, before any parsing (for checks by another parser). */
+  readonly rawResponses: string[] = [];
   jid = '';
   /** The rid the next request will carry. */
   private rid = Math.floor(Math.random() * 1e9) + 1e6;
@@ -109,6 +111,7 @@ export class BoshTestClient {
     post(this.url, `<body rid='${rid}' sid='${this.sid}' ${extra} xmlns='${NS}'>${inner}</body>`, this.agent).then(
       ({ text }) => {
         this.outstanding--;
+        this.rawResponses.push(text);
         this.responses.set(rid, text);
         this.readInOrder();
         this.poll();

@@ -2,7 +2,7 @@ import { Element } from 'ltx';
 import { BoshTransport } from '../../src/bosh/transport';
 import type { BoshResponse, RequestHandle } from '../../src/bosh/session';
 import type { BoshLimits } from '../../src/bosh/session-params';
-import type { StreamEndpoint, StreamEndReason, StreamOutput } from '../../src/xmpp/stream';
+import type { RefusalReason, StreamEndpoint, StreamEndReason, StreamOutput } from '../../src/xmpp/stream';
 import { FakeScheduler } from './fake-scheduler';
 
 export const NS = 'http://jabber.org/protocol/httpbind';
@@ -11,6 +11,7 @@ export const NS = 'http://jabber.org/protocol/httpbind';
 export class RecordingEndpoint implements StreamEndpoint {
   received: Element[] = [];
   refused: Element[] = [];
+  refusalReasons: RefusalReason[] = [];
   restarts = 0;
   ended: { reason: StreamEndReason; undelivered: readonly Element[] } | undefined;
 
@@ -33,8 +34,9 @@ export class RecordingEndpoint implements StreamEndpoint {
     this.received.push(element);
   }
 
-  refuse(element: Element): void {
+  refuse(element: Element, reason: RefusalReason): void {
     this.refused.push(element);
+    this.refusalReasons.push(reason);
   }
 
   end(reason: StreamEndReason, undelivered: readonly Element[]): void {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BlockList } from 'node:net';
@@ -126,12 +127,17 @@ function readBody(
   req.on('end', () => {
     if (done) return;
     done = true;
-    const raw = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
+    const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+    const raw = bytes.toString('utf8');
     let handle: RequestHandle | undefined;
     // A request forwarded by a peer node carries the client's address; it is believed only with the secret.
     const secret = req.headers[FORWARDED_HEADER];
     const forwarded = options.clusterSecret !== undefined && typeof secret === 'string' && sameSecret(secret, options.clusterSecret);
     const remoteAddress = forwarded ? String(req.headers['x-forwarded-for'] ?? '') || undefined : clientAddress(req, options.trustedProxies);
+    if (!isUtf8(bytes)) {
+      transport.refuseNotUtf8(raw, { remoteAddress, forwarded }, (response) => respond(response));
+      return;
+    }
     handle = transport.handle(raw, { remoteAddress, forwarded }, (response) => respond(response));
     if (handle && !res.headersSent) {
       res.on('close', () => {

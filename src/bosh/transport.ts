@@ -120,12 +120,7 @@ export class BoshTransport {
     try {
       request = decodeRequest(raw, this.options.maxXmlDepth ?? DEFAULT_MAX_XML_DEPTH);
     } catch (err) {
-      const error = toBoshError(err);
-      // §17.2 bad-request (not well-formed) and policy-violation (nested absurdly deep) are terminal:
-      // a session that sent the body ends here too, not by inactivity later.
-      const session = this.sessionNamedIn(raw);
-      if (session && !context.forwarded) session.fail(error, respond);
-      else respond(errorResponse(error, legacyRequest(raw)));
+      this.refuseUnreadable(raw, toBoshError(err), context, respond);
       return undefined;
     }
     if (request.sid === undefined) return this.create(request, context, respond);
@@ -141,6 +136,24 @@ export class BoshTransport {
       () => session.handle(request, respond),
       (err) => session.fault(err, 'request', respond),
     );
+  }
+
+  /**
+   * §17.2 bad-request (not well-formed) and policy-violation (nested absurdly deep) are terminal: a
+   * session that sent the body ends here too, not by inactivity later.
+   */
+  private refuseUnreadable(raw: string, error: BoshError, context: RequestContext, respond: Responder): void {
+    const session = this.sessionNamedIn(raw);
+    if (session && !context.forwarded) session.fail(error, respond);
+    else respond(errorResponse(error, legacyRequest(raw)));
+  }
+
+  /**
+   * RFC 6120 §11.6: XMPP is UTF-8. Bytes that are not (an encoded surrogate, say) would otherwise be
+   * decoded into replacement characters; the body is refused as not well-formed instead.
+   */
+  refuseNotUtf8(raw: string, context: RequestContext, respond: Responder): void {
+    this.refuseUnreadable(raw, new BoshError('bad-request', 'the body is not UTF-8'), context, respond);
   }
 
   /** The session whose sid appears in an unparseable or unread body, if it is one of ours. */
