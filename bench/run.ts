@@ -8,9 +8,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { bucketQuantile, Cluster, forwardStats, NGINX_BINARY, promSum, type CommandStats } from './lib/cluster';
+import { bucketQuantile, Cluster, forwardStats, NGINX_BINARY, parseProm, promSum, type CommandStats } from './lib/cluster';
 import { parseConfig, type BenchConfig } from './lib/config';
-import { CpuWatch, machineBusy, type CpuReport } from './lib/cpu';
+import { CpuWatch, machineBusy, readRssKb, type CpuReport } from './lib/cpu';
+import { runCycles } from './lib/cycles';
+import { keptCyclesSection, renderCyclesSection, spliceCyclesSection, type CyclesResult } from './lib/cycles-report';
 import { summarizeProfile } from './lib/profile';
 import type { ChatSetupResult, ChatStepResult, HopSetupResult, HopStepResult, LoginResult, StatusResult } from './lib/protocol';
 import { passwordFor, userFor } from './lib/protocol';
@@ -31,7 +33,7 @@ import {
   type LoginPass,
   type MemLevel,
 } from './lib/report';
-import { ensureBuilt, ServerProcess, type MemSample } from './lib/server';
+import { ensureBuilt, httpGet, ServerProcess, type MemSample } from './lib/server';
 import { split, Workers } from './lib/workers';
 
 const ROOT = resolve(__dirname, '..');
@@ -616,6 +618,59 @@ async function phaseHop(ctx: Ctx): Promise<HopResult> {
   return result;
 }
 
+// ---------------------------------------------------------------- phase 5: memory per session cycle
+
+/**
+ * Sessions created and terminated at once, with no login: whatever the server still holds afterwards is a leak
+ * (per-sid maps, timers, listeners). Readings are taken after an idle period and a forced GC, before and after the
+ * measured cycles; the warm-up first brings JIT code and pools to their steady size.
+ */
+async function phaseCycles(ctx: Ctx): Promise<CyclesResult> {
+  const { cfg } = ctx;
+  // every cycle comes from 127.0.0.1: the per-address limit on new sessions (NEW_SESSIONS_PER_ADDRESS) is lifted
+  // for this server explicitly, whatever the other phases' settings are
+  const server = await startServer({ ...ctx, cfg: { ...cfg, serverEnv: { ...cfg.serverEnv, NEW_SESSIONS_PER_ADDRESS: '10000000' } } }, 'cycles');
+  const path = new URL(server.url).pathname;
+  const cycles = (n: number) => runCycles(server.origin, path, cfg.domain, n, cfg.cyclesConcurrency);
+  const warm = await cycles(cfg.cyclesWarmup);
+  log(`cycles: warm-up ${warm.ok} create+terminate cycles in ${warm.seconds.toFixed(1)} s (${warm.failed} failed${warm.sample ? ': ' + warm.sample : ''}); idle ${cfg.cyclesSettleMs / 1000} s`);
+  await sleep(cfg.cyclesSettleMs);
+  const before = await server.settle();
+  const run = await cycles(cfg.cycles);
+  await sleep(1_000);
+  // no GC here: what RSS looks like just after the load, while V8's young generation is still at its grown size
+  const rssSoonKb = readRssKb(server.pid);
+  await sleep(Math.max(0, cfg.cyclesSettleMs - 1_000));
+  const after = await server.settle();
+  const metrics = await httpGet(`${server.origin}/metrics`, 5_000).then((r) => parseProm(r.body), () => new Map<string, number>());
+  await server.stop();
+  const per1000 = (a: number, b: number): number => ((b - a) / Math.max(1, run.ok)) * 1000;
+  const result: CyclesResult = {
+    cycles: cfg.cycles,
+    ok: run.ok,
+    failed: run.failed,
+    seconds: run.seconds,
+    warmup: cfg.cyclesWarmup,
+    settleMs: cfg.cyclesSettleMs,
+    sessionsLeft: promSum(metrics, 'bosh_sessions'),
+    before,
+    after,
+    rssSoonKb,
+    heapPer1000Bytes: per1000(before.heapUsed, after.heapUsed),
+    rssPer1000Bytes: per1000(before.rssKb * 1024, after.rssKb * 1024),
+    rssSoonPer1000Bytes: per1000(before.rssKb * 1024, rssSoonKb * 1024),
+  };
+  const mib = (b: number): string => (b / 1048576).toFixed(3);
+  log(
+    `cycles: ${run.ok} cycles in ${run.seconds.toFixed(1)} s (${run.failed} failed${run.sample ? ': ' + run.sample : ''}), ${result.sessionsLeft} sessions left; ` +
+      `per 1,000 cycles after ${cfg.cyclesSettleMs / 1000} s idle and a forced GC: heap used ${mib(result.heapPer1000Bytes)} MiB, RSS ${mib(result.rssPer1000Bytes)} MiB ` +
+      `(RSS 1 s after the load, no GC: ${mib(result.rssSoonPer1000Bytes)} MiB; heap total ${(before.heapTotal / 1048576).toFixed(1)} → ${(after.heapTotal / 1048576).toFixed(1)} MiB)`,
+  );
+  if (run.failed) ctx.notes.add(`cycles: ${run.failed} of ${cfg.cycles} create+terminate cycles failed, e.g. \`${run.sample.slice(0, 200)}\``);
+  if (result.sessionsLeft) ctx.notes.add(`cycles: ${result.sessionsLeft} sessions were still open on the server after the terminated cycles.`);
+  return result;
+}
+
 // ---------------------------------------------------------------- main
 
 function machineInfo(): BenchResults['machine'] {
@@ -680,13 +735,20 @@ function writeDocs(results: BenchResults): void {
   const doc = join(ROOT, 'docs', 'performance.md');
   const existing = existsSync(doc) ? readFileSync(doc, 'utf8') : '';
   const cluster = results.cluster ? renderClusterMarkdown(results.cluster, results.machine, keptClusterNotes(existing)) : keptClusterSection(existing);
+  const cycles = results.cycles ? renderCyclesSection(results.cycles, results.when, results.command) : keptCyclesSection(existing);
   mkdirSync(dirname(doc), { recursive: true });
   if (results.login || results.memory || results.chat || !existing) {
-    writeFileSync(doc, renderMarkdown(results, keptNotes(existing), cluster));
+    writeFileSync(doc, renderMarkdown(results, keptNotes(existing), cluster, cycles));
     log('docs/performance.md written');
-  } else if (results.cluster) {
-    writeFileSync(doc, spliceClusterSection(existing, cluster));
-    log('docs/performance.md: cluster section written');
+    return;
+  }
+  // a partial run replaces only its own sections
+  let text = existing;
+  if (results.cycles) text = spliceCyclesSection(text, cycles);
+  if (results.cluster) text = spliceClusterSection(text, cluster);
+  if (text !== existing) {
+    writeFileSync(doc, text);
+    log(`docs/performance.md: ${[results.cycles ? 'cycles' : '', results.cluster ? 'cluster' : ''].filter(Boolean).join(' and ')} section written`);
   }
 }
 
@@ -731,7 +793,7 @@ async function main(): Promise<void> {
     log(`USERS_FILE enlarged to ${cfg.users} accounts to fit the run`);
   }
   // every loop below is bounded; this is the last resort
-  const hardLimitMs = cfg.deadlineMs + (cfg.quick ? 60_000 : 120_000);
+  const hardLimitMs = cfg.deadlineMs + (cfg.quick ? 60_000 : 120_000) + (cfg.phases.has('cycles') ? 2 * cfg.cyclesSettleMs + 60_000 : 0);
   const hard = setTimeout(() => {
     log(`overall limit of ${hardLimitMs / 1000} s reached: aborting`);
     void cleanup().finally(() => process.exit(4));
@@ -794,6 +856,7 @@ async function main(): Promise<void> {
     ctx.workers = await Workers.start(ROOT, cfg.workers, { lifetimeMs: hardLimitMs + 30_000, nodeArgs: cfg.workerNodeArgs, nice: cfg.nice, ...(cfg.pin && !cfg.cluster ? { cpus: '1' } : {}) });
 
     const command = `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`;
+    let cyclesMs = 0;
     const results: BenchResults = { when: new Date().toISOString(), quick: cfg.quick, config: { ...cfg, phases: [...cfg.phases] }, machine, command };
     if (cfg.single) {
       ctx.mode = 'single';
@@ -803,13 +866,19 @@ async function main(): Promise<void> {
       if (cfg.phases.has('login')) results.login = await phaseLogin(ctx);
       if (cfg.phases.has('memory')) results.memory = await phaseMemory(ctx);
       if (cfg.phases.has('chat')) results.chat = await phaseChat(ctx);
+      if (cfg.phases.has('cycles')) {
+        const t = performance.now();
+        results.cycles = await phaseCycles(ctx);
+        // its idle periods are fixed: the cluster suite does not pay for them
+        cyclesMs = performance.now() - t;
+      }
       results.background = ctx.background;
       results.notes = [...ctx.notes];
     }
     if (cfg.cluster) {
       ctx.mode = 'cluster';
       ctx.t0 = performance.now();
-      ctx.deadlineMs = cfg.deadlineMs - (ctx.t0 - T0);
+      ctx.deadlineMs = cfg.deadlineMs - (ctx.t0 - T0) + cyclesMs;
       ctx.notes = new Set();
       ctx.background = {};
       const c: ClusterResults = {

@@ -3,7 +3,7 @@ import type { FifthExchange } from './bosh';
 
 export interface BenchConfig {
   quick: boolean;
-  phases: Set<'login' | 'memory' | 'chat' | 'hop'>;
+  phases: Set<'login' | 'memory' | 'chat' | 'hop' | 'cycles'>;
   workers: number;
   /** lines in the generated USERS_FILE */
   users: number;
@@ -36,6 +36,13 @@ export interface BenchConfig {
   chatBodyBytes: number;
   /** stop the step-up search when the whole chat phase has run this long */
   chatBudgetMs: number;
+
+  /** memory per session cycle: create+terminate cycles measured, warm-up cycles before, concurrent cycles */
+  cycles: number;
+  cyclesWarmup: number;
+  cyclesConcurrency: number;
+  /** idle time before each forced-GC reading (long enough for V8's memory reducer to shrink the young generation) */
+  cyclesSettleMs: number;
 
   jsonOut: string;
   /** before each phase, wait up to this long for the machine to be quiet (other processes < 15% busy) */
@@ -73,7 +80,9 @@ export interface BenchConfig {
 const HELP = `usage: npm run bench -- [options]
 
   --quick                 short run (< 1 min): fewer accounts/sessions, short chat steps
-  --phases=a,b            subset of login,memory,chat,hop (default all; hop is the cluster's forwarding hop)
+  --phases=a,b            subset of login,memory,chat,hop,cycles (default all; hop is the cluster's forwarding hop;
+                          cycles, memory per session cycle, is single-node only and not in --quick unless named;
+                          --phases=cycles alone runs just it and writes only its section of docs/performance.md)
   --workers=N             load-generator processes (default 1)
   --users=N               lines in the generated USERS_FILE (default 100000)
   --login-accounts=N      accounts logged in per pass (cold pass, then warm pass)
@@ -82,6 +91,9 @@ const HELP = `usage: npm run bench -- [options]
   --chat-pairs=N          sender sessions and as many receiver sessions
   --chat-rates=A,B,...    step-up rates in msg/s after the 500 msg/s baseline
   --chat-step-ms=N        length of one step
+  --cycles=N              session create+terminate cycles measured (default 5000), after --cycles-warmup=N (1000)
+  --cycles-settle-ms=N    idle time before each memory reading of the cycles phase (default 15000)
+  --cycles-concurrency=N  cycles in flight at once (default 16)
   --fifth=both|session|presence  fifth login exchange (default both: session iq + presence in one body)
   --server=PATH           server entry (default dist/main.js)
   --no-build              do not run npm run build when dist/ is stale
@@ -144,6 +156,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig
     'login-accounts', 'login-concurrency', 'login-max-ms', 'mem-levels', 'mem-concurrency', 'mem-settle-ms',
     'chat-pairs', 'chat-base-rate', 'chat-base-ms', 'chat-rates', 'chat-step-ms', 'chat-drain-ms', 'chat-refine',
     'chat-p99-limit-ms', 'chat-body-bytes', 'chat-budget-ms', 'idle-wait-ms',
+    'cycles', 'cycles-warmup', 'cycles-concurrency', 'cycles-settle-ms',
     'server-node-args', 'worker-node-args', 'server-log', 'deadline-ms', 'server-env', 'nice', 'render',
     'cluster', 'cluster-nginx-workers', 'cluster-keepalive', 'cluster-heartbeat-ms', 'cluster-node-ttl-ms', 'hop-rate', 'hop-ms', 'hop-per-node',
   ]);
@@ -162,13 +175,16 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig
   const clusterText = opts.get('cluster');
   const noCluster = clusterText !== undefined && ['0', 'false', 'no', ''].includes(clusterText);
   const clusterOnly = clusterText !== undefined && !noCluster;
-  const cluster = clusterOnly ? (clusterText === '1' || clusterText === 'true' ? 3 : Number(clusterText)) : noCluster || quick ? 0 : 3;
+  const phases = new Set(
+    (opts.get('phases') ?? (quick ? 'login,memory,chat,hop' : 'login,memory,chat,hop,cycles')).split(',').map((s) => s.trim()).filter(Boolean),
+  ) as BenchConfig['phases'];
+  for (const p of phases) if (!['login', 'memory', 'chat', 'hop', 'cycles'].includes(p)) throw new Error(`unknown phase ${p}`);
+  // only single-node phases named (e.g. --phases=cycles): no cluster suite unless asked for
+  const singleOnly = opts.has('phases') && ![...phases].some((p) => p !== 'cycles');
+  if (singleOnly && clusterOnly) throw new Error('the cycles phase runs on a single node only (drop --cluster)');
+  const cluster = clusterOnly ? (clusterText === '1' || clusterText === 'true' ? 3 : Number(clusterText)) : noCluster || quick || singleOnly ? 0 : 3;
   if (!Number.isInteger(cluster) || cluster < 0 || cluster === 1 || cluster > 8) throw new Error('--cluster=N needs N from 2 to 8 (--cluster alone is 3)');
   const single = !clusterOnly;
-  const phases = new Set(
-    (opts.get('phases') ?? 'login,memory,chat,hop').split(',').map((s) => s.trim()).filter(Boolean),
-  ) as BenchConfig['phases'];
-  for (const p of phases) if (!['login', 'memory', 'chat', 'hop'].includes(p)) throw new Error(`unknown phase ${p}`);
   if (phases.has('hop') && !cluster && opts.has('phases')) throw new Error('the hop phase needs the cluster suite');
   const fifth = (opts.get('fifth') ?? 'both') as FifthExchange;
   if (!['both', 'session', 'presence'].includes(fifth)) throw new Error('--fifth must be both, session or presence');
@@ -201,6 +217,10 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig
     chatP99LimitMs: num('chat-p99-limit-ms', 100),
     chatBodyBytes: Math.floor(num('chat-body-bytes', 64)),
     chatBudgetMs: num('chat-budget-ms', quick ? 25_000 : 240_000),
+    cycles: Math.max(1, Math.floor(num('cycles', 5_000))),
+    cyclesWarmup: Math.floor(num('cycles-warmup', 1_000)),
+    cyclesConcurrency: Math.max(1, Math.floor(num('cycles-concurrency', 16))),
+    cyclesSettleMs: num('cycles-settle-ms', 15_000),
     jsonOut: opts.get('json') ?? (single ? '.tmp/bench-results.json' : '.tmp/bench-cluster-results.json'),
     idleWaitMs: num('idle-wait-ms', quick ? 3_000 : 30_000),
     nice: Number(opts.get('nice') ?? 0) || 0,

@@ -1,6 +1,7 @@
 // Result types, the console table and docs/performance.md.
 import type { ClusterMem, ForwardStats } from './cluster';
 import type { CpuReport, ProcCpu } from './cpu';
+import { cyclesRow, type CyclesResult } from './cycles-report';
 import type { ProfileSummary } from './profile';
 import type { StatusResult } from './protocol';
 import type { MemSample } from './server';
@@ -125,6 +126,8 @@ export interface BenchResults {
   login?: { cold: LoginPass; warm: LoginPass };
   memory?: { baseline: MemSample; levels: MemLevel[] };
   chat?: { setup: string; base: ChatStepRow | undefined; steps: ChatStepRow[]; maxRate: number; firstFail: ChatStepRow | undefined };
+  /** memory per session cycle (single node only) */
+  cycles?: CyclesResult;
   profiles?: ProfileSummary[];
   totalSeconds?: number;
   /** machine busy % (all cores) just before each phase, from processes outside the bench */
@@ -209,7 +212,7 @@ interface Row {
   limit: string;
 }
 
-function rows(r: Phases, cluster = false): Row[] {
+function rows(r: Phases & { cycles?: CyclesResult }, cluster = false): Row[] {
   const out: Row[] = [];
   if (r.login) {
     for (const p of [r.login.cold, r.login.warm]) {
@@ -258,6 +261,7 @@ function rows(r: Phases, cluster = false): Row[] {
       limit: fail ? `at ${fmt(fail.rate)} msg/s ${limitOf(fail.cpu)}: ${cpuText(fail.cpu)}` : best ? `${limitOf(best.cpu)}: ${cpuText(best.cpu)}` : 'n/a',
     });
   }
+  if (r.cycles) out.push(cyclesRow(r.cycles));
   return out;
 }
 
@@ -319,10 +323,11 @@ function summaryText(rs: Row[]): string {
 
 export function renderTable(r: BenchResults): string {
   const parts: string[] = [];
-  if (r.login || r.memory || r.chat) {
+  if (r.login || r.memory || r.chat || r.cycles) {
     let s = summaryText(rows(r));
     if (r.chat) s += '\n\nChat steps:\n' + textTable(CHAT_HEAD, chatRows(r));
-    s += '\n\nWhich side ran out of CPU first:\n' + limitLines(r).map((l) => `  - ${l}`).join('\n');
+    const limits = limitLines(r);
+    if (limits.length) s += '\n\nWhich side ran out of CPU first:\n' + limits.map((l) => `  - ${l}`).join('\n');
     parts.push(s);
   }
   const c = r.cluster;
@@ -670,7 +675,7 @@ export function renderClusterMarkdown(c: ClusterResults, machine: BenchResults['
   return out.join('\n');
 }
 
-export function renderMarkdown(r: BenchResults, notes = '', clusterSection = ''): string {
+export function renderMarkdown(r: BenchResults, notes = '', clusterSection = '', cyclesSection = ''): string {
   const m = r.machine;
   const rs = rows(r);
   const out: string[] = [];
@@ -738,6 +743,10 @@ export function renderMarkdown(r: BenchResults, notes = '', clusterSection = '')
     out.push(mdTable(CHAT_HEAD, chatRows(r)));
     out.push('');
   }
+  if (cyclesSection) {
+    out.push(cyclesSection);
+    out.push('');
+  }
   if (r.profiles?.length) {
     out.push('## Server CPU profile');
     out.push('');
@@ -779,12 +788,13 @@ export function renderMarkdown(r: BenchResults, notes = '', clusterSection = '')
 const METHOD = `## How to run
 
 \`\`\`sh
-npm install
+npm ci
 npm run bench -- --nice=-10   # full run (single node, then a 3-node cluster behind nginx), under 10 minutes; writes docs/performance.md and .tmp/bench-results.json
 npm run bench -- --quick      # single node only, under a minute; prints the table only (add --write-docs to write this file)
 npm run bench -- --cluster    # the cluster suite only (see "Cluster" above); --no-cluster: the single node only
 npm run bench -- --help       # all options; each also works as an env var, e.g. BENCH_WORKERS=2
 npm run bench -- --quick --phases=login,chat --profile   # server under node --cpu-prof; prints its hottest functions
+npm run bench -- --phases=cycles   # memory per session cycle only (about a minute); rewrites only its section
 \`\`\`
 
 \`--nice=-10\` (root) gives the bench's processes priority over unrelated ones: with autogroup scheduling the bench
@@ -838,6 +848,13 @@ and the run plans to finish within \`--deadline-ms\` (9 minutes; quick: 55 s).
   reported. "loop delay" is the event-loop delay p99 of the server and of the generator during the step.
 - **Max chat rate.** After the 500 msg/s baseline, rates step up until a step fails (p99 ≥ 100 ms by either measure,
   or any message lost), then bisect between the last pass and the first failure.
+- **Memory per session cycle.** Fresh server with NEW_SESSIONS_PER_ADDRESS lifted (every cycle comes from
+  127.0.0.1). A cycle is a session creation request followed by \`type='terminate'\` with the next rid; no login.
+  The bench's own process runs them, 16 at a time over one undici keep-alive pool that is closed after each run (so no
+  idle connection is counted). 1,000 warm-up cycles, 15 s without load, a forced GC (twice) give the "before"
+  reading (\`heapUsed\`, VmRSS); then 5,000 cycles, 15 s without load, a forced GC give "after". Per 1,000 cycles =
+  (after − before) / cycles × 1,000, in MB (10⁶ bytes). The target is on heap used; RSS is shown beside it (see the
+  section for why), and also 1 s after the load without a GC.
 - **Which side was the limit.** During each measured window the bench samples /proc/PID/stat of the server and of
   each generator process, and /proc/PID/task/PID/stat of their main threads (the JS event loop, which is what
   saturates first in Node), over the sending period of the step. A side counts as saturated at ≥ ${SAT}% of one
