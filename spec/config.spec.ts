@@ -32,6 +32,11 @@ describe('loadConfig with an empty environment gives the documented defaults (do
     expect(config.maxStanzaBytes).toBe(65_536);
   });
 
+  it('limits stanzas to 48 levels of elements, <body/> included', () => {
+    expect(config.maxXmlDepth).toBe(48);
+    expect(loadConfig({ MAX_XML_DEPTH: '12' }).maxXmlDepth).toBe(12);
+  });
+
   it('allows any origin, derives SCRAM keys with 4096 iterations (RFC 7677 §4) and replaces conflicting resources', () => {
     expect(config.corsOrigins).toBe('*');
     expect(config.scramIterations).toBe(4096);
@@ -119,6 +124,8 @@ describe('every bad value is reported at once, each named by its variable', () =
     ['SCRAM_ITERATIONS', '4095'],
     ['BOSH_MAX_HOLD', '11'],
     ['MAX_STANZA_BYTES', '511'],
+    ['MAX_XML_DEPTH', '7'],
+    ['MAX_XML_DEPTH', '1001'],
     ['AUTH_CACHE_TTL', '0'],
     ['SHUTDOWN_GRACE', '601'],
   ])('refuses %s=%s as out of range or not a whole number', (name, value) => {
