@@ -46,6 +46,22 @@ async function befriend(a: BoshTestClient, aBare: string, b: BoshTestClient, bBa
   await a.waitFor((e) => e.getChild('query')?.getChild('item')?.attrs.subscription === 'both' && e.getChild('query')?.getChild('item')?.attrs.jid === bBare);
 }
 
+/** Bounded polling for a state another node or Redis reaches by itself. */
+async function until(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Whether a client's route in Redis shows its initial presence (RouteEntry.available). */
+async function availableInRedis(client: BoshTestClient): Promise<boolean> {
+  const [bare, resource] = client.jid.split('/') as [string, string];
+  const json = await inspect.hget(`bosh:routes:${bare}`, resource);
+  return json !== null && (JSON.parse(json) as { available: boolean }).available;
+}
+
 beforeAll(async () => {
   redis = await TestRedis.start();
   inspect = new Redis(redis.url, { lazyConnect: false, maxRetriesPerRequest: 1 });
@@ -96,15 +112,15 @@ describe('cluster: any node answers any session (Redis registry, forwarding, bus
   });
 
   it('answers a request held on a node that does not own the session when a stanza arrives (hold through the hop)', async () => {
-    // carol's session lives on n1 but every request after login goes to n2.
-    const carol = await BoshTestClient.login([n1.boshUrl, n1.boshUrl, n1.boshUrl, n1.boshUrl, n2.boshUrl], 'carol', 'c', 'held');
+    // carol's session lives on n1 but every request after login goes to n2. Her wait (60 s) is far
+    // beyond waitFor's bound (5 s): the message can only arrive by releasing the held request.
+    const carol = await BoshTestClient.login([n1.boshUrl, n1.boshUrl, n1.boshUrl, n1.boshUrl, n2.boshUrl], 'carol', 'c', 'held', 60);
     clients.push(carol);
     const bob = await login(n2.boshUrl, 'bob', 'sender');
-    await new Promise((r) => setTimeout(r, 200));
-    const sent = Date.now();
+    // Her poll, sent to n2, is held by the owner n1 (forwarded) before the message is sent.
+    await until('carol’s poll held on n1', () => n1.transport.heldCount > 0);
     bob.send(`<message to='${carol.jid}' type='chat' xmlns='jabber:client'><body>wake up</body></message>`);
     await carol.waitFor(chat('wake up'));
-    expect(Date.now() - sent).toBeLessThan(2000);
     await carol.terminate();
     await bob.terminate();
   });
@@ -112,7 +128,7 @@ describe('cluster: any node answers any session (Redis registry, forwarding, bus
   it('stores a message for a user offline on every node, and delivers it at login on another node', async () => {
     const alice = await login(n1.boshUrl, 'alice', 'off');
     alice.send(`<message to='carol@localhost' type='chat' xmlns='jabber:client'><body>stored in redis</body></message>`);
-    await new Promise((r) => setTimeout(r, 200));
+    await until('the message in bosh:offline:carol', async () => (await inspect.llen('bosh:offline:carol')) > 0);
     expect(await inspect.llen('bosh:offline:carol')).toBe(1);
     const carol = await login(n2.boshUrl, 'carol', 'later');
     carol.send(`<presence xmlns='jabber:client'/>`);
@@ -157,7 +173,8 @@ describe('cluster: Redis outage', () => {
     const bob = await login(n2.boshUrl, 'bob', 'outage');
     alice.send(`<presence xmlns='jabber:client'/>`);
     bob.send(`<presence xmlns='jabber:client'/>`);
-    await new Promise((r) => setTimeout(r, 300));
+    // Both initial presences are processed (their routes say available) before Redis goes away.
+    await until('alice and bob available in Redis', async () => (await availableInRedis(alice)) && (await availableInRedis(bob)));
 
     await redis.stop();
     // A local ping needs no Redis.
@@ -173,10 +190,10 @@ describe('cluster: Redis outage', () => {
     await redis.start();
     // The nodes re-register their sessions and routes: cross-node delivery works again.
     let delivered = false;
-    for (let attempt = 0; attempt < 30 && !delivered; attempt++) {
-      await new Promise((r) => setTimeout(r, 300));
+    // Until then a message may find no route (lost or stored): each attempt waits for delivery.
+    for (let attempt = 0; attempt < 15 && !delivered; attempt++) {
       alice.send(`<message to='${bob.jid}' type='chat' xmlns='jabber:client'><body>after ${attempt}</body></message>`);
-      delivered = await bob.waitFor((e) => e.name === 'message' && /^after /.test(e.getChildText('body') ?? ''), 300).then(
+      delivered = await bob.waitFor((e) => e.name === 'message' && /^after /.test(e.getChildText('body') ?? ''), 600).then(
         () => true,
         () => false,
       );

@@ -91,7 +91,9 @@ describe('RFC 6121: two users subscribe, see each other online, chat, and get of
     alice.send(`<message to='bob@localhost' type='chat' id='off1' xmlns='jabber:client'><body>while you were away</body></message>`);
     // Chat states alone are not stored (and not bounced).
     alice.send(`<message to='bob@localhost' type='chat' xmlns='jabber:client'><active xmlns='http://jabber.org/protocol/chatstates'/></message>`);
-    await new Promise((r) => setTimeout(r, 100));
+    // alice's stanzas are handled in order: once her ping is answered, both messages have been dealt with.
+    await alice.iq(`<iq type='get' id='after-offline' xmlns='jabber:client'><ping xmlns='urn:xmpp:ping'/></iq>`, 'after-offline');
+    expect(await node.xmpp.services.offline.count('bob')).toBe(1);
     bob = await login('bob', 'b', 'web');
     bob.send(`<presence xmlns='jabber:client'/>`);
     const stored = await bob.waitFor(chat('while you were away'));

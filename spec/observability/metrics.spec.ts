@@ -11,6 +11,15 @@ function sample(text: string, name: string, labels = ''): number {
 describe('/metrics after a scripted session', () => {
   let node: RunningNode;
   const scrape = async (): Promise<string> => (await fetch(node.metricsUrl as string)).text();
+  /** Scrapes until `ready` holds (bounded): counters are updated as the responses finish. */
+  const scrapeWhen = async (ready: (text: string) => boolean): Promise<string> => {
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const text = await scrape();
+      if (ready(text) || Date.now() > deadline) return text;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
 
   beforeAll(async () => {
     node = await startNode(loadConfig({ PORT: '0', USERS: 'alice:a,bob:b', LOG_LEVEL: 'silent', WEB_CLIENT: 'false' }));
@@ -22,12 +31,12 @@ describe('/metrics after a scripted session', () => {
     const alice = await BoshTestClient.login(node.boshUrl, 'alice', 'a', 'm');
     const bob = await BoshTestClient.login(node.boshUrl, 'bob', 'b', 'm');
     bob.send(`<presence xmlns='jabber:client'/>`);
-    await new Promise((r) => setTimeout(r, 100));
+    // A session's stanzas are handled in order: once the ping is answered, bob is available.
+    await bob.iq(`<iq type='get' id='after-presence' xmlns='jabber:client'><ping xmlns='urn:xmpp:ping'/></iq>`, 'after-presence');
     alice.send(`<message to='bob@localhost' type='chat' xmlns='jabber:client'><body>count me</body></message>`);
     await bob.waitFor((e) => e.getChildText('body') === 'count me');
-    await new Promise((r) => setTimeout(r, 50));
 
-    const during = await scrape();
+    const during = await scrapeWhen((text) => sample(text, 'xmpp_delivery_latency_seconds_count') >= 1 && sample(text, 'bosh_held_requests') === 2);
     expect(sample(during, 'bosh_sessions')).toBe(2);
     expect(sample(during, 'xmpp_sessions', 'state="bound"')).toBe(2);
     // Each client keeps one request held.

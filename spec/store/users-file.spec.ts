@@ -147,18 +147,14 @@ describe('a bad line refuses the whole file, naming the file and line number', (
   });
 });
 
-describe('a large users file loads fast and is read lazily', () => {
-  // Eager derivation (one PBKDF2 per line) would take minutes and quadratic indexing tens of seconds;
-  // the load itself takes about a second, so 3 s leaves room for a busy machine.
-  it('indexes 100,000 accounts in well under a few seconds, and one of them can log in', async () => {
+describe('a large users file is indexed and read lazily', () => {
+  // How long the load takes is a bench figure (start-up with the bench's 100,000-line USERS_FILE), not a test.
+  it('indexes 100,000 accounts, and its accounts can log in', async () => {
     const lines: string[] = ['# generated'];
     for (let i = 0; i < 100_000; i++) lines.push(`user${i}:password-${i}`);
     const path = file(`${lines.join('\n')}\n`);
     const store = newStore();
-    const started = performance.now();
     expect(await loadUsersFile(path, store)).toBe(100_000);
-    const elapsed = performance.now() - started;
-    expect(elapsed).toBeLessThan(3_000);
     expect(store.size).toBe(100_000);
     expect(await store.verifyPassword('user54321', 'password-54321')).toBe(true);
     expect(await store.verifyPassword('user54321', 'password-54322')).toBe(false);
