@@ -1,7 +1,7 @@
 import { Element } from 'ltx';
 import type { Logger } from '../../observability/logger';
 import type { OfflineStore } from '../../store/offline-store';
-import { parseStrictXml, serializeXml } from '../../xml';
+import { parseStrictXml, serializeXml, XmlDepthError, XmlSyntaxError } from '../../xml';
 import type { OnlineResource } from '../online-resource';
 
 export const NS_DELAY = 'urn:xmpp:delay';
@@ -44,7 +44,16 @@ export class OfflineService {
   async deliverStored(session: OnlineResource): Promise<void> {
     const messages = await this.store.take(session.jid.local);
     for (const message of messages) {
-      const stanza = parseStrictXml(message.stanza);
+      let stanza: Element;
+      try {
+        stanza = parseStrictXml(message.stanza);
+      } catch (err) {
+        // Kept by an older version that relayed characters XML forbids: delivering it would break
+        // the client's stream at every login, so it is dropped (it was taken out of storage above).
+        if (!(err instanceof XmlSyntaxError || err instanceof XmlDepthError)) throw err;
+        this.logger.warn({ user: session.jid.local, reason: err.message }, 'dropped a stored message that is not well-formed');
+        continue;
+      }
       // XEP-0203: when and where the message was held.
       stanza.cnode(
         new Element('delay', { xmlns: NS_DELAY, from: this.domain, stamp: message.storedAt.toISOString().replace(/\.\d{3}Z$/, 'Z') }).t('Offline Storage'),
