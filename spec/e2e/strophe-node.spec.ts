@@ -51,6 +51,15 @@ async function loggedIn(label: string, jid: string, options: ConnectionOptions =
   return c;
 }
 
+/** Bounded polling for a state of the in-process gateway. */
+async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
 /** Wrap an expectation block so a failure also shows the clients' BOSH traffic. */
 async function withTraffic<T>(cs: StropheClient[], fn: () => T | Promise<T>): Promise<T> {
   try {
@@ -314,11 +323,13 @@ describe('Strophe.js 5 (Node, BOSH) against the gateway', () => {
       await alice.quiesce();
       const session = alice.session();
       alice.abandon();
-      // Give the gateway time to see the held request's connection close, then
-      // send while no request of alice's is open.
-      await sleep(300);
+      // The gateway has seen the held request's connection close: no request of alice's is open
+      // when bob sends, and the message waits in her session for its next request.
+      const held = () => gateway.transport.session(session.sid)?.heldCount ?? -1;
+      await until('alice’s held request dropped', () => held() === 0);
       bob.sendChat(session.jid, 'sent during the reload');
-      await sleep(300);
+      await until('the message queued in alice’s session', () => (gateway.transport.session(session.sid)?.queuedCount ?? 0) > 0);
+      expect(held()).toBe(0);
 
       const reloaded = newClient('alice/back');
       reloaded.conn.attach(session.jid, session.sid, session.rid, reloaded.onStatus);
