@@ -282,3 +282,19 @@ describe('bounds per session and per account (docs/security.md)', () => {
     ]);
   });
 });
+
+describe('STORAGE and DATA_DIR choose where durable data lives', () => {
+  it('keeps a single node’s data in SQLite under ./data unless told otherwise', () => {
+    expect(loadConfig({})).toMatchObject({ storage: 'sqlite', dataDir: './data' });
+    expect(loadConfig({ DATA_DIR: '/var/lib/gateway' }).dataDir).toBe('/var/lib/gateway');
+    expect(loadConfig({ STORAGE: 'memory' }).storage).toBe('memory');
+  });
+
+  it('keeps a cluster’s data in Redis, and refuses another storage with REDIS_URL', () => {
+    const cluster = { REDIS_URL: 'redis://127.0.0.1:6379', CLUSTER_SECRET: 'a-secret-of-16-chars' };
+    expect(loadConfig(cluster).storage).toBe('redis');
+    expect(problemsOf({ ...cluster, STORAGE: 'sqlite' })).toEqual([expect.stringMatching(/^STORAGE=sqlite: with REDIS_URL/)]);
+    expect(problemsOf({ STORAGE: 'redis' })).toEqual(['STORAGE=redis needs REDIS_URL']);
+    expect(problemsOf({ STORAGE: 'disk' })).toEqual([expect.stringMatching(/^STORAGE=disk: expected one of memory, sqlite, redis/)]);
+  });
+});

@@ -10,15 +10,11 @@ import { AuthThrottle } from './limits/auth-throttle';
 import { MemoryFailureCounters } from './limits/failure-counters';
 import { trustedProxyList } from './bosh/trusted-proxies';
 import { WindowCounter } from './limits/window-counter';
-import { AuthCache } from './store/auth-cache';
-import { MemoryAccountStore } from './store/memory-account-store';
-import { MemoryOfflineStore } from './store/offline-store';
-import { MemoryRosterStore } from './store/roster-store';
-import { loadUsersFile, loadUsersList } from './store/users-file';
-import { MemoryXmlStore } from './store/xml-store';
+import type { AccountStore } from './store/account-store';
+import { createStores, type Stores } from './store/create-stores';
 import { connectCluster } from './cluster';
 import { clusterSid } from './cluster/forwarder';
-import { createXmppDomain, type DomainStores, type XmppDomain } from './xmpp/domain';
+import { createXmppDomain, type XmppDomain } from './xmpp/domain';
 import { createWebClient } from './web/web-client';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -32,7 +28,9 @@ export interface RunningNode {
   /** Where /metrics is served (the main url unless METRICS_PORT is set); undefined when disabled. */
   readonly metricsUrl: string | undefined;
   readonly transport: BoshTransport;
-  readonly accounts: MemoryAccountStore;
+  /** Every account (USERS / USERS_FILE read-only, then the durable store): what account management calls. */
+  readonly accounts: AccountStore;
+  readonly stores: Stores;
   readonly metrics: GatewayMetrics;
   readonly xmpp: XmppDomain;
   /** Stops taking sessions, ends the live ones with system-shutdown, closes the listeners. */
@@ -84,20 +82,20 @@ function mountMetrics(app: express.Express, path: string, metrics: GatewayMetric
 }
 
 export async function startNode(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningNode> {
-  const authCache = new AuthCache(config.authCacheSize, config.authCacheTtlSeconds * 1000);
-  const configured = new MemoryAccountStore(config.scramIterations, authCache);
-  if (config.users) logger.info({ accounts: await loadUsersList(config.users, configured) }, 'accounts loaded from USERS');
-  if (config.usersFile) logger.info({ accounts: await loadUsersFile(config.usersFile, configured), file: config.usersFile }, 'accounts loaded from USERS_FILE');
-
+  const clustered = config.redisUrl !== undefined;
   let transport: BoshTransport | undefined;
   let xmpp: XmppDomain | undefined;
-  const memoryOffline = new MemoryOfflineStore(config.limits.offlinePerUser, config.limits.offlineBytesPerUser);
+  let stores: Stores | undefined;
   const metrics = new GatewayMetrics({
     sessions: () => transport?.sessionCount ?? 0,
     boundSessions: () => xmpp?.services.router.boundCount ?? 0,
     heldRequests: () => transport?.heldCount ?? 0,
-    offlineMessages: () => (clustered ? undefined : memoryOffline.total),
+    offlineMessages: () => stores?.offlineTotal(),
   });
+
+  // Durable data first: a node that cannot open its database or reach Redis does not start.
+  const durable = await createStores(config, { logger, redisObserver: clustered ? metrics : undefined });
+  stores = durable;
 
   // The HTTP server listens first (on a port the cluster can announce), but serves only when ready.
   const state: NodeState = { draining: false, redisReady: () => true };
@@ -106,21 +104,20 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
   server.keepAliveTimeout = 75_000;
   server.headersTimeout = 80_000;
   server.requestTimeout = 0;
-  const url = await listen(server, config.port, config.host);
+  let url: string;
+  try {
+    url = await listen(server, config.port, config.host);
+  } catch (err) {
+    await durable.close();
+    throw err;
+  }
   const nodeUrl = config.cluster.nodeUrl.endsWith(':0') ? url : config.cluster.nodeUrl;
 
-  const clustered = config.redisUrl !== undefined;
-  const setup = clustered ? await connectCluster(config, nodeUrl, configured, authCache, metrics, logger) : undefined;
-  if (setup) state.redisReady = setup.redisReady;
-  const stores: DomainStores = setup ?? {
-    accounts: configured,
-    rosters: new MemoryRosterStore(),
-    offline: memoryOffline,
-    documents: new MemoryXmlStore(),
-  };
+  const setup = clustered ? await connectCluster(config, nodeUrl, metrics, logger) : undefined;
+  state.redisReady = setup ? () => setup.redisReady() && durable.ready() : () => durable.ready();
 
   const { limits } = config;
-  xmpp = createXmppDomain(stores, {
+  xmpp = createXmppDomain(durable, {
     domain: config.domain,
     version: PACKAGE_VERSION,
     scramIterations: config.scramIterations,
@@ -147,7 +144,7 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
       rosterItems: limits.rosterItemsPerAccount,
     },
     // A step failing while Redis is unreachable is an outage (a 'wait' error), not a session fault.
-    storesReady: setup ? () => setup.redisReady() : undefined,
+    storesReady: () => durable.ready(),
     logger,
     observer: metrics,
     logStanzas: config.logStanzas,
@@ -214,7 +211,8 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
     boshUrl: `${url}${config.boshPath}`,
     metricsUrl,
     transport: boshTransport,
-    accounts: configured,
+    accounts: durable.accounts,
+    stores: durable,
     metrics,
     xmpp: domain,
     close: () => {
@@ -229,6 +227,8 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
           server.close(() => resolve());
           server.closeIdleConnections();
         });
+        // Last: the ended sessions' offline messages and presence have been written by now.
+        await durable.close();
       })();
       return closing;
     },

@@ -18,6 +18,13 @@ export interface Config {
   /** Sentinels to ask for the current master (high availability); REDIS_URL then gives password and db. */
   readonly redisSentinels: ReadonlyArray<{ readonly host: string; readonly port: number }> | undefined;
   readonly redisSentinelName: string;
+  /**
+   * Where accounts created at run time, rosters, offline messages and stored XML live: 'sqlite' (one
+   * database under dataDir, the single-node default), 'redis' (cluster mode), 'memory' (nothing
+   * survives a restart: tests).
+   */
+  readonly storage: 'memory' | 'sqlite' | 'redis';
+  readonly dataDir: string;
   readonly bosh: BoshLimits;
   readonly maxBodyBytes: number;
   readonly maxStanzaBytes: number;
@@ -145,6 +152,11 @@ export function loadConfig(env: Env): Config {
     if (redisUrl === undefined) problems.push('REDIS_SENTINELS needs REDIS_URL too (for password and database; its host is ignored)');
   }
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) problems.push(`REDIS_URL=${redisUrl}: expected redis:// or rediss://`);
+  const storage = oneOf<Config['storage']>('STORAGE', redisUrl === undefined ? 'sqlite' : 'redis', ['memory', 'sqlite', 'redis']);
+  if (storage === 'redis' && redisUrl === undefined) problems.push('STORAGE=redis needs REDIS_URL');
+  if (storage !== 'redis' && redisUrl !== undefined) {
+    problems.push(`STORAGE=${storage}: with REDIS_URL (cluster mode) every node shares its durable data through Redis; leave STORAGE unset or set it to redis`);
+  }
 
   const maxWait = integer('BOSH_MAX_WAIT', 60, 1, 3600);
   const maxHold = integer('BOSH_MAX_HOLD', 1, 0, 10);
@@ -210,6 +222,8 @@ export function loadConfig(env: Env): Config {
     redisUrl,
     redisSentinels,
     redisSentinelName: value('REDIS_SENTINEL_NAME') ?? 'mymaster',
+    storage,
+    dataDir: value('DATA_DIR') ?? './data',
     bosh: { maxWait, maxHold, inactivity, polling, maxPause },
     maxBodyBytes: integer('BOSH_MAX_BODY_BYTES', 262_144, 1024, 64 * 1024 * 1024),
     maxStanzaBytes: integer('MAX_STANZA_BYTES', 65_536, 512, 64 * 1024 * 1024),

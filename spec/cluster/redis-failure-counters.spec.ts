@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import { RedisKeys } from '../../src/cluster/keys';
-import { createRedis, whenReady } from '../../src/cluster/redis-client';
+import { createRedis, whenReady } from '../../src/redis/redis-client';
 import { RedisFailureCounters } from '../../src/cluster/redis-failure-counters';
 import { AuthThrottle, type AttemptOutcome } from '../../src/limits/auth-throttle';
 import { MemoryFailureCounters } from '../../src/limits/failure-counters';

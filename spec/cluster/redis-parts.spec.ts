@@ -1,10 +1,7 @@
 import Redis from 'ioredis';
 import { RedisKeys } from '../../src/cluster/keys';
 import { RedisBus } from '../../src/cluster/redis-bus';
-import { RedisOfflineStore } from '../../src/cluster/redis-offline-store';
-import { RedisRosterStore } from '../../src/cluster/redis-roster-store';
 import { RedisRouteTable } from '../../src/cluster/redis-route-table';
-import { RedisXmlStore } from '../../src/cluster/redis-xml-store';
 import { SessionRegistry } from '../../src/cluster/session-registry';
 import { createLogger } from '../../src/observability/logger';
 import type { BusMessage, RouteEntry } from '../../src/routing/route-table';
@@ -63,66 +60,6 @@ describe('SessionRegistry (sid → node)', () => {
     expect(await registry.owner('s2')).toBeNull();
     expect(await new SessionRegistry(redis, keys, 'other').removeNode('n9')).toBe(1);
     expect(await registry.owner('s1')).toBeNull();
-  });
-});
-
-describe('RedisOfflineStore (XEP-0160)', () => {
-  it('is bounded per user and hands every message over once', async () => {
-    const store = new RedisOfflineStore(redis, keys, 2);
-    const at = new Date('2026-01-02T03:04:05Z');
-    expect(await store.push('u', { stanza: '<message/>', storedAt: at })).toBe(true);
-    expect(await store.push('u', { stanza: '<message id="2"/>', storedAt: at })).toBe(true);
-    expect(await store.push('u', { stanza: '<message id="3"/>', storedAt: at })).toBe(false);
-    const taken = await store.take('u');
-    expect(taken.map((m) => m.stanza)).toEqual(['<message/>', '<message id="2"/>']);
-    expect(taken[0]?.storedAt.toISOString()).toBe('2026-01-02T03:04:05.000Z');
-    expect(await store.take('u')).toEqual([]);
-  });
-
-  it('is bounded in bytes per user too, and a take frees the room again', async () => {
-    const store = new RedisOfflineStore(redis, keys, 100, 40);
-    const at = new Date();
-    const stanza = `<message id='${'a'.repeat(8)}'/>`; // 23 bytes
-    expect(await store.push('b', { stanza, storedAt: at })).toBe(true);
-    expect(await store.push('b', { stanza, storedAt: at })).toBe(false);
-    expect(await store.push('b', { stanza: '<message/>', storedAt: at })).toBe(true);
-    expect((await store.take('b')).map((m) => m.stanza)).toEqual([stanza, '<message/>']);
-    expect(await redis.exists(keys.offlineBytes('b'))).toBe(0);
-    expect(await store.push('b', { stanza, storedAt: at })).toBe(true);
-  });
-});
-
-describe('RedisXmlStore (XEP-0049, XEP-0054)', () => {
-  it('lists a user’s keys with a prefix', async () => {
-    const store = new RedisXmlStore(redis, keys);
-    await store.set('x', 'private a urn:a', '<a/>');
-    await store.set('x', 'private b urn:b', '<b/>');
-    await store.set('x', 'vcard', '<vCard/>');
-    expect((await store.keysOf('x', 'private ')).sort()).toEqual(['private a urn:a', 'private b urn:b']);
-    expect(await store.keysOf('nobody', 'private ')).toEqual([]);
-  });
-});
-
-describe('RedisRosterStore size (ROSTER_MAX_ITEMS)', () => {
-  it('counts the items of a roster', async () => {
-    const store = new RedisRosterStore(redis, keys);
-    expect(await store.size('sized')).toBe(0);
-    await store.setItem('sized', { jid: 'a@d', subscription: 'none', ask: false, approved: false, groups: [] });
-    await store.setItem('sized', { jid: 'b@d', subscription: 'none', ask: false, approved: false, groups: [] });
-    expect(await store.size('sized')).toBe(2);
-  });
-});
-
-describe('RedisRosterStore (RFC 6121 §2)', () => {
-  it('bumps the version on every change and keeps pending requests apart', async () => {
-    const store = new RedisRosterStore(redis, keys);
-    const v1 = await store.setItem('r', { jid: 'x@d', subscription: 'none', ask: true, approved: false, groups: ['Friends'] });
-    const v2 = await store.removeItem('r', 'x@d');
-    expect(v2).toBe(v1 + 1);
-    expect(await store.removeItem('r', 'x@d')).toBe(v2);
-    await store.addPendingIn('r', { from: 'y@d', stanza: '<presence/>' });
-    expect(await store.pendingIn('r')).toEqual([{ from: 'y@d', stanza: '<presence/>' }]);
-    expect(await store.removePendingIn('r', 'y@d')).toBe(true);
   });
 });
 

@@ -186,7 +186,7 @@ beforeAll(async () => {
   site = await startConverseSite();
   proxy = await startDeadEndProxy();
   gateway = await startNode(
-    loadConfig({ PORT: '0', USERS: `alice:${PASSWORD},bob:${PASSWORD}`, CORS_ORIGINS: site.origin, LOG_LEVEL: 'silent' }),
+    loadConfig({ PORT: '0', STORAGE: 'memory', USERS: `alice:${PASSWORD},bob:${PASSWORD}`, CORS_ORIGINS: site.origin, LOG_LEVEL: 'silent' }),
   );
   site.configure({
     bosh_service_url: gateway.boshUrl,

@@ -22,7 +22,7 @@ const SCREENSHOT = path.join(__dirname, '..', '..', 'docs', 'images', 'web-clien
 const STEP_MS = 15_000;
 jest.setTimeout(45_000);
 
-const baseEnv = { PORT: '0', USERS: 'alice:secret,bob:secret', LOG_LEVEL: 'silent' };
+const baseEnv = { PORT: '0', STORAGE: 'memory', USERS: 'alice:secret,bob:secret', LOG_LEVEL: 'silent' };
 
 async function withNode<T>(env: Record<string, string>, fn: (node: RunningNode) => Promise<T>): Promise<T> {
   const node = await startNode(loadConfig({ ...baseEnv, ...env }));

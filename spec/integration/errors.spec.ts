@@ -17,6 +17,7 @@ beforeAll(async () => {
   node = await startNode(
     loadConfig({
       PORT: '0',
+      STORAGE: 'memory',
       USERS: 'alice:secret,bob:secret',
       LOG_LEVEL: 'silent',
       BOSH_MAX_WAIT: '2',

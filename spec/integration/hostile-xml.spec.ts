@@ -19,7 +19,7 @@ let bob: BoshTestClient;
 let carol: BoshTestClient;
 
 beforeAll(async () => {
-  node = await startNode(loadConfig({ PORT: '0', USERS: 'alice:a,bob:b,carol:c', LOG_LEVEL: 'silent' }));
+  node = await startNode(loadConfig({ PORT: '0', STORAGE: 'memory', USERS: 'alice:a,bob:b,carol:c', LOG_LEVEL: 'silent' }));
   bob = await BoshTestClient.login(node.boshUrl, 'bob', 'b', 'phone', 2);
   carol = await BoshTestClient.login(node.boshUrl, 'carol', 'c', 'web', 2);
 });

@@ -9,7 +9,7 @@ let node: RunningNode;
 const clients: BoshTestClient[] = [];
 
 beforeAll(async () => {
-  node = await startNode(loadConfig({ PORT: '0', USERS: 'alice:a,bob:b,carol:c,dave:d', LOG_LEVEL: 'silent', OFFLINE_LIMIT: '3' }));
+  node = await startNode(loadConfig({ PORT: '0', STORAGE: 'memory', USERS: 'alice:a,bob:b,carol:c,dave:d', LOG_LEVEL: 'silent', OFFLINE_LIMIT: '3' }));
 });
 
 afterAll(async () => {

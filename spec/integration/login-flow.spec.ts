@@ -8,7 +8,7 @@ import { bodyOf, BoshClient, NS_BIND, NS_SASL, terminalCondition } from './suppo
 let node: RunningNode;
 
 beforeAll(async () => {
-  node = await startNode(loadConfig({ PORT: '0', USERS: 'alice:secret,bob:secret', LOG_LEVEL: 'silent', BOSH_MAX_WAIT: '2' }));
+  node = await startNode(loadConfig({ PORT: '0', STORAGE: 'memory', USERS: 'alice:secret,bob:secret', LOG_LEVEL: 'silent', BOSH_MAX_WAIT: '2' }));
 });
 
 afterAll(async () => {

@@ -22,7 +22,7 @@ describe('/metrics after a scripted session', () => {
   };
 
   beforeAll(async () => {
-    node = await startNode(loadConfig({ PORT: '0', USERS: 'alice:a,bob:b', LOG_LEVEL: 'silent', WEB_CLIENT: 'false' }));
+    node = await startNode(loadConfig({ PORT: '0', STORAGE: 'memory', USERS: 'alice:a,bob:b', LOG_LEVEL: 'silent', WEB_CLIENT: 'false' }));
   });
   afterAll(() => node.close());
 
@@ -72,14 +72,14 @@ describe('/metrics after a scripted session', () => {
 
 describe('health and readiness', () => {
   it('/healthz is ok, /readyz is ready until the node drains', async () => {
-    const node = await startNode(loadConfig({ PORT: '0', LOG_LEVEL: 'silent', WEB_CLIENT: 'false' }));
+    const node = await startNode(loadConfig({ PORT: '0', STORAGE: 'memory', LOG_LEVEL: 'silent', WEB_CLIENT: 'false' }));
     expect((await fetch(`${node.url}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${node.url}/readyz`)).json()).toEqual({ status: 'ready' });
     await node.close();
   });
 
   it('serves metrics on a separate listener when METRICS_PORT is set, and not on the public one', async () => {
-    const node = await startNode(loadConfig({ PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'silent', WEB_CLIENT: 'false' }));
+    const node = await startNode(loadConfig({ PORT: '0', STORAGE: 'memory', METRICS_PORT: '0', LOG_LEVEL: 'silent', WEB_CLIENT: 'false' }));
     expect(node.metricsUrl).not.toContain(node.url);
     expect((await fetch(node.metricsUrl as string)).status).toBe(200);
     expect((await fetch(`${node.url}/metrics`)).status).toBe(404);

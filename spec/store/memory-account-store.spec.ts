@@ -150,6 +150,15 @@ describe('keys of an account from a password source are derived lazily, once per
   });
 });
 
+/** The fingerprint a store binds alice's cache entries to: her current SHA-256 stored key. */
+async function fingerprintOf(store: MemoryAccountStore, user: string): Promise<Buffer> {
+  const keys = await store.scramKeys(user, 'SHA-256');
+  if (!keys) throw new Error(`no keys for ${user}`);
+  return keys.storedKey;
+}
+
+const FP = Buffer.from('fingerprint');
+
 describe('the PLAIN auth cache spares repeat logins a PBKDF2 run, within its time to live', () => {
   it('answers a login from the cache when the cache vouches for the password', async () => {
     let now = 1_000_000;
@@ -157,7 +166,7 @@ describe('the PLAIN auth cache spares repeat logins a PBKDF2 run, within its tim
     const store = new MemoryAccountStore(ITERATIONS, cache);
     await store.setPassword('alice', 'secret');
     // A cache entry the keys would not confirm shows which path answered.
-    cache.remember('alice', 'only-in-cache');
+    cache.remember('alice', 'only-in-cache', await fingerprintOf(store, 'alice'));
     expect(await store.verifyPassword('alice', 'only-in-cache')).toBe(true);
     now += 59_999;
     expect(await store.verifyPassword('alice', 'only-in-cache')).toBe(true);
@@ -168,7 +177,7 @@ describe('the PLAIN auth cache spares repeat logins a PBKDF2 run, within its tim
     const cache = new AuthCache(10, 60_000, () => now);
     const store = new MemoryAccountStore(ITERATIONS, cache);
     await store.setPassword('alice', 'secret');
-    cache.remember('alice', 'only-in-cache');
+    cache.remember('alice', 'only-in-cache', await fingerprintOf(store, 'alice'));
     now += 60_000;
     expect(await store.verifyPassword('alice', 'only-in-cache')).toBe(false);
     expect(await store.verifyPassword('alice', 'secret')).toBe(true);
@@ -178,10 +187,11 @@ describe('the PLAIN auth cache spares repeat logins a PBKDF2 run, within its tim
     const cache = new AuthCache(10, 60_000);
     const store = new MemoryAccountStore(ITERATIONS, cache);
     await store.setPassword('alice', 'secret');
+    const fingerprint = await fingerprintOf(store, 'alice');
     expect(await store.verifyPassword('alice', 'wrong')).toBe(false);
-    expect(cache.matches('alice', 'wrong')).toBe(false);
+    expect(cache.matches('alice', 'wrong', fingerprint)).toBe(false);
     expect(await store.verifyPassword('alice', 'secret')).toBe(true);
-    expect(cache.matches('alice', 'secret')).toBe(true);
+    expect(cache.matches('alice', 'secret', fingerprint)).toBe(true);
   });
 
   it('falls back to the keys for a different password than the cached one', async () => {
@@ -194,17 +204,35 @@ describe('the PLAIN auth cache spares repeat logins a PBKDF2 run, within its tim
 
   it('keeps no more entries than its capacity, dropping the oldest first', () => {
     const cache = new AuthCache(2, 60_000);
-    cache.remember('a', 'pa');
-    cache.remember('b', 'pb');
-    cache.remember('c', 'pc');
-    expect(cache.matches('a', 'pa')).toBe(false);
-    expect(cache.matches('b', 'pb')).toBe(true);
-    expect(cache.matches('c', 'pc')).toBe(true);
+    cache.remember('a', 'pa', FP);
+    cache.remember('b', 'pb', FP);
+    cache.remember('c', 'pc', FP);
+    expect(cache.matches('a', 'pa', FP)).toBe(false);
+    expect(cache.matches('b', 'pb', FP)).toBe(true);
+    expect(cache.matches('c', 'pc', FP)).toBe(true);
   });
 
   it('caches nothing with a capacity of zero', () => {
     const cache = new AuthCache(0, 60_000);
-    cache.remember('a', 'pa');
-    expect(cache.matches('a', 'pa')).toBe(false);
+    cache.remember('a', 'pa', FP);
+    expect(cache.matches('a', 'pa', FP)).toBe(false);
+  });
+
+  it('does not vouch for a password checked against other credentials than the ones now stored', () => {
+    const cache = new AuthCache(10, 60_000);
+    cache.remember('a', 'pa', FP);
+    expect(cache.matches('a', 'pa', Buffer.from('a new stored key'))).toBe(false);
+  });
+
+  it('refuses a cached password once the account is deleted, and once its password changed', async () => {
+    const cache = new AuthCache(10, 60_000);
+    const store = new MemoryAccountStore(ITERATIONS, cache);
+    await store.create('alice', 'secret');
+    expect(await store.verifyPassword('alice', 'secret')).toBe(true);
+    await store.changePassword('alice', 'new');
+    expect(await store.verifyPassword('alice', 'secret')).toBe(false);
+    expect(await store.verifyPassword('alice', 'new')).toBe(true);
+    await store.delete('alice');
+    expect(await store.verifyPassword('alice', 'new')).toBe(false);
   });
 });

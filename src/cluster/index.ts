@@ -3,26 +3,16 @@ import type { Config } from '../config';
 import type { Logger } from '../observability/logger';
 import type { GatewayMetrics } from '../observability/metrics';
 import { MemoryFailureCounters, type FailureCounters } from '../limits/failure-counters';
-import type { AuthCache } from '../store/auth-cache';
-import type { MemoryAccountStore } from '../store/memory-account-store';
 import { ClusterNode } from './cluster-node';
 import { FORWARD_TIMEOUT_MARGIN_SECONDS } from './forwarder';
 import { RedisKeys } from './keys';
-import { RedisAccountStore } from './redis-account-store';
-import { createRedis, whenReady } from './redis-client';
+import { createRedis, whenReady } from '../redis/redis-client';
 import { RedisFailureCounters } from './redis-failure-counters';
-import { RedisOfflineStore } from './redis-offline-store';
-import { RedisRosterStore } from './redis-roster-store';
-import { RedisXmlStore } from './redis-xml-store';
 
 export { ClusterNode } from './cluster-node';
 
 export interface ClusterSetup {
   readonly cluster: ClusterNode;
-  readonly accounts: RedisAccountStore;
-  readonly rosters: RedisRosterStore;
-  readonly offline: RedisOfflineStore;
-  readonly documents: RedisXmlStore;
   /** Failed-login counters of the brute-force throttle, shared by every node. */
   readonly authFailures: FailureCounters;
   /** Whether the connection to Redis is up (readiness). */
@@ -30,15 +20,11 @@ export interface ClusterSetup {
   close(): Promise<void>;
 }
 
-/** Cluster mode: the stores, registry, route table and bus on the Redis at REDIS_URL. */
-export async function connectCluster(
-  config: Config,
-  nodeUrl: string,
-  configured: MemoryAccountStore,
-  authCache: AuthCache,
-  metrics: GatewayMetrics,
-  logger: Logger,
-): Promise<ClusterSetup> {
+/**
+ * Cluster mode: the shared, hot state — registry, route table, bus, membership, login-failure counters —
+ * on the Redis at REDIS_URL. The durable stores are not here (src/store/create-stores.ts).
+ */
+export async function connectCluster(config: Config, nodeUrl: string, metrics: GatewayMetrics, logger: Logger): Promise<ClusterSetup> {
   const target = { url: config.redisUrl as string, sentinels: config.redisSentinels, sentinelName: config.redisSentinelName };
   const redis: Redis = createRedis(target, `${config.cluster.nodeId}:main`, logger, metrics);
   const busReader: Redis = createRedis(target, `${config.cluster.nodeId}:bus`, logger, undefined, true);
@@ -69,10 +55,6 @@ export async function connectCluster(
   );
   return {
     cluster,
-    accounts: new RedisAccountStore(redis, keys, configured, authCache),
-    rosters: new RedisRosterStore(redis, keys),
-    offline: new RedisOfflineStore(redis, keys, config.limits.offlinePerUser, config.limits.offlineBytesPerUser),
-    documents: new RedisXmlStore(redis, keys),
     authFailures: new RedisFailureCounters(redis, keys, failureTtlMs, new MemoryFailureCounters(failureTtlMs), logger),
     redisReady: () => redis.status === 'ready',
     close: async () => {

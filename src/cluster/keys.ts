@@ -1,4 +1,7 @@
-/** Every Redis key the cluster uses, in one place (prefix configurable for shared Redis servers). */
+/**
+ * Every Redis key of the cluster's shared state, in one place (prefix configurable for shared Redis
+ * servers). The durable stores' keys are in src/store/redis/store-keys.ts, under the same prefix.
+ */
 export class RedisKeys {
   constructor(private readonly prefix: string) {}
 
@@ -31,28 +34,6 @@ export class RedisKeys {
   }
   reapLock(node: string): string {
     return `${this.prefix}reap:${node}`;
-  }
-  account(user: string): string {
-    return `${this.prefix}account:${user}`;
-  }
-  roster(user: string): string {
-    return `${this.prefix}roster:${user}`;
-  }
-  rosterVersion(user: string): string {
-    return `${this.prefix}roster:${user}:ver`;
-  }
-  pendingIn(user: string): string {
-    return `${this.prefix}roster:${user}:pending`;
-  }
-  offline(user: string): string {
-    return `${this.prefix}offline:${user}`;
-  }
-  /** The bytes of a user's stored offline stanzas (bounded by OFFLINE_MAX_BYTES). */
-  offlineBytes(user: string): string {
-    return `${this.prefix}offline:${user}:bytes`;
-  }
-  documents(user: string): string {
-    return `${this.prefix}docs:${user}`;
   }
   /** A failed-login counter of the brute-force throttle (`pair:user@group` or `account:user`). */
   authFailures(key: string): string {

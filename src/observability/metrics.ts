@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BoshObserver, TerminalCondition } from '../bosh';
 import type { ForwardObserver } from '../cluster/forwarder';
-import type { RedisObserver } from '../cluster/redis-client';
+import type { RedisObserver } from '../redis/redis-client';
 import type { AuthThrottleObserver, DelayScope } from '../limits/auth-throttle';
 import type { XmppObserver } from '../xmpp/observer';
 

@@ -1,7 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { AccountStore } from './account-store';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { AccountError } from './account-error';
+import { checkUsername, pageOf } from './account-name';
+import type { AccountListing, AccountPage, AccountStore } from './account-store';
 import type { AuthCache } from './auth-cache';
-import { deriveScramKeys, passwordMatches, SCRAM_HASHES, type ScramHash, type ScramKeys } from './scram-keys';
+import { verifyWithKeys } from './password-check';
+import { deriveKeySet, deriveScramKeys, SCRAM_HASHES, type KeySet, type ScramHash, type ScramKeys } from './scram-keys';
 
 /**
  * Reads one account's password from where it already is at rest (the users file), when its keys are
@@ -10,9 +13,13 @@ import { deriveScramKeys, passwordMatches, SCRAM_HASHES, type ScramHash, type Sc
 export type PasswordSource = () => Promise<string | undefined>;
 
 interface AccountRecord {
-  keys: Partial<Record<ScramHash, ScramKeys>>;
+  keys: KeySet;
   source: PasswordSource | undefined;
   deriving: Partial<Record<ScramHash, Promise<ScramKeys | undefined>>>;
+  /** What the entry it came from looked like (a digest of its users-file line), to keep it across reloads. */
+  readonly origin: string | undefined;
+  /** Binds auth-cache entries to this record while it has no keys of its own yet (see AuthCache). */
+  readonly token: Buffer;
 }
 
 function sameSecret(a: string, b: string): boolean {
@@ -20,9 +27,13 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
 
-/** Accounts in this process's memory: the embedded default, filled from USERS / USERS_FILE. */
+/**
+ * Accounts in this process's memory: the accounts of USERS / USERS_FILE (behind ConfiguredAccounts),
+ * and the whole account store when STORAGE=memory (tests).
+ */
 export class MemoryAccountStore implements AccountStore {
   private readonly accounts = new Map<string, AccountRecord>();
+  private sorted: string[] | undefined;
 
   constructor(
     private readonly iterations: number,
@@ -33,34 +44,76 @@ export class MemoryAccountStore implements AccountStore {
     return this.accounts.size;
   }
 
+  /** The usernames held, in no particular order. */
+  names(): IterableIterator<string> {
+    return this.accounts.keys();
+  }
+
   /**
    * A replaced account gets a new record, so a derivation still running for the old one (which holds
    * the old record) cannot store its keys into the new account (see storeDerived).
    */
-  private replace(username: string, keys: Partial<Record<ScramHash, ScramKeys>>, source: PasswordSource | undefined): void {
-    this.accounts.set(username, { keys: { ...keys }, source, deriving: {} });
+  private replace(username: string, keys: KeySet, source: PasswordSource | undefined, origin?: string): void {
+    if (!this.accounts.has(username)) this.sorted = undefined;
+    this.accounts.set(username, { keys: { ...keys }, source, deriving: {}, origin, token: randomBytes(16) });
     this.authCache.forget(username);
   }
 
   /** Adds (or replaces) an account with already-derived keys. */
-  setKeys(username: string, keys: Partial<Record<ScramHash, ScramKeys>>): void {
-    this.replace(username, keys, undefined);
+  setKeys(username: string, keys: KeySet, origin?: string): void {
+    if (origin !== undefined && this.accounts.get(username)?.origin === origin) return;
+    this.replace(username, keys, undefined, origin);
   }
 
-  /** Adds (or replaces) an account whose keys are derived from `source` on first use. */
-  setPasswordSource(username: string, source: PasswordSource): void {
-    this.replace(username, {}, source);
+  /**
+   * Adds (or replaces) an account whose keys are derived from `source` on first use. An account whose
+   * `origin` is unchanged keeps what it already derived and only learns where its password now is.
+   */
+  setPasswordSource(username: string, source: PasswordSource, origin?: string): void {
+    const record = this.accounts.get(username);
+    if (record && origin !== undefined && record.origin === origin) {
+      if (record.source) record.source = source;
+      return;
+    }
+    this.replace(username, {}, source, origin);
   }
 
   /** Adds (or replaces) an account from a password, deriving every SCRAM hash now. */
   async setPassword(username: string, password: string): Promise<void> {
-    const keys: Partial<Record<ScramHash, ScramKeys>> = {};
-    for (const hash of SCRAM_HASHES) keys[hash] = await deriveScramKeys(hash, password, this.iterations);
-    this.setKeys(username, keys);
+    this.setKeys(username, await deriveKeySet(password, this.iterations));
   }
 
   async exists(username: string): Promise<boolean> {
     return this.accounts.has(username);
+  }
+
+  async create(username: string, password: string): Promise<void> {
+    checkUsername(username);
+    if (this.accounts.has(username)) throw new AccountError('conflict', `account '${username}' exists`);
+    const keys = await deriveKeySet(password, this.iterations);
+    // Checked again: another create may have finished while the keys were being derived.
+    if (this.accounts.has(username)) throw new AccountError('conflict', `account '${username}' exists`);
+    this.setKeys(username, keys);
+  }
+
+  async delete(username: string): Promise<boolean> {
+    const removed = this.accounts.delete(username);
+    if (removed) this.sorted = undefined;
+    this.authCache.forget(username);
+    return removed;
+  }
+
+  async changePassword(username: string, password: string): Promise<void> {
+    if (!this.accounts.has(username)) throw new AccountError('not-found', `no account '${username}'`);
+    const keys = await deriveKeySet(password, this.iterations);
+    if (!this.accounts.has(username)) throw new AccountError('not-found', `no account '${username}'`);
+    this.setKeys(username, keys);
+  }
+
+  async list(listing: AccountListing): Promise<AccountPage> {
+    this.sorted ??= [...this.accounts.keys()].sort();
+    const page = pageOf(this.sorted, listing.after, listing.limit);
+    return { accounts: page.names.map((username) => ({ username, readOnly: false })), next: page.next };
   }
 
   async scramKeys(username: string, hash: ScramHash): Promise<ScramKeys | undefined> {
@@ -88,20 +141,14 @@ export class MemoryAccountStore implements AccountStore {
   async verifyPassword(username: string, password: string): Promise<boolean> {
     const record = this.accounts.get(username);
     if (!record) return false;
-    if (this.authCache.matches(username, password)) return true;
-    const keys = record.keys['SHA-256'] ?? record.keys['SHA-1'];
-    let ok: boolean;
-    if (keys) {
-      ok = await passwordMatches(record.keys['SHA-256'] ? 'SHA-256' : 'SHA-1', keys, password);
-    } else if (record.source) {
-      // A file account with no keys yet: the file is the reference, so comparing with it is enough.
-      // Keys are derived only when a SCRAM login needs them; repeat PLAIN logins hit the auth cache.
-      const stored = await record.source();
-      ok = stored !== undefined && sameSecret(stored, password);
-    } else {
-      ok = false;
-    }
-    if (ok) this.authCache.remember(username, password);
+    if (record.keys['SHA-256'] || record.keys['SHA-1']) return verifyWithKeys(this.authCache, username, password, record.keys);
+    if (!record.source) return false;
+    // A file account with no keys yet: the file is the reference, so comparing with it is enough.
+    // Keys are derived only when a SCRAM login needs them; repeat PLAIN logins hit the auth cache.
+    if (this.authCache.matches(username, password, record.token)) return true;
+    const stored = await record.source();
+    const ok = stored !== undefined && sameSecret(stored, password);
+    if (ok && this.accounts.get(username) === record) this.authCache.remember(username, password, record.token);
     return ok;
   }
 

@@ -37,6 +37,16 @@ export function keysFromSaltedPassword(hash: ScramHash, salted: Buffer, salt: Bu
   return { salt, iterations, storedKey: digest(hash, clientKey), serverKey: hmac(hash, salted, 'Server Key') };
 }
 
+/** The keys of one account, per hash. */
+export type KeySet = Partial<Record<ScramHash, ScramKeys>>;
+
+/** Keys for every offered hash from one password (what account creation and a password change store). */
+export async function deriveKeySet(password: string, iterations: number): Promise<KeySet> {
+  const keys: KeySet = {};
+  for (const hash of SCRAM_HASHES) keys[hash] = await deriveScramKeys(hash, password, iterations);
+  return keys;
+}
+
 export async function deriveScramKeys(hash: ScramHash, password: string, iterations: number, salt = randomBytes(16)): Promise<ScramKeys> {
   return keysFromSaltedPassword(hash, await saltedPassword(hash, password, salt, iterations), salt, iterations);
 }

@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import type { Logger } from '../observability/logger';
 import { normaliseLocal } from '../xmpp/jid';
 import type { MemoryAccountStore } from './memory-account-store';
 import { decodeKeys, type ScramHash, type ScramKeys } from './scram-keys';
@@ -59,29 +62,141 @@ export async function loadUsersList(list: string, store: MemoryAccountStore): Pr
 }
 
 /**
- * USERS_FILE: read once to index the accounts. Plain-text passwords are not kept: each account
+ * USERS_FILE: read to index the accounts. Plain-text passwords are not kept: each account
  * remembers where its line is, and its keys are derived from the file at its first login.
  */
 export async function loadUsersFile(path: string, store: MemoryAccountStore): Promise<number> {
+  return (await indexUsersFile(path, store, new UsersFileReader(path))).count;
+}
+
+/**
+ * Indexes the file into the store and says which accounts it defines. An account whose line is the
+ * same as at the last reading keeps the keys it already derived (its line may have moved).
+ */
+async function indexUsersFile(path: string, store: MemoryAccountStore, reader: UsersFileReader): Promise<{ count: number; names: Set<string> }> {
   const content = await readFile(path);
-  const reader = new UsersFileReader(path);
+  const names = new Set<string>();
   let count = 0;
   let start = 0;
   let lineNumber = 0;
-  while (start < content.length) {
-    let end = content.indexOf(0x0a, start);
-    if (end < 0) end = content.length;
-    lineNumber++;
-    const line = parseUserLine(content.toString('utf8', start, end), `${path}:${lineNumber}`);
-    if (line) {
-      if (line.keys) store.setKeys(line.username, line.keys);
-      else store.setPasswordSource(line.username, passwordAt(reader, start, end - start, line.username));
-      count++;
+  try {
+    while (start < content.length) {
+      let end = content.indexOf(0x0a, start);
+      if (end < 0) end = content.length;
+      lineNumber++;
+      const line = parseUserLine(content.toString('utf8', start, end), `${path}:${lineNumber}`);
+      if (line) {
+        const origin = createHash('sha256').update(content.subarray(start, end)).digest('base64');
+        if (line.keys) store.setKeys(line.username, line.keys, origin);
+        else store.setPasswordSource(line.username, passwordAt(reader, start, end - start, line.username), origin);
+        names.add(line.username);
+        count++;
+      }
+      start = end + 1;
     }
-    start = end + 1;
+  } finally {
+    content.fill(0);
   }
-  content.fill(0);
-  return count;
+  return { count, names };
+}
+
+/**
+ * USERS_FILE kept in step with the file: when it changes (written in place or replaced by a rename),
+ * it is read again after a short quiet period; accounts whose line is gone are removed at once, so
+ * they can no longer log in by any mechanism, and changed lines replace their accounts. A file that
+ * cannot be parsed leaves the accounts as they were (a half-written file is read again when the
+ * writer finishes); a file that is gone removes every account it defined.
+ */
+export class WatchedUsersFile {
+  private readonly reader: UsersFileReader;
+  private names = new Set<string>();
+  private watcher: FSWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private pending = false;
+  private readonly listeners: Array<(accounts: number) => void> = [];
+
+  constructor(
+    readonly path: string,
+    private readonly store: MemoryAccountStore,
+    private readonly logger: Logger,
+    private readonly quietMs = 100,
+  ) {
+    this.reader = new UsersFileReader(path);
+  }
+
+  /** Reads the file the first time (errors are the caller's: a node does not start on a bad file). */
+  async load(): Promise<number> {
+    const { count, names } = await indexUsersFile(this.path, this.store, this.reader);
+    this.names = names;
+    return count;
+  }
+
+  /** Watches the file's folder: a rename over the file (how editors and config tools save) is seen too. */
+  watch(): void {
+    if (this.watcher) return;
+    const name = basename(this.path);
+    this.watcher = watch(dirname(this.path), { persistent: false }, (_event, filename) => {
+      if (filename === null || filename.toString() === name) this.schedule();
+    });
+    this.watcher.on('error', (err) => this.logger.warn({ err, file: this.path }, 'USERS_FILE watch failed; changes are no longer picked up'));
+  }
+
+  /** Called with the number of accounts after every reading of the changed file. */
+  onReload(listener: (accounts: number) => void): void {
+    this.listeners.push(listener);
+  }
+
+  close(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
+    clearTimeout(this.timer);
+  }
+
+  private schedule(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.reload(), this.quietMs);
+    this.timer.unref();
+  }
+
+  /** Reads the file again (one reading at a time; a change during one causes another). */
+  reload(): Promise<void> {
+    if (this.running) {
+      this.pending = true;
+      return this.running;
+    }
+    this.running = this.readAgain().finally(() => {
+      this.running = undefined;
+      if (this.pending) {
+        this.pending = false;
+        void this.reload();
+      }
+    });
+    return this.running;
+  }
+
+  private async readAgain(): Promise<void> {
+    let names: Set<string>;
+    try {
+      names = (await indexUsersFile(this.path, this.store, this.reader)).names;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.logger.warn({ err: (err as Error).message, file: this.path }, 'USERS_FILE not reloaded; its accounts stay as they were');
+        return;
+      }
+      this.logger.warn({ file: this.path }, 'USERS_FILE is gone; its accounts are removed');
+      names = new Set();
+    }
+    let removed = 0;
+    for (const name of this.names) {
+      if (names.has(name)) continue;
+      await this.store.delete(name);
+      removed++;
+    }
+    this.names = names;
+    this.logger.info({ file: this.path, accounts: names.size, removed }, 'USERS_FILE reloaded');
+    for (const listener of this.listeners) listener(names.size);
+  }
 }
 
 /**

@@ -16,6 +16,7 @@ export function gatewayEnv(overrides: Record<string, string> = {}): Record<strin
   return {
     HOST: '127.0.0.1',
     PORT: '0',
+    STORAGE: 'memory',
     XMPP_DOMAIN: TEST_DOMAIN,
     BOSH_PATH: '/http-bind',
     USERS: `alice:${TEST_PASSWORD},bob:${TEST_PASSWORD}`,

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
-import type { OfflineMessage, OfflineStore } from '../store/offline-store';
-import type { RedisKeys } from './keys';
+import type { OfflineMessage, OfflineStore } from '../offline-store';
+import type { RedisStoreKeys } from './store-keys';
 
 // Appends only while the list is below the count limit and its stanzas' bytes (kept beside it in
 // KEYS[2]) stay within the byte limit, atomically (no over-fill when nodes race).
@@ -22,7 +22,7 @@ return items`;
 export class RedisOfflineStore implements OfflineStore {
   constructor(
     private readonly redis: Redis,
-    private readonly keys: RedisKeys,
+    private readonly keys: RedisStoreKeys,
     private readonly limitPerUser: number,
     private readonly maxBytesPerUser = Number.MAX_SAFE_INTEGER,
   ) {}

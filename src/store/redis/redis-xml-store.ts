@@ -1,12 +1,12 @@
 import type Redis from 'ioredis';
-import type { XmlStore } from '../store/xml-store';
-import type { RedisKeys } from './keys';
+import type { XmlStore } from '../xml-store';
+import type { RedisStoreKeys } from './store-keys';
 
 /** Per-user XML documents (vCard, private XML) in one Redis hash per user. */
 export class RedisXmlStore implements XmlStore {
   constructor(
     private readonly redis: Redis,
-    private readonly keys: RedisKeys,
+    private readonly keys: RedisStoreKeys,
   ) {}
 
   async get(user: string, key: string): Promise<string | undefined> {

@@ -1,12 +1,12 @@
 import type Redis from 'ioredis';
-import type { PendingSubscription, Roster, RosterItem, RosterStore } from '../store/roster-store';
-import type { RedisKeys } from './keys';
+import type { PendingSubscription, Roster, RosterItem, RosterStore } from '../roster-store';
+import type { RedisStoreKeys } from './store-keys';
 
 /** Rosters in Redis: a hash of contact → item (JSON), a version counter and a hash of pending requests. */
 export class RedisRosterStore implements RosterStore {
   constructor(
     private readonly redis: Redis,
-    private readonly keys: RedisKeys,
+    private readonly keys: RedisStoreKeys,
   ) {}
 
   async roster(user: string): Promise<Roster> {

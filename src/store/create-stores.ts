@@ -1,0 +1,151 @@
+import { resolve } from 'node:path';
+import type Redis from 'ioredis';
+import type { Config } from '../config';
+import type { Logger } from '../observability/logger';
+import { createRedis, whenReady, type RedisObserver } from '../redis/redis-client';
+import type { AccountStore } from './account-store';
+import { AuthCache } from './auth-cache';
+import { ConfiguredAccounts } from './configured-accounts';
+import { MemoryAccountStore } from './memory-account-store';
+import { MemoryOfflineStore, type OfflineStore } from './offline-store';
+import { RedisAccountStore } from './redis/redis-account-store';
+import { RedisOfflineStore } from './redis/redis-offline-store';
+import { RedisRosterStore } from './redis/redis-roster-store';
+import { RedisStoreKeys } from './redis/store-keys';
+import { RedisXmlStore } from './redis/redis-xml-store';
+import { MemoryRosterStore, type RosterStore } from './roster-store';
+import { openDatabase } from './sqlite/database';
+import { SqliteAccountStore } from './sqlite/sqlite-account-store';
+import { SqliteOfflineStore } from './sqlite/sqlite-offline-store';
+import { SqliteRosterStore } from './sqlite/sqlite-roster-store';
+import { SqliteXmlStore } from './sqlite/sqlite-xml-store';
+import { loadUsersList, WatchedUsersFile } from './users-file';
+import { MemoryXmlStore, type XmlStore } from './xml-store';
+
+export interface Stores {
+  /** Every account: USERS / USERS_FILE (read-only) in front of the durable store. */
+  readonly accounts: AccountStore;
+  /** The accounts of USERS / USERS_FILE alone. */
+  readonly configured: MemoryAccountStore;
+  /** USERS_FILE, kept in step with the file (undefined without one). */
+  readonly usersFile: WatchedUsersFile | undefined;
+  readonly rosters: RosterStore;
+  readonly offline: OfflineStore;
+  readonly documents: XmlStore;
+  /** Stored offline messages of every user, where counting them is cheap (not in Redis). */
+  offlineTotal(): number | undefined;
+  /** Whether the durable stores are reachable (Redis can be away; memory and SQLite are always there). */
+  ready(): boolean;
+  close(): Promise<void>;
+}
+
+export interface StoreDependencies {
+  readonly logger: Logger;
+  /** Counts Redis failures and reconnections (cluster mode). */
+  readonly redisObserver?: RedisObserver;
+}
+
+interface Durable {
+  readonly accounts: AccountStore;
+  readonly rosters: RosterStore;
+  readonly offline: OfflineStore;
+  readonly documents: XmlStore;
+  offlineTotal(): number | undefined;
+  ready(): boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * The one place that chooses where durable data lives (STORAGE): SQLite under DATA_DIR (the embedded
+ * default), Redis (cluster mode) or memory (tests). A new backend is a folder beside sqlite/ and redis/
+ * and one case here.
+ */
+export async function createStores(config: Config, deps: StoreDependencies): Promise<Stores> {
+  const authCache = new AuthCache(config.authCacheSize, config.authCacheTtlSeconds * 1000);
+  const configured = new MemoryAccountStore(config.scramIterations, authCache);
+  const { logger } = deps;
+  if (config.users) logger.info({ accounts: await loadUsersList(config.users, configured) }, 'accounts loaded from USERS');
+  let usersFile: WatchedUsersFile | undefined;
+  if (config.usersFile) {
+    usersFile = new WatchedUsersFile(config.usersFile, configured, logger);
+    logger.info({ accounts: await usersFile.load(), file: config.usersFile }, 'accounts loaded from USERS_FILE');
+    usersFile.watch();
+  }
+  let durable: Durable;
+  try {
+    durable = await openDurable(config, deps, authCache);
+  } catch (err) {
+    usersFile?.close();
+    throw err;
+  }
+  return {
+    accounts: new ConfiguredAccounts(configured, durable.accounts),
+    configured,
+    usersFile,
+    rosters: durable.rosters,
+    offline: durable.offline,
+    documents: durable.documents,
+    offlineTotal: () => durable.offlineTotal(),
+    ready: () => durable.ready(),
+    close: async () => {
+      usersFile?.close();
+      await durable.close();
+    },
+  };
+}
+
+async function openDurable(config: Config, deps: StoreDependencies, authCache: AuthCache): Promise<Durable> {
+  const { limits } = config;
+  switch (config.storage) {
+    case 'memory': {
+      const offline = new MemoryOfflineStore(limits.offlinePerUser, limits.offlineBytesPerUser);
+      return {
+        accounts: new MemoryAccountStore(config.scramIterations, authCache),
+        rosters: new MemoryRosterStore(),
+        offline,
+        documents: new MemoryXmlStore(),
+        offlineTotal: () => offline.total,
+        ready: () => true,
+        close: async () => undefined,
+      };
+    }
+    case 'sqlite': {
+      const db = openDatabase(config.dataDir);
+      deps.logger.info({ database: resolve(config.dataDir) }, 'storage: SQLite');
+      const offline = new SqliteOfflineStore(db, limits.offlinePerUser, limits.offlineBytesPerUser);
+      return {
+        accounts: new SqliteAccountStore(db, config.scramIterations, authCache),
+        rosters: new SqliteRosterStore(db),
+        offline,
+        documents: new SqliteXmlStore(db),
+        offlineTotal: () => offline.total,
+        ready: () => db.open,
+        close: async () => {
+          db.close();
+        },
+      };
+    }
+    case 'redis': {
+      const target = { url: config.redisUrl as string, sentinels: config.redisSentinels, sentinelName: config.redisSentinelName };
+      const redis: Redis = createRedis(target, `${config.cluster.nodeId}:store`, deps.logger, deps.redisObserver);
+      try {
+        await whenReady(redis, 10_000);
+      } catch (err) {
+        redis.disconnect();
+        throw new Error(`cannot reach Redis at REDIS_URL: ${(err as Error).message}`);
+      }
+      const keys = new RedisStoreKeys(config.cluster.redisPrefix);
+      return {
+        accounts: new RedisAccountStore(redis, keys, config.scramIterations, authCache),
+        rosters: new RedisRosterStore(redis, keys),
+        offline: new RedisOfflineStore(redis, keys, limits.offlinePerUser, limits.offlineBytesPerUser),
+        documents: new RedisXmlStore(redis, keys),
+        offlineTotal: () => undefined,
+        ready: () => redis.status === 'ready',
+        close: async () => {
+          redis.disconnect();
+        },
+      };
+    }
+  }
+}
