@@ -13,6 +13,8 @@ import { parseConfig, type BenchConfig } from './lib/config';
 import { CpuWatch, machineBusy, readRssKb, type CpuReport } from './lib/cpu';
 import { runCycles } from './lib/cycles';
 import { keptCyclesSection, renderCyclesSection, spliceCyclesSection, type CyclesResult } from './lib/cycles-report';
+import { runFailover, type FailoverResult } from './lib/failover';
+import { failoverLines, keptFailoverSection, renderFailoverSection, spliceFailoverSection } from './lib/failover-report';
 import { summarizeProfile } from './lib/profile';
 import type { ChatSetupResult, ChatStepResult, HopSetupResult, HopStepResult, LoginResult, StatusResult } from './lib/protocol';
 import { passwordFor, userFor } from './lib/protocol';
@@ -672,6 +674,33 @@ async function phaseCycles(ctx: Ctx): Promise<CyclesResult> {
   return result;
 }
 
+// ---------------------------------------------------------------- phase 6 (cluster): failover timings
+
+async function phaseFailover(ctx: Ctx): Promise<FailoverResult> {
+  const { cfg } = ctx;
+  const target = await startTarget(ctx, 'failover');
+  const cl = target.cluster;
+  if (!cl) throw new Error('the failover phase needs the cluster');
+  try {
+    // three accounts after the hop range
+    const account = Math.floor(cfg.users / 2) + 2 * cfg.chatPairs + 100 + cfg.cluster * cfg.hopPerNode + 10;
+    const f = await runFailover(cl, {
+      path: cfg.path,
+      domain: cfg.domain,
+      account,
+      heartbeatMs: cfg.clusterHeartbeatMs,
+      nodeTtlMs: cfg.clusterNodeTtlMs,
+      redisDownMs: cfg.failoverRedisDownMs,
+      boundMs: 30_000,
+    });
+    for (const line of failoverLines(f)) log(`failover: ${line}`);
+    for (const n of f.notes) ctx.notes.add(`failover: ${n}`);
+    return f;
+  } finally {
+    await target.stop();
+  }
+}
+
 // ---------------------------------------------------------------- main
 
 function machineInfo(): BenchResults['machine'] {
@@ -735,21 +764,27 @@ function writeUsers(file: string, n: number): Promise<void> {
 function writeDocs(results: BenchResults): void {
   const doc = join(ROOT, 'docs', 'performance.md');
   const existing = existsSync(doc) ? readFileSync(doc, 'utf8') : '';
-  const cluster = results.cluster ? renderClusterMarkdown(results.cluster, results.machine, keptClusterNotes(existing)) : keptClusterSection(existing);
+  const c = results.cluster;
+  // a cluster run of the failover phase alone leaves the cluster's other figures as they are
+  const clusterMeasured = c !== undefined && (c.login || c.memory || c.chat || c.hop) !== undefined;
+  const cluster = c && clusterMeasured ? renderClusterMarkdown(c, results.machine, keptClusterNotes(existing)) : keptClusterSection(existing);
   const cycles = results.cycles ? renderCyclesSection(results.cycles, results.when, results.command) : keptCyclesSection(existing);
+  const failover = c?.failover ? renderFailoverSection(c.failover, c.when, c.command) : keptFailoverSection(existing);
   mkdirSync(dirname(doc), { recursive: true });
   if (results.login || results.memory || results.chat || !existing) {
-    writeFileSync(doc, renderMarkdown(results, keptNotes(existing), cluster, cycles));
+    writeFileSync(doc, renderMarkdown(results, keptNotes(existing), cluster, cycles, failover));
     log('docs/performance.md written');
     return;
   }
   // a partial run replaces only its own sections
   let text = existing;
-  if (results.cycles) text = spliceCyclesSection(text, cycles);
-  if (results.cluster) text = spliceClusterSection(text, cluster);
+  const written: string[] = [];
+  if (results.cycles) (text = spliceCyclesSection(text, cycles)), written.push('cycles');
+  if (clusterMeasured) (text = spliceClusterSection(text, cluster)), written.push('cluster');
+  if (c?.failover) (text = spliceFailoverSection(text, failover)), written.push('failover');
   if (text !== existing) {
     writeFileSync(doc, text);
-    log(`docs/performance.md: ${[results.cycles ? 'cycles' : '', results.cluster ? 'cluster' : ''].filter(Boolean).join(' and ')} section written`);
+    log(`docs/performance.md: ${written.join(' and ')} section written`);
   }
 }
 
@@ -907,6 +942,7 @@ async function main(): Promise<void> {
       if (cfg.phases.has('memory')) c.memory = await phaseMemory(ctx);
       if (cfg.phases.has('chat')) c.chat = await phaseChat(ctx);
       if (cfg.phases.has('hop')) c.hop = await phaseHop(ctx);
+      if (cfg.phases.has('failover')) c.failover = await phaseFailover(ctx);
       c.totalSeconds = (performance.now() - ctx.t0) / 1000;
       c.background = ctx.background;
       c.notes = [...ctx.notes];

@@ -107,8 +107,9 @@ export class RedisServer {
     return this.tail.join('\n');
   }
 
-  async start(dir: string, nice: number | undefined, timeoutMs = 10_000): Promise<void> {
-    this.port = await freePort();
+  /** `port`: the same port again (a restart); by default a free one. */
+  async start(dir: string, nice: number | undefined, timeoutMs = 10_000, port?: number): Promise<void> {
+    this.port = port ?? (await freePort());
     // no persistence at all: the bench's Redis starts empty and writes nothing to disk
     const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -630,5 +631,20 @@ export class Cluster {
     for (const n of this.nodes) n.killNow();
     this.nginx?.killNow();
     this.redis.killNow();
+  }
+
+  /**
+   * Stops redis-server (SIGTERM), keeps it down for `downMs`, starts it again on the same port, empty (the
+   * bench's Redis keeps nothing on disk). Resolves with the time it accepted connections again.
+   */
+  async restartRedis(downMs: number): Promise<number> {
+    const port = this.redis.port;
+    await this.redis.stop();
+    await sleep(downMs);
+    await this.redis.start(this.opts.dir, this.opts.nice, 10_000, port);
+    const back = performance.now();
+    // the new redis-server process is not in the first watchdog's list
+    this.watchdog();
+    return back;
   }
 }

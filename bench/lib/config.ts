@@ -3,7 +3,7 @@ import type { FifthExchange } from './bosh';
 
 export interface BenchConfig {
   quick: boolean;
-  phases: Set<'login' | 'memory' | 'chat' | 'hop' | 'cycles'>;
+  phases: Set<'login' | 'memory' | 'chat' | 'hop' | 'cycles' | 'failover'>;
   workers: number;
   /** lines in the generated USERS_FILE */
   users: number;
@@ -43,6 +43,8 @@ export interface BenchConfig {
   cyclesConcurrency: number;
   /** idle time before each forced-GC reading (long enough for V8's memory reducer to shrink the young generation) */
   cyclesSettleMs: number;
+  /** cluster failover: how long redis-server stays down before its restart */
+  failoverRedisDownMs: number;
 
   jsonOut: string;
   /** before each phase, wait up to this long for the machine to be quiet (other processes < 15% busy) */
@@ -80,7 +82,8 @@ export interface BenchConfig {
 const HELP = `usage: npm run bench -- [options]
 
   --quick                 short run (< 1 min): fewer accounts/sessions, short chat steps
-  --phases=a,b            subset of login,memory,chat,hop,cycles (default all; hop is the cluster's forwarding hop;
+  --phases=a,b            subset of login,memory,chat,hop,cycles,failover (default all; hop is the cluster's forwarding hop,
+                          failover its node-kill and Redis-restart timings (--cluster --phases=failover alone: about a minute);
                           cycles, memory per session cycle, is single-node only and not in --quick unless named;
                           --phases=cycles alone runs just it and writes only its section of docs/performance.md)
   --workers=N             load-generator processes (default 1)
@@ -124,6 +127,7 @@ Cluster (a redis-server, N nodes and nginx of the bench's own, all on 127.0.0.1)
   --hop-rate=N            forwarding-hop phase: pings per second (default 300)
   --hop-ms=N              its length (default 15000, quick 3000)
   --hop-per-node=N        its sessions on each node (default 30)
+  --failover-redis-down-ms=N  failover phase: how long redis-server stays down (default 2000)
 
 Every option can also be given as an env var: --chat-pairs=50 is BENCH_CHAT_PAIRS=50, --quick is BENCH_QUICK=1.
 `;
@@ -156,7 +160,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig
     'login-accounts', 'login-concurrency', 'login-max-ms', 'mem-levels', 'mem-concurrency', 'mem-settle-ms',
     'chat-pairs', 'chat-base-rate', 'chat-base-ms', 'chat-rates', 'chat-step-ms', 'chat-drain-ms', 'chat-refine',
     'chat-p99-limit-ms', 'chat-body-bytes', 'chat-budget-ms', 'idle-wait-ms',
-    'cycles', 'cycles-warmup', 'cycles-concurrency', 'cycles-settle-ms',
+    'cycles', 'cycles-warmup', 'cycles-concurrency', 'cycles-settle-ms', 'failover-redis-down-ms',
     'server-node-args', 'worker-node-args', 'server-log', 'deadline-ms', 'server-env', 'nice', 'render',
     'cluster', 'cluster-nginx-workers', 'cluster-keepalive', 'cluster-heartbeat-ms', 'cluster-node-ttl-ms', 'hop-rate', 'hop-ms', 'hop-per-node',
   ]);
@@ -176,9 +180,9 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig
   const noCluster = clusterText !== undefined && ['0', 'false', 'no', ''].includes(clusterText);
   const clusterOnly = clusterText !== undefined && !noCluster;
   const phases = new Set(
-    (opts.get('phases') ?? (quick ? 'login,memory,chat,hop' : 'login,memory,chat,hop,cycles')).split(',').map((s) => s.trim()).filter(Boolean),
+    (opts.get('phases') ?? (quick ? 'login,memory,chat,hop' : 'login,memory,chat,hop,cycles,failover')).split(',').map((s) => s.trim()).filter(Boolean),
   ) as BenchConfig['phases'];
-  for (const p of phases) if (!['login', 'memory', 'chat', 'hop', 'cycles'].includes(p)) throw new Error(`unknown phase ${p}`);
+  for (const p of phases) if (!['login', 'memory', 'chat', 'hop', 'cycles', 'failover'].includes(p)) throw new Error(`unknown phase ${p}`);
   // only single-node phases named (e.g. --phases=cycles): no cluster suite unless asked for
   const singleOnly = opts.has('phases') && ![...phases].some((p) => p !== 'cycles');
   if (singleOnly && clusterOnly) throw new Error('the cycles phase runs on a single node only (drop --cluster)');
@@ -186,6 +190,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig
   if (!Number.isInteger(cluster) || cluster < 0 || cluster === 1 || cluster > 8) throw new Error('--cluster=N needs N from 2 to 8 (--cluster alone is 3)');
   const single = !clusterOnly;
   if (phases.has('hop') && !cluster && opts.has('phases')) throw new Error('the hop phase needs the cluster suite');
+  if (phases.has('failover') && cluster < 3 && opts.has('phases')) throw new Error('the failover phase needs the cluster suite with at least 3 nodes (--cluster)');
   const fifth = (opts.get('fifth') ?? 'both') as FifthExchange;
   if (!['both', 'session', 'presence'].includes(fifth)) throw new Error('--fifth must be both, session or presence');
   return {
@@ -221,6 +226,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig
     cyclesWarmup: Math.floor(num('cycles-warmup', 1_000)),
     cyclesConcurrency: Math.max(1, Math.floor(num('cycles-concurrency', 16))),
     cyclesSettleMs: num('cycles-settle-ms', 15_000),
+    failoverRedisDownMs: num('failover-redis-down-ms', 2_000),
     jsonOut: opts.get('json') ?? (single ? '.tmp/bench-results.json' : '.tmp/bench-cluster-results.json'),
     idleWaitMs: num('idle-wait-ms', quick ? 3_000 : 30_000),
     nice: Number(opts.get('nice') ?? 0) || 0,

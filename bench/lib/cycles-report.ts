@@ -1,4 +1,5 @@
 // The memory-per-session-cycle figure: its result type, its summary row and its section of docs/performance.md.
+import { keptSection, spliceSection } from './doc-section';
 import type { MemSample } from './server';
 
 export interface CyclesResult {
@@ -47,20 +48,12 @@ export const CYCLES_END = '<!-- cycles:end -->';
 
 /** The cycles section of an existing docs/performance.md (markers included), or ''. */
 export function keptCyclesSection(existing: string): string {
-  const a = existing.indexOf(CYCLES_START);
-  const b = existing.indexOf(CYCLES_END);
-  return a >= 0 && b > a ? existing.slice(a, b + CYCLES_END.length) : '';
+  return keptSection(existing, CYCLES_START, CYCLES_END);
 }
 
-/** Puts the section into an existing file: in place of the old one, else before the next section that follows it in a full file. */
+/** Puts the section into an existing file: in place of the old one, else where a full run puts it. */
 export function spliceCyclesSection(existing: string, section: string): string {
-  const old = keptCyclesSection(existing);
-  if (old) return existing.replace(old, () => section);
-  for (const next of ['\n## Server CPU profile', '\n## Generator or server', '\n<!-- cluster:start', '\n## How to run']) {
-    const at = existing.indexOf(next);
-    if (at >= 0) return `${existing.slice(0, at + 1)}${section}\n\n${existing.slice(at + 1)}`;
-  }
-  return `${existing.trimEnd()}\n\n${section}\n`;
+  return spliceSection(existing, section, CYCLES_START, CYCLES_END, ['## Server CPU profile', '## Generator or server', '<!-- cluster:start', '## How to run']);
 }
 
 export function renderCyclesSection(c: CyclesResult, when: string, command: string): string {

@@ -2,6 +2,8 @@
 import type { ClusterMem, ForwardStats } from './cluster';
 import type { CpuReport, ProcCpu } from './cpu';
 import { cyclesRow, type CyclesResult } from './cycles-report';
+import type { FailoverResult } from './failover';
+import { failoverLines } from './failover-report';
 import type { StartupResult } from './startup';
 import type { ProfileSummary } from './profile';
 import type { StatusResult } from './protocol';
@@ -114,6 +116,8 @@ export interface ClusterResults extends Phases {
   totalSeconds?: number;
   settings: { nginxWorkers: number; nginxKeepalive: number; nginxWorkerConnections: number; nofile: number; heartbeatMs: number; nodeTtlMs: number; nginxVersion: string; redisVersion: string };
   hop?: HopResult;
+  /** node kill and Redis restart timings */
+  failover?: FailoverResult;
   background?: Record<string, number>;
   notes?: string[];
 }
@@ -344,7 +348,8 @@ export function renderTable(r: BenchResults): string {
   }
   const c = r.cluster;
   if (c) {
-    let s = `CLUSTER: ${c.nodes} nodes behind nginx, one Redis\n` + summaryText(rows(c, true));
+    const clusterRows = rows(c, true);
+    let s = `CLUSTER: ${c.nodes} nodes behind nginx, one Redis` + (clusterRows.length ? `\n${summaryText(clusterRows)}` : '');
     if (c.memory) s += '\n\nMemory:\n' + textTable(clusterMemHead(), clusterMemRows(c));
     if (c.chat) s += '\n\nChat steps:\n' + textTable(CHAT_HEAD_CLUSTER, chatRows(c));
     if (c.chat) s += '\n\nRedis during chat:\n' + textTable(REDIS_HEAD, redisRows(c));
@@ -352,7 +357,9 @@ export function renderTable(r: BenchResults): string {
       s += '\n\nForwarding hop (ping round trips):\n' + textTable(HOP_HEAD, hopRows(c.hop));
       s += '\n' + hopLines(c.hop).map((l) => `  - ${l}`).join('\n');
     }
-    s += '\n\nWhich process ran out of CPU first:\n' + [...limitLines(c), cpuPerMessage(c)].filter(Boolean).map((l) => `  - ${l}`).join('\n');
+    const limits = [...limitLines(c), cpuPerMessage(c)].filter(Boolean);
+    if (limits.length) s += '\n\nWhich process ran out of CPU first:\n' + limits.map((l) => `  - ${l}`).join('\n');
+    if (c.failover) s += '\n\nFailover:\n' + failoverLines(c.failover).map((l) => `  - ${l}`).join('\n');
     parts.push(s);
   }
   for (const p of r.profiles ?? []) {
@@ -687,7 +694,7 @@ export function renderClusterMarkdown(c: ClusterResults, machine: BenchResults['
   return out.join('\n');
 }
 
-export function renderMarkdown(r: BenchResults, notes = '', clusterSection = '', cyclesSection = ''): string {
+export function renderMarkdown(r: BenchResults, notes = '', clusterSection = '', cyclesSection = '', failoverSection = ''): string {
   const m = r.machine;
   const rs = rows(r);
   const out: string[] = [];
@@ -793,6 +800,10 @@ export function renderMarkdown(r: BenchResults, notes = '', clusterSection = '',
     out.push(clusterSection);
     out.push('');
   }
+  if (failoverSection) {
+    out.push(failoverSection);
+    out.push('');
+  }
   out.push(METHOD);
   return out.join('\n') + '\n';
 }
@@ -807,6 +818,7 @@ npm run bench -- --cluster    # the cluster suite only (see "Cluster" above); --
 npm run bench -- --help       # all options; each also works as an env var, e.g. BENCH_WORKERS=2
 npm run bench -- --quick --phases=login,chat --profile   # server under node --cpu-prof; prints its hottest functions
 npm run bench -- --phases=cycles   # memory per session cycle only (about a minute); rewrites only its section
+npm run bench -- --cluster --phases=failover   # cluster failover timings only (under a minute); rewrites only its section
 \`\`\`
 
 \`--nice=-10\` (root) gives the bench's processes priority over unrelated ones: with autogroup scheduling the bench
