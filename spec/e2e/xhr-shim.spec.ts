@@ -59,11 +59,14 @@ beforeAll(async () => {
         case '/chunks':
           res.writeHead(200, { 'Content-Type': 'text/xml' });
           res.write('<body>');
+          // Time is the subject: the body must reach the client as two separate reads over a real
+          // socket, which only a pause between the writes gives (no fake clock reaches the kernel).
           setTimeout(() => res.end('</body>'), 30);
           return;
         case '/cut':
           res.writeHead(200, { 'Content-Type': 'text/xml', 'Content-Length': '100' });
           res.write('<body>');
+          // As above: the connection is cut after part of the body has been read, not before.
           setTimeout(() => res.socket?.destroy(), 30);
           return;
         case '/hold':
