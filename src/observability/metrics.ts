@@ -4,6 +4,7 @@ import type { ForwardObserver } from '../cluster/forwarder';
 import type { RedisObserver } from '../redis/redis-client';
 import type { AuthThrottleObserver, DelayScope } from '../limits/auth-throttle';
 import type { XmppObserver } from '../xmpp/observer';
+import type { EventHubObserver } from '../events/event-hub';
 
 /** Live figures read at scrape time rather than tracked on every change. */
 export interface GaugeSources {
@@ -25,7 +26,7 @@ function stanzaType(name: string): string {
  * The node's Prometheus metrics. Labels never carry a sid or a JID: only bounded sets
  * (outcome, condition, stanza type, reason).
  */
-export class GatewayMetrics implements BoshObserver, XmppObserver, ForwardObserver, RedisObserver, AuthThrottleObserver {
+export class GatewayMetrics implements BoshObserver, XmppObserver, ForwardObserver, RedisObserver, AuthThrottleObserver, EventHubObserver {
   readonly registry = new Registry();
   private readonly requests: Counter<'outcome' | 'condition'>;
   private readonly requestDuration: Histogram<'outcome'>;
@@ -40,6 +41,7 @@ export class GatewayMetrics implements BoshObserver, XmppObserver, ForwardObserv
   private readonly authThrottled: Counter<'scope'>;
   private readonly authDelay: Histogram;
   private readonly authTurnedAway: Counter<'scope'>;
+  private readonly subscriberFailures: Counter<'event'>;
 
   constructor(sources: GaugeSources) {
     const registers = [this.registry];
@@ -145,6 +147,12 @@ export class GatewayMetrics implements BoshObserver, XmppObserver, ForwardObserv
       labelNames: ['scope'],
       registers,
     });
+    this.subscriberFailures = new Counter({
+      name: 'events_subscriber_failures_total',
+      help: 'Event hub subscribers that threw or rejected, by event (the node and the other subscribers went on)',
+      labelNames: ['event'],
+      registers,
+    });
   }
 
   // ---- BoshObserver ----
@@ -190,6 +198,12 @@ export class GatewayMetrics implements BoshObserver, XmppObserver, ForwardObserv
 
   attemptTurnedAway(scope: 'pair' | 'address'): void {
     this.authTurnedAway.inc({ scope });
+  }
+
+  // ---- EventHubObserver ----
+
+  subscriberFailed(event: string): void {
+    this.subscriberFailures.inc({ event });
   }
 
   // ---- ForwardObserver, RedisObserver ----

@@ -1,0 +1,16 @@
+export { EventHub, type EventHandler, type EventHubObserver, type EventHubOptions, type GatewayEventHub } from './event-hub';
+export type {
+  EventName,
+  EventOrigin,
+  GatewayEvents,
+  MessageBounced,
+  MessageRouted,
+  MessageStored,
+  PresenceChanged,
+  RosterChanged,
+  RosterItemFacts,
+  SessionEnded,
+  SessionEndReason,
+  SessionStarted,
+  StanzaFacts,
+} from './events';
