@@ -1,4 +1,3 @@
-import type { Logger } from '../observability/logger';
 import type { GatewayEvents } from './events';
 
 /** A subscriber: may be async; what it returns is never awaited by the emitter. */
@@ -9,8 +8,13 @@ export interface EventHubObserver {
   subscriberFailed(event: string): void;
 }
 
+/** The part of the node's logger the hub uses. */
+export interface EventLogger {
+  error(fields: object, message: string): void;
+}
+
 export interface EventHubOptions {
-  readonly logger: Pick<Logger, 'error'>;
+  readonly logger: EventLogger;
   readonly observer?: EventHubObserver;
   /**
    * Runs the subscribers of one emission later. Default `queueMicrotask`: after the emitting code's

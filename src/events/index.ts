@@ -1,4 +1,4 @@
-export { EventHub, type EventHandler, type EventHubObserver, type EventHubOptions, type GatewayEventHub } from './event-hub';
+export { EventHub, type EventHandler, type EventHubObserver, type EventHubOptions, type EventLogger, type GatewayEventHub } from './event-hub';
 export type {
   EventName,
   EventOrigin,
