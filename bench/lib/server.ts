@@ -1,8 +1,9 @@
 // Starts and watches the gateway under test as a child process (`node dist/main.js`).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { get } from 'node:http';
 import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { countFds, countSockets, readRssKb } from './cpu';
 
@@ -142,6 +143,8 @@ export class ServerProcess {
     const nodeArgs = ['--expose-gc', '-r', join(o.root, 'bench', 'server-hook.js')];
     if (o.profileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${o.profileDir}`);
     if (o.nodeArgs) nodeArgs.push(...o.nodeArgs);
+    // The SQLite store of a single node starts empty for every run (nothing left over from the last one).
+    const dataDir = mkdtempSync(join(tmpdir(), 'bench-data-'));
     const cmd = [...(o.nice ? ['nice', '-n', String(o.nice)] : []), ...(o.cpus ? ['taskset', '-c', o.cpus] : []), process.execPath, ...nodeArgs, o.entry];
     const child = spawn('bash', ['-c', ULIMIT_WRAPPER, 'bash', ...cmd], {
       cwd: o.root,
@@ -157,6 +160,7 @@ export class ServerProcess {
         BOSH_MAX_WAIT: String(o.maxWait),
         BOSH_INACTIVITY: String(o.inactivity),
         LOG_LEVEL: 'warn',
+        DATA_DIR: dataDir,
         // the bench needs only the BOSH endpoint
         WEB_CLIENT: 'false',
         // all load comes from one address and a few hundred sessions: lift the per-address and per-session
@@ -170,6 +174,7 @@ export class ServerProcess {
     this.child = child;
     this.pid = child.pid ?? 0;
     child.on('exit', (code) => {
+      rmSync(dataDir, { recursive: true, force: true });
       this.exited = true;
       this.exitCode = code;
     });
