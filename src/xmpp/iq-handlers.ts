@@ -3,12 +3,27 @@ import type { Jid } from './jid';
 import { NS_CLIENT } from './namespaces';
 import { StanzaError } from './stanza-error';
 
-export interface IqContext {
+/** Who asked, and whom. */
+export interface IqRequest {
   /** The requesting session's full JID. */
   readonly from: Jid;
   /** Who the iq is for: the domain (server handlers) or a user's bare JID (account handlers). */
   readonly target: Jid;
 }
+
+export interface IqContext extends IqRequest {
+  /**
+   * Sends a stanza to the requester before the iq's answer: XEP-0313 §4.1.2 (an archive query is
+   * answered by result messages, then the iq result), XEP-0030 style paging alike. The stanzas go
+   * out in the order sent and all before the answer; the session addresses them to the requester,
+   * from the address the iq was sent to unless the handler set `from`. Only while the handler runs:
+   * once it has answered, a late stanza would follow the result, so calling this throws.
+   */
+  send(stanza: Element): void;
+}
+
+/** Where a handler's interim stanzas go: the requesting session's output, in order. */
+export type InterimSink = (stanza: Element) => void;
 
 /** A result element, or the error to answer with. */
 export type IqAnswer = Element | StanzaError;
@@ -38,11 +53,35 @@ export class IqHandlers {
     return this.handlers.has(`${name} ${xmlns}`);
   }
 
-  handle(iq: Element, context: IqContext): IqAnswer | Promise<IqAnswer> {
+  /** Answers `iq`; interim stanzas of the handler go to `sink`, all before the answer is returned. */
+  handle(iq: Element, request: IqRequest, sink?: InterimSink): IqAnswer | Promise<IqAnswer> {
     const payload = iq.children.find((c): c is Element => typeof c !== 'string');
     if (!payload) return new StanzaError('bad-request');
     const handler = this.handlers.get(`${payload.name} ${payload.attrs.xmlns as string}`)?.[iq.attrs.type as 'get' | 'set'];
-    return handler ? handler(iq, payload, context) : new StanzaError('service-unavailable');
+    if (!handler) return new StanzaError('service-unavailable');
+    let answering = true;
+    const context: IqContext = {
+      ...request,
+      send: (stanza) => {
+        if (!answering) throw new Error(`an interim stanza after the answer to iq '${String(iq.attrs.id)}'`);
+        if (!sink) throw new Error('interim stanzas have nowhere to go');
+        sink(stanza);
+      },
+    };
+    let answer: IqAnswer | Promise<IqAnswer>;
+    try {
+      answer = handler(iq, payload, context);
+    } catch (err) {
+      answering = false;
+      throw err;
+    }
+    if (!(answer instanceof Promise)) {
+      answering = false;
+      return answer;
+    }
+    return answer.finally(() => {
+      answering = false;
+    });
   }
 }
 

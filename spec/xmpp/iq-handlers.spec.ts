@@ -1,0 +1,57 @@
+import { Element } from 'ltx';
+import { IqHandlers, iqResult, type IqContext } from '../../src/xmpp/iq-handlers';
+import { makeJid } from '../../src/xmpp/jid';
+import { StanzaError } from '../../src/xmpp/stanza-error';
+import { xml } from './support/actor-harness';
+
+const NS_PAGES = 'urn:test:pages';
+const request = { from: makeJid('alice', 'localhost', 'desk'), target: makeJid('alice', 'localhost') };
+const query = (id: string) => xml(`<iq type='get' id='${id}' xmlns='jabber:client'><query xmlns='${NS_PAGES}'/></iq>`);
+
+/** A test-only handler shaped like an archive query (XEP-0313): result messages, then the iq result. */
+function pages(count: number, wait: () => Promise<void> = () => Promise.resolve()) {
+  return async (iq: Element, _payload: Element, context: IqContext) => {
+    for (let i = 1; i <= count; i++) {
+      await wait();
+      context.send(new Element('message', { xmlns: 'jabber:client' }).c('result', { xmlns: NS_PAGES, n: String(i) }).root());
+    }
+    return iqResult(iq);
+  };
+}
+
+describe('iq handlers that answer with more than one stanza (XEP-0313 §4.1.2)', () => {
+  it('passes the interim stanzas to the sink in order, all before the answer resolves', async () => {
+    const handlers = new IqHandlers().on('get', 'query', NS_PAGES, pages(3));
+    const out: string[] = [];
+    const answer = await handlers.handle(query('q1'), request, (stanza) => out.push(String(stanza.getChild('result')?.attrs.n)));
+    out.push('answer');
+    expect(out).toEqual(['1', '2', '3', 'answer']);
+    expect((answer as Element).attrs).toMatchObject({ type: 'result', id: 'q1' });
+  });
+
+  it('refuses an interim stanza sent after the handler answered, so none can follow the result', async () => {
+    let late: IqContext | undefined;
+    const handlers = new IqHandlers().on('get', 'query', NS_PAGES, (iq, _payload, context) => {
+      late = context;
+      return iqResult(iq);
+    });
+    const out: Element[] = [];
+    await handlers.handle(query('q2'), request, (stanza) => out.push(stanza));
+    expect(() => late?.send(new Element('message'))).toThrow(/after the answer to iq 'q2'/);
+    expect(out).toEqual([]);
+  });
+
+  it('refuses interim stanzas when the caller gave them nowhere to go', async () => {
+    const handlers = new IqHandlers().on('get', 'query', NS_PAGES, pages(1));
+    await expect(Promise.resolve(handlers.handle(query('q3'), request))).rejects.toThrow(/nowhere to go/);
+  });
+
+  it('keeps answering handlers that send nothing else, with or without a sink', async () => {
+    const handlers = new IqHandlers()
+      .on('get', 'query', NS_PAGES, (iq) => iqResult(iq))
+      .on('set', 'query', NS_PAGES, () => new StanzaError('not-allowed'));
+    expect((handlers.handle(query('q4'), request) as Element).attrs.type).toBe('result');
+    const set = xml(`<iq type='set' id='q5' xmlns='jabber:client'><query xmlns='${NS_PAGES}'/></iq>`);
+    expect(handlers.handle(set, request, () => undefined)).toBeInstanceOf(StanzaError);
+  });
+});
