@@ -2,24 +2,36 @@ import type { Element } from 'ltx';
 import type { Jid } from '../xmpp/jid';
 
 /**
- * A bound resource anywhere in the cluster, as routing and presence see it: its state (RFC 6121
- * availability and priority, last presence, roster interest, XEP-0280 carbons) and a way to reach it.
+ * What routing knows of a bound resource: RFC 6121 availability and priority, the last presence,
+ * roster interest and XEP-0280 carbons. The router keeps it and changes it (`Router.update`); every
+ * other module only reads it.
  */
-export interface Resource {
+export interface ResourceState {
+  /** Has sent initial presence and not yet unavailable. */
+  readonly available: boolean;
+  readonly priority: number;
+  /** The last broadcast available presence, as sent to contacts (RFC 6121 §4.2). */
+  readonly lastPresence: Element | undefined;
+  /** Requested the roster: an "interested resource" that gets roster pushes (RFC 6121 §2.1.6). */
+  readonly interested: boolean;
+  /** XEP-0280: receives copies of this account's messages. */
+  readonly carbons: boolean;
+}
+
+/** A bound resource anywhere in the cluster, as routing and presence see it: its state and a way to reach it. */
+export interface Resource extends ResourceState {
   readonly jid: Jid;
   readonly resource: string;
   /** The node whose session this is. */
   readonly node: string;
-  readonly available: boolean;
-  readonly priority: number;
-  readonly lastPresence: Element | undefined;
-  readonly interested: boolean;
-  readonly carbons: boolean;
   deliver(stanza: Element): void;
 }
 
-/** A resource whose session lives on this node. */
-export interface LocalResource extends Resource {
+/** A session on this node, as the router reaches it: an address, delivery, and being replaced. */
+export interface LocalResource {
+  readonly jid: Jid;
+  readonly resource: string;
+  deliver(stanza: Element): void;
   /** Another session bound the same resource and replaced this one (RFC 6120 §7.7.2.2). */
   replaced(): void;
 }

@@ -1,14 +1,19 @@
 import type { Element } from 'ltx';
 import type { Logger } from '../observability/logger';
 import type { AccountStore } from '../store/account-store';
-import { parseStrictXml, serializeXml } from '../xml';
-import { makeJid, parseJid, type Jid } from '../xmpp/jid';
+import { parseStrictXml } from '../xml';
+import { parseJid, type Jid } from '../xmpp/jid';
 import { errorReply, StanzaError } from '../xmpp/stanza-error';
+import { bounceAddress } from './bounce-address';
 import { decideDelivery, type StanzaKind } from './delivery-rules';
-import type { LocalResource, Resource } from './resource';
-import type { BusMessage, ClusterLink, RouteEntry } from './route-table';
+import { MAX_HOPS, usableResources } from './hop-limit';
+import { LocalResources, type ResourceChange } from './local-resources';
+import { RemoteResources } from './remote-resources';
+import type { LocalResource, Resource, ResourceState } from './resource';
+import type { BusMessage, ClusterLink } from './route-table';
 
-export type { LocalResource, Resource } from './resource';
+export type { LocalResource, Resource, ResourceState } from './resource';
+export type { ResourceChange } from './local-resources';
 
 /** RFC 6120 §7.7.2.2: what happens when a client binds a resource already in use. */
 export type ResourceConflictPolicy = 'replace' | 'override' | 'refuse';
@@ -22,75 +27,34 @@ export type OfflineHandler = (stanza: Element, to: Jid) => Promise<'stored' | 'i
 /** Told of every message delivered to a user's resources (for XEP-0280 carbons). */
 export type DeliveredHandler = (message: Element, to: Jid, recipients: readonly Resource[], all: readonly Resource[]) => void;
 
-// A stanza forwarded between nodes more often than this is stored or bounced instead (stale routes).
-const MAX_HOPS = 2;
-
-/** A resource bound on another node: its state from the route table, reached over the bus. */
-class RemoteResource implements Resource {
-  private presenceElement: Element | undefined;
-
-  constructor(
-    readonly jid: Jid,
-    private readonly entry: RouteEntry,
-    private readonly cluster: ClusterLink,
-    private readonly hops: number,
-    private readonly onFailure: (stanza: Element, to: Jid, hops: number) => void,
-  ) {}
-
-  get resource(): string {
-    return this.entry.resource;
-  }
-  get node(): string {
-    return this.entry.node;
-  }
-  get available(): boolean {
-    return this.entry.available;
-  }
-  get priority(): number {
-    return this.entry.priority;
-  }
-  get interested(): boolean {
-    return this.entry.interested;
-  }
-  get carbons(): boolean {
-    return this.entry.carbons;
-  }
-  get lastPresence(): Element | undefined {
-    if (!this.presenceElement && this.entry.presence) this.presenceElement = parseStrictXml(this.entry.presence);
-    return this.presenceElement;
-  }
-
-  deliver(stanza: Element): void {
-    const message: BusMessage = { kind: 'deliver', to: this.jid.full, stanza: serializeXml(stanza), hops: this.hops + 1 };
-    this.cluster.bus.send(this.entry.node, message).catch(() => this.onFailure(stanza, this.jid, this.hops + 1));
-  }
-}
-
 /**
  * Routes stanzas to the resources of this domain's users, on this node or (in a cluster) on others.
  * Every stanza ends delivered, stored, answered with an error to its sender, or dropped where
- * RFC 6121 says so: never lost without a rule.
+ * RFC 6121 says so: never lost without a rule. The router owns the routing state of this node's
+ * resources: it changes only through `bind`, `unbind` and `update`.
  */
 export class Router {
-  private readonly users = new Map<string, Map<string, LocalResource>>();
+  /** This node's name in the cluster ('local' when it runs alone). */
+  readonly node: string;
+  private readonly local: LocalResources;
+  private readonly remote: RemoteResources | undefined;
   private offline: OfflineHandler | undefined;
   private delivered: DeliveredHandler | undefined;
-  private bound = 0;
 
   constructor(
     readonly domain: string,
     private readonly accounts: AccountStore,
-    private readonly cluster?: ClusterLink,
+    cluster?: ClusterLink,
     private readonly logger?: Logger,
-  ) {}
-
-  get node(): string {
-    return this.cluster?.node ?? 'local';
+  ) {
+    this.node = cluster?.node ?? 'local';
+    this.local = new LocalResources(this.node);
+    this.remote = cluster && new RemoteResources(cluster, (stanza, to, hops) => void this.fallback(stanza, to, hops));
   }
 
   /** Resources bound on this node. */
   get boundCount(): number {
-    return this.bound;
+    return this.local.count;
   }
 
   setOfflineHandler(handler: OfflineHandler): void {
@@ -101,90 +65,57 @@ export class Router {
     this.delivered = handler;
   }
 
-  /** This node's resources of a user. */
-  localResourcesOf(bare: string): LocalResource[] {
-    const resources = this.users.get(bare);
-    return resources ? [...resources.values()] : [];
-  }
-
   /** Every resource of a user in the cluster. */
   async resourcesOf(bare: string, hops = 0): Promise<Resource[]> {
-    const local = this.localResourcesOf(bare);
-    if (!this.cluster) return local;
-    const cluster = this.cluster;
-    const jid = parseJid(bare);
-    if (!jid) return local;
-    const remote = (await cluster.routes.resources(bare))
-      .filter((entry) => entry.node !== cluster.node)
-      .map((entry) => new RemoteResource(makeJid(jid.local, jid.domain, entry.resource), entry, cluster, hops, (s, to, h) => this.fallback(s, to, h)));
-    return [...local, ...remote];
+    const local = this.local.of(bare);
+    if (!this.remote) return local;
+    return [...local, ...(await this.remote.of(bare, hops))];
   }
 
+  /** The session bound to a resource on this node. */
   find(bare: string, resource: string): LocalResource | undefined {
-    return this.users.get(bare)?.get(resource);
+    return this.local.find(bare, resource);
+  }
+
+  /** A local session's routing state (kept after it ends, for its last presence broadcast). */
+  stateOf(session: LocalResource): ResourceState {
+    return this.local.state(session);
   }
 
   /** Binds a resource on this node; an older session of the same resource anywhere is replaced. */
-  async bind(resource: LocalResource): Promise<void> {
-    let resources = this.users.get(resource.jid.bare);
-    if (!resources) {
-      resources = new Map();
-      this.users.set(resource.jid.bare, resources);
-    }
-    const previous = resources.get(resource.resource);
-    resources.set(resource.resource, resource);
-    if (previous) previous.replaced();
-    else this.bound++;
-    if (!this.cluster) return;
-    const elsewhere = (await this.cluster.routes.resources(resource.jid.bare)).find(
-      (entry) => entry.resource === resource.resource && entry.node !== this.cluster?.node,
-    );
-    if (elsewhere) await this.cluster.bus.send(elsewhere.node, { kind: 'replace', bare: resource.jid.bare, resource: resource.resource }).catch(() => undefined);
-    await this.publish(resource);
+  async bind(session: LocalResource): Promise<void> {
+    this.local.add(session)?.replaced();
+    if (!this.remote) return;
+    await this.remote.replaceElsewhere(session.jid.bare, session.resource);
+    await this.publish(session);
   }
 
-  unbind(resource: LocalResource): void {
-    const resources = this.users.get(resource.jid.bare);
-    if (!resources || resources.get(resource.resource) !== resource) return;
-    resources.delete(resource.resource);
-    this.bound--;
-    if (resources.size === 0) this.users.delete(resource.jid.bare);
-    this.cluster?.routes.remove(resource.jid.bare, resource.resource, this.cluster.node).catch((err: unknown) => {
+  unbind(session: LocalResource): void {
+    if (!this.local.remove(session)) return;
+    this.remote?.remove(session.jid.bare, session.resource).catch((err: unknown) => {
       this.logger?.warn({ err }, 'could not remove a route');
     });
   }
 
-  /** A local resource's state changed (availability, priority, presence, interest, carbons). */
-  async changed(resource: LocalResource): Promise<void> {
-    if (this.cluster && this.find(resource.jid.bare, resource.resource) === resource) await this.publish(resource);
+  /** Changes a local session's state (availability, priority, presence, interest, carbons); the cluster hears of it while it is bound. */
+  async update(session: LocalResource, change: ResourceChange): Promise<void> {
+    this.local.change(session, change);
+    if (this.remote && this.local.isBound(session)) await this.publish(session);
   }
 
   /** Every local route, again (after Redis came back). */
   async republish(): Promise<void> {
-    for (const resources of this.users.values()) {
-      for (const resource of resources.values()) await this.publish(resource);
-    }
+    for (const session of this.local.all()) await this.publish(session);
   }
 
-  private async publish(resource: LocalResource): Promise<void> {
-    if (!this.cluster) return;
-    await this.cluster.routes.put(resource.jid.bare, {
-      resource: resource.resource,
-      node: this.cluster.node,
-      available: resource.available,
-      priority: resource.priority,
-      interested: resource.interested,
-      carbons: resource.carbons,
-      presence: resource.lastPresence && serializeXml(resource.lastPresence),
-    });
+  private async publish(session: LocalResource): Promise<void> {
+    await this.remote?.publish(session.jid.bare, session.resource, this.local.state(session));
   }
 
   /** Routes a stanza whose `to` names a user of this domain; `from` is already stamped. */
   async route(stanza: Element, to: Jid, hops = 0): Promise<void> {
     const kind = stanza.name as StanzaKind;
-    const resources = await this.resourcesOf(to.bare, hops);
-    // Past the hop limit remote routes are not trusted: only this node's resources count.
-    const usable = hops >= MAX_HOPS ? resources.filter((r) => r.node === this.node) : resources;
+    const usable = usableResources(await this.resourcesOf(to.bare, hops), hops, this.node);
     const exists = usable.length > 0 || (await this.accounts.exists(to.local));
     const decision = decideDelivery(kind, stanza.attrs.type, to.resource, exists, usable);
     switch (decision.kind) {
@@ -237,10 +168,8 @@ export class Router {
   /** RFC 6120 §8.3: an error back to the stanza's sender. */
   bounce(stanza: Element, error: StanzaError): void {
     const reply = errorReply(stanza, error);
-    const to = reply ? parseJid(String(reply.attrs.to ?? '')) : undefined;
-    if (!reply || !to || to.local === '' || to.domain !== this.domain) return;
-    // Only to a full JID: an error never goes to offline storage or to several resources.
-    if (to.resource === '') return;
+    const to = reply && bounceAddress(reply, this.domain);
+    if (!reply || !to) return;
     void this.route(reply, to).catch(() => undefined);
   }
 }

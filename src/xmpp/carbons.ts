@@ -3,7 +3,6 @@ import { cloneElement } from '../xml';
 import type { IqRouting } from './iq-handlers';
 import { iqResult } from './iq-handlers';
 import { NS_CLIENT } from './namespaces';
-import type { OnlineResource } from './online-resource';
 import type { Resource, Router } from '../routing/router';
 
 export const NS_CARBONS = 'urn:xmpp:carbons:2';
@@ -33,7 +32,7 @@ export async function sendCarbons(
   direction: 'sent' | 'received',
   message: Element,
   ownerBare: string,
-  except: readonly Resource[],
+  except: readonly Pick<Resource, 'jid'>[],
   known?: readonly Resource[],
 ): Promise<void> {
   if (!carbonEligible(message)) return;
@@ -48,11 +47,8 @@ export async function sendCarbons(
 /** XEP-0280 §4: enable and disable, per resource. */
 export function registerCarbons(iq: IqRouting, router: Router): void {
   const toggle = (enabled: boolean) => async (request: Element, _payload: Element, context: { from: { bare: string; resource: string } }) => {
-    const resource = router.find(context.from.bare, context.from.resource) as OnlineResource | undefined;
-    if (resource && resource.carbons !== enabled) {
-      resource.carbons = enabled;
-      await router.changed(resource);
-    }
+    const session = router.find(context.from.bare, context.from.resource);
+    if (session && router.stateOf(session).carbons !== enabled) await router.update(session, { carbons: enabled });
     return iqResult(request);
   };
   iq.server.on('set', 'enable', NS_CARBONS, toggle(true));

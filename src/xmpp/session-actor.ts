@@ -1,144 +1,90 @@
-import { randomBytes } from 'node:crypto';
-import { Element } from 'ltx';
-import { TokenBucket } from '../limits/token-bucket';
-import { serializeXml } from '../xml';
+import type { Element } from 'ltx';
+import type { LocalResource } from '../routing/router';
 import { guard } from '../safety/guard';
+import { serializeXml } from '../xml';
 import { sendCarbons } from './carbons';
-import { makeJid, normaliseResource, parseJid, type Jid } from './jid';
-import { NS_BIND, NS_CLIENT, NS_SASL, NS_SESSION } from './namespaces';
-import type { OnlineResource } from './online-resource';
-import { NS_ROSTER_VER } from './roster/roster-service';
-import { failure, type PasswordGate, type SaslExchange, type SaslFailure, type SaslStep } from './sasl/mechanism';
-import { PlainExchange } from './sasl/plain';
-import { ScramExchange } from './sasl/scram';
+import type { IqAnswer } from './iq-handlers';
+import { makeJid, parseJid, type Jid } from './jid';
+import { NS_SASL } from './namespaces';
+import { StreamNegotiation } from './negotiation/stream-negotiation';
 import type { XmppServices } from './services';
 import { errorReply, StanzaError } from './stanza-error';
+import { StanzaGate, type GateVerdict } from './stanza-gate';
 import type { RefusalReason, StreamEndpoint, StreamEndReason, StreamInfo, StreamOutput } from './stream';
 import { streamError, type StreamErrorCondition } from './stream-error';
-import type { IqAnswer } from './iq-handlers';
 
-/** RFC 6120 stream phases: before SASL, after SASL success (awaiting restart), bound, gone. */
-type Phase = 'unauthenticated' | 'authenticated' | 'restarted' | 'bound' | 'closed';
+/** The actor's life: negotiating the stream (StreamNegotiation), bound, or gone. */
+type Phase = 'negotiating' | 'bound' | 'closed';
 
-const MECHANISMS = ['SCRAM-SHA-256', 'SCRAM-SHA-1', 'PLAIN'] as const;
-type Mechanism = (typeof MECHANISMS)[number];
+/** How a session ends: the transport ended the stream, or the server closes it with a stream error. */
+type Ending =
+  | { readonly by: 'transport'; readonly reason: StreamEndReason; readonly undelivered: readonly Element[] }
+  | { readonly by: 'server'; readonly condition: StreamErrorCondition; readonly text: string };
 
 /**
- * One client's XMPP session, the part ejabberd's c2s plays: SASL, restart, bind, then stanzas to and
- * from the router, presence and roster services. A mailbox: one inbound element at a time, in order,
- * even when a step is async.
+ * One client's XMPP session, the part ejabberd's c2s plays. Negotiation (SASL, restart, bind) is
+ * StreamNegotiation's, the checks on what the client sends are the StanzaGate's; the actor keeps the
+ * mailbox (one inbound element at a time, in order, even when a step is async), hands stanzas of a
+ * bound session to the router, presence and iq modules, and ends through one path, `close`.
  */
-export class SessionActor implements StreamEndpoint, OnlineResource {
-  private phase: Phase = 'unauthenticated';
-  private sasl: SaslExchange | undefined;
-  private mechanism: Mechanism = 'PLAIN';
-  private authFailures = 0;
-  private username = '';
+export class SessionActor implements StreamEndpoint, LocalResource {
+  private phase: Phase = 'negotiating';
   private busy = false;
   private readonly mailbox: Element[] = [];
   private loginTimer: unknown;
-  private readonly rate: TokenBucket;
-  jid: Jid;
-  resource = '';
-  available = false;
-  priority = 0;
-  lastPresence: Element | undefined;
-  readonly directed = new Set<string>();
-  get node(): string {
-    return this.services.router.node;
-  }
-  interested = false;
-  carbons = false;
+  private readonly negotiation: StreamNegotiation;
+  private readonly gate: StanzaGate;
 
   constructor(
     private readonly output: StreamOutput,
     private readonly info: StreamInfo,
     private readonly services: XmppServices,
   ) {
-    this.jid = makeJid('', info.domain);
-    this.rate = new TokenBucket(services.limits.stanzasPerSecond, services.limits.stanzaBurst);
+    this.negotiation = new StreamNegotiation(services, info, {
+      send: (element) => this.send(element),
+      reply: (stanza, error) => this.reply(stanza, error),
+      close: (condition, text) => this.close({ by: 'server', condition, text }),
+      bind: () => this.bind(),
+    });
+    this.gate = new StanzaGate(services.limits, info.domain);
     const { loginTimeoutMs } = services.limits;
     if (loginTimeoutMs > 0) {
       this.loginTimer = services.timers.setTimeout(() => guard(() => this.loginExpired(), (err) => this.fault(err, 'timer')), loginTimeoutMs);
     }
-    this.sendFeatures();
+    this.negotiation.sendFeatures();
+  }
+
+  get jid(): Jid {
+    return this.negotiation.jid;
+  }
+
+  get resource(): string {
+    return this.negotiation.jid.resource;
   }
 
   // ---- StreamEndpoint ----
 
   restart(): void {
-    // XEP-0206 §5 / RFC 6120 §6.4.6: after SASL success, a restart opens the post-auth stream.
-    if (this.phase === 'authenticated') this.phase = 'restarted';
-    this.sendFeatures();
+    this.negotiation.restart();
   }
 
   receive(element: Element): void {
     if (this.phase === 'closed') return;
     if (this.busy) {
-      if (this.mailbox.length >= this.services.limits.maxInboxStanzas) return this.inboxFull(element);
-      this.mailbox.push(element);
+      const verdict = this.gate.queue(element, this.mailbox.length, this.phase === 'bound');
+      if (verdict.kind === 'pass') this.mailbox.push(element);
+      else this.enforce(element, verdict);
       return;
     }
     this.process(element);
   }
 
-  /**
-   * The mailbox is full: the client sends faster than a slow step (a store) lets the session work.
-   * A stanza of a bound session is refused with resource-constraint of type 'wait' (RFC 6120
-   * §8.3.3.18: retry later) and the session goes on; anything before binding, where no client has a
-   * reason to send much, closes the stream with policy-violation.
-   */
-  private inboxFull(element: Element): void {
-    const stanza = element.name === 'message' || element.name === 'presence' || element.name === 'iq';
-    if (this.phase === 'bound' && stanza) {
-      this.reply(element, new StanzaError('resource-constraint', 'too many stanzas waiting to be processed; slow down', 'wait'));
-    } else {
-      this.fail('policy-violation', 'too many elements waiting to be processed');
-    }
-  }
-
   refuse(element: Element, reason: RefusalReason): void {
-    const text = reason === 'too-big' ? 'stanza larger than the size limit' : 'stanza nested deeper than the depth limit';
-    if (this.phase !== 'bound') {
-      this.fail('policy-violation', text);
-      return;
-    }
-    // Only this stanza is refused (a too-deep one arrives without its content, so none is echoed).
-    this.reply(element, new StanzaError('policy-violation', text));
+    this.enforce(element, this.gate.refused(reason, this.phase === 'bound'));
   }
 
   end(reason: StreamEndReason, undelivered: readonly Element[]): void {
-    if (this.phase === 'closed') return;
-    const wasBound = this.phase === 'bound';
-    this.phase = 'closed';
-    this.mailbox.length = 0;
-    this.stopLoginTimer();
-    this.services.logger.debug({ session: this.info.streamId, reason, jid: this.jid.full }, 'session ended');
-    if (!wasBound) return;
-    this.services.router.unbind(this);
-    void this.leave(undelivered);
-  }
-
-  /** RFC 6121 §4.5.4 and XEP-0206 §7: contacts hear 'unavailable'; what never reached the client is re-routed. */
-  private leave(undelivered: readonly Element[]): Promise<void> {
-    const work = this.departure(undelivered);
-    this.services.departures.add(work);
-    void work.finally(() => this.services.departures.delete(work));
-    return work;
-  }
-
-  private async departure(undelivered: readonly Element[]): Promise<void> {
-    try {
-      await this.services.presence.sessionEnded(this);
-      for (const stanza of undelivered) {
-        if (stanza.name === 'presence' || stanza.attrs.type === 'error' || isCarbon(stanza)) continue;
-        const to = parseJid(String(stanza.attrs.to ?? ''));
-        // Messages go to another resource or to offline storage; iqs bounce (service-unavailable).
-        if (to && to.local !== '') await this.services.router.route(stanza, to);
-      }
-    } catch (err) {
-      this.services.logger.error({ err, session: this.info.streamId }, 'failed to end session cleanly');
-    }
+    this.close({ by: 'transport', reason, undelivered });
   }
 
   // ---- LocalResource ----
@@ -151,8 +97,7 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
 
   replaced(): void {
     // RFC 6120 §7.7.2.2: the older session of a conflicting resource is closed with <conflict/>.
-    this.fail('conflict', 'replaced by a new session with the same resource');
-    void this.leave([]);
+    this.close({ by: 'server', condition: 'conflict', text: 'replaced by a new session with the same resource' });
   }
 
   private send(element: Element): void {
@@ -195,12 +140,10 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
     if (err instanceof StanzaError && this.phase === 'bound') return this.reply(element, err);
     if (this.services.storesReady()) return this.fault(err, `handling <${element.name}/>`);
     this.services.logger.error({ err, session: this.info.streamId, stanza: element.name }, 'stanza handling failed; stores unavailable');
-    if (this.phase === 'unauthenticated') {
-      this.saslFailure(failure('temporary-auth-failure', 'the account store is unavailable; try again'));
-    } else if (this.phase === 'bound') {
+    if (this.phase === 'bound') {
       this.reply(element, new StanzaError('internal-server-error', 'temporarily unable to process this; try again', 'wait'));
     } else {
-      this.fail('internal-server-error', 'the stores are unavailable; try again');
+      this.negotiation.storesUnavailable();
     }
   }
 
@@ -211,14 +154,14 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
    */
   fault(err: unknown, where: string): void {
     this.services.logger.error({ err, session: this.info.streamId, where }, 'session fault; ending the session');
-    this.fail('internal-server-error', 'internal error');
+    this.close({ by: 'server', condition: 'internal-server-error', text: 'internal error' });
   }
 
   /** The login deadline passed with no resource bound: the stream closes (RFC 6120 §4.9.3.4). */
   private loginExpired(): void {
     this.loginTimer = undefined;
-    if (this.phase === 'bound' || this.phase === 'closed') return;
-    this.fail('connection-timeout', `no login within ${Math.round(this.services.limits.loginTimeoutMs / 1000)} seconds`);
+    if (this.phase !== 'negotiating') return;
+    this.close({ by: 'server', condition: 'connection-timeout', text: `no login within ${Math.round(this.services.limits.loginTimeoutMs / 1000)} seconds` });
   }
 
   private stopLoginTimer(): void {
@@ -229,13 +172,8 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
 
   private dispatch(element: Element): Promise<void> | void {
     switch (this.phase) {
-      case 'unauthenticated':
-        return this.authenticate(element);
-      case 'authenticated':
-        // RFC 6120 §6.4.6: nothing but a stream restart may follow SASL success.
-        return this.fail('not-authorized', 'restart the stream after authentication');
-      case 'restarted':
-        return this.beforeBind(element);
+      case 'negotiating':
+        return this.negotiation.receive(element);
       case 'bound':
         return this.active(element);
       case 'closed':
@@ -243,175 +181,25 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
     }
   }
 
-  // ---- SASL (RFC 6120 §6) ----
-
-  private authenticate(element: Element): Promise<void> | void {
-    if (element.attrs.xmlns !== NS_SASL) return this.fail('not-authorized', 'authenticate first');
-    switch (element.name) {
-      case 'auth': {
-        const mechanism = element.attrs.mechanism as string | undefined;
-        if (!MECHANISMS.includes(mechanism as Mechanism)) return this.saslFailure(failure('invalid-mechanism'));
-        this.mechanism = mechanism as Mechanism;
-        this.sasl = this.exchange(this.mechanism);
-        const initial = decodeSaslData(element.getText());
-        if (initial === null) return this.saslFailure(failure('incorrect-encoding'));
-        return this.sasl.start(initial).then((step) => this.saslStep(step));
-      }
-      case 'response': {
-        if (!this.sasl) return this.saslFailure(failure('malformed-request', 'no exchange in progress'));
-        const data = decodeSaslData(element.getText());
-        if (data === null) return this.saslFailure(failure('incorrect-encoding'));
-        return this.sasl.respond(data ?? Buffer.alloc(0)).then((step) => this.saslStep(step));
-      }
-      case 'abort':
-        return this.saslFailure(failure('aborted'));
-      default:
-        return this.fail('not-authorized', 'unexpected SASL element');
-    }
-  }
-
-  private exchange(mechanism: Mechanism): SaslExchange {
-    const { accounts, scramIterations, authThrottle, domain } = this.services;
-    // Brute-force protection: failures slowed down per account and address group, never a lockout.
-    const gate: PasswordGate = (username, check) => authThrottle.attempt(username, this.info.remoteAddress, check);
-    switch (mechanism) {
-      case 'PLAIN':
-        return new PlainExchange(accounts, domain, gate);
-      case 'SCRAM-SHA-1':
-        return new ScramExchange('SHA-1', accounts, domain, scramIterations, gate);
-      case 'SCRAM-SHA-256':
-        return new ScramExchange('SHA-256', accounts, domain, scramIterations, gate);
-    }
-  }
-
-  private saslStep(step: SaslStep): void {
-    if (this.phase !== 'unauthenticated') return;
-    switch (step.kind) {
-      case 'challenge':
-        this.send(new Element('challenge', { xmlns: NS_SASL }).t(step.data.length ? step.data.toString('base64') : '='));
-        return;
-      case 'success': {
-        this.services.observer.authenticated(this.mechanism, true);
-        this.sasl = undefined;
-        this.username = step.username;
-        this.jid = makeJid(step.username, this.info.domain);
-        this.phase = 'authenticated';
-        const success = new Element('success', { xmlns: NS_SASL });
-        if (step.data) success.t(step.data.toString('base64'));
-        this.send(success);
-        return;
-      }
-      case 'failure':
-        this.saslFailure(step);
-    }
-  }
-
-  private saslFailure(step: SaslFailure): void {
-    if (step.condition !== 'aborted' && step.condition !== 'invalid-mechanism') {
-      this.services.observer.authenticated(this.mechanism, false);
-    }
-    this.sasl = undefined;
-    const element = new Element('failure', { xmlns: NS_SASL });
-    element.c(step.condition);
-    if (step.text) element.c('text').t(step.text);
-    this.send(element);
-    if (step.condition !== 'aborted' && ++this.authFailures >= this.services.limits.maxAuthFailures) {
-      this.fail('policy-violation', 'too many failed authentication attempts');
-    }
-  }
-
-  // ---- resource binding (RFC 6120 §7) ----
-
-  private beforeBind(element: Element): Promise<void> | void {
-    const bind = element.name === 'iq' && element.attrs.type === 'set' ? element.getChild('bind', NS_BIND) : undefined;
-    if (bind) return this.bind(element, bind);
-    // The legacy session iq (RFC 3921 §3) may come before bind in some clients: harmless.
-    if (element.name === 'iq' && element.getChild('session', NS_SESSION)) return this.send(resultFor(element));
-    this.fail('not-authorized', 'bind a resource first');
-  }
-
-  private async bind(iq: Element, bind: Element): Promise<void> {
-    const { router, resourceConflict, limits, domain } = this.services;
-    const requested = bind.getChildText('resource');
-    let resource: string;
-    if (requested === null || requested.trim() === '') {
-      resource = generatedResource();
-    } else {
-      const normalised = normaliseResource(requested);
-      if (normalised === undefined) return this.reply(iq, new StanzaError('bad-request', 'invalid resource'));
-      resource = normalised;
-    }
-    const existing = router.find(this.jid.bare, resource);
-    if (existing) {
-      switch (resourceConflict) {
-        case 'refuse':
-          return this.reply(iq, new StanzaError('conflict', 'resource in use'));
-        case 'override':
-          resource = `${resource}-${generatedResource().slice(0, 6)}`;
-          break;
-        case 'replace':
-          break; // the router closes the older session
-      }
-    }
-    const replacing = existing !== undefined && resourceConflict === 'replace';
-    if (!replacing && (await router.resourcesOf(this.jid.bare)).length >= limits.maxSessionsPerAccount) {
-      // RFC 6120 §7.6.2.1: the account has reached its limit of connected resources.
-      return this.reply(iq, new StanzaError('resource-constraint', `at most ${limits.maxSessionsPerAccount} sessions per account`));
-    }
-    this.resource = resource;
-    this.jid = makeJid(this.username, domain, resource);
+  /** Negotiation chose the resource: the session is bound, here and in the router. */
+  private async bind(): Promise<void> {
     this.phase = 'bound';
     this.stopLoginTimer();
-    await router.bind(this);
-    const result = resultFor(iq);
-    result.c('bind', { xmlns: NS_BIND }).c('jid').t(this.jid.full);
-    this.send(result);
-    this.services.logger.debug({ session: this.info.streamId, jid: this.jid.full }, 'resource bound');
+    await this.services.router.bind(this);
   }
 
   // ---- stanzas of a bound session ----
 
   private active(element: Element): Promise<void> | void {
-    const name = element.name;
-    if (name !== 'message' && name !== 'presence' && name !== 'iq') {
-      return this.fail('unsupported-stanza-type', `<${name}/> is not a stanza`);
-    }
-    if (element.attrs.xmlns !== undefined && element.attrs.xmlns !== NS_CLIENT) {
-      return this.fail('invalid-namespace', 'stanzas must be in jabber:client');
-    }
-    // RFC 6120 §8.1.2.1: the server stamps the sender's full JID.
-    const from = element.attrs.from as string | undefined;
-    if (from !== undefined) {
-      // RFC 7622: compared as addresses (case-folded), not as strings.
-      const claimed = parseJid(from);
-      if (!claimed || (claimed.full !== this.jid.full && claimed.full !== this.jid.bare)) {
-        return this.fail('invalid-from', 'from does not match the bound JID');
-      }
-    }
-    element.attrs.from = this.jid.full;
-    element.attrs.xmlns = NS_CLIENT;
-    if (!this.rate.take()) {
-      // A client over its stanza rate hears about it and the stanza goes nowhere.
-      return this.reply(element, new StanzaError('policy-violation', 'too many stanzas; slow down', 'wait'));
-    }
-    if (name === 'iq' && !validIq(element)) return this.reply(element, new StanzaError('bad-request', 'malformed iq'));
-
-    const toText = element.attrs.to as string | undefined;
-    let to: Jid | undefined;
-    if (toText !== undefined) {
-      to = parseJid(toText);
-      if (!to) return this.reply(element, new StanzaError('jid-malformed'));
-      if (to.domain !== this.info.domain) {
-        return this.reply(element, new StanzaError('remote-server-not-found', 'this server does not federate'));
-      }
-    }
-    switch (name) {
+    const verdict = this.gate.check(element, this.jid);
+    if (verdict.kind !== 'pass') return this.enforce(element, verdict);
+    switch (element.name) {
       case 'presence':
         return this.services.presence.fromClient(this, element);
       case 'iq':
-        return this.iq(element, to);
+        return this.iq(element, verdict.to);
       case 'message':
-        return this.message(element, to);
+        return this.message(element, verdict.to);
     }
   }
 
@@ -456,7 +244,11 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
     this.send(answer);
   }
 
-  // ---- replies and endings ----
+  /** A gate's refusal: this stanza alone is answered with an error, or the stream ends. */
+  private enforce(element: Element, verdict: GateVerdict): void {
+    if (verdict.kind === 'refuse') this.reply(element, verdict.error);
+    else if (verdict.kind === 'close') this.close({ by: 'server', condition: verdict.condition, text: verdict.text });
+  }
 
   private reply(stanza: Element, error: StanzaError): void {
     const reply = errorReply(stanza, error);
@@ -467,60 +259,50 @@ export class SessionActor implements StreamEndpoint, OnlineResource {
     this.send(reply);
   }
 
-  private fail(condition: StreamErrorCondition, text: string): void {
+  // ---- the one way out ----
+
+  /**
+   * Every ending passes here, once: the transport ended the stream (terminate, inactivity, shutdown),
+   * or the server closes it (a stream error, a replaced resource, a fault, the login deadline).
+   * A bound session leaves the router; its contacts hear 'unavailable' and what never reached the
+   * client is re-routed.
+   */
+  private close(ending: Ending): void {
     if (this.phase === 'closed') return;
     const wasBound = this.phase === 'bound';
     this.phase = 'closed';
+    this.negotiation.stop();
     this.mailbox.length = 0;
     this.stopLoginTimer();
+    if (ending.by === 'transport') this.services.logger.debug({ session: this.info.streamId, reason: ending.reason, jid: this.jid.full }, 'session ended');
     if (wasBound) this.services.router.unbind(this);
-    this.output.close(streamError(condition, text));
-    if (wasBound && condition !== 'conflict') void this.leave([]);
+    if (ending.by === 'server') this.output.close(streamError(ending.condition, ending.text));
+    if (wasBound) void this.leave(ending.by === 'transport' ? ending.undelivered : []);
   }
 
-  private sendFeatures(): void {
-    const features = new Element('stream:features');
-    if (this.phase === 'unauthenticated') {
-      const mechanisms = features.c('mechanisms', { xmlns: NS_SASL });
-      for (const mechanism of MECHANISMS) mechanisms.c('mechanism').t(mechanism);
-    } else {
-      features.c('bind', { xmlns: NS_BIND });
-      // RFC 3921 §3 session establishment survives only for old clients: advertised as optional.
-      features.c('session', { xmlns: NS_SESSION }).c('optional');
-      // RFC 6121 §2.6.1: roster versioning.
-      features.c('ver', { xmlns: NS_ROSTER_VER });
+  /** RFC 6121 §4.5.4 and XEP-0206 §7: contacts hear 'unavailable'; what never reached the client is re-routed. */
+  private leave(undelivered: readonly Element[]): Promise<void> {
+    const work = this.departure(undelivered);
+    this.services.departures.add(work);
+    void work.finally(() => this.services.departures.delete(work));
+    return work;
+  }
+
+  private async departure(undelivered: readonly Element[]): Promise<void> {
+    try {
+      await this.services.presence.sessionEnded(this);
+      for (const stanza of undelivered) {
+        if (stanza.name === 'presence' || stanza.attrs.type === 'error' || isCarbon(stanza)) continue;
+        const to = parseJid(String(stanza.attrs.to ?? ''));
+        // Messages go to another resource or to offline storage; iqs bounce (service-unavailable).
+        if (to && to.local !== '') await this.services.router.route(stanza, to);
+      }
+    } catch (err) {
+      this.services.logger.error({ err, session: this.info.streamId }, 'failed to end session cleanly');
     }
-    this.send(features);
   }
-}
-
-/** RFC 6120 §6.4.2: base64 data, '=' for an empty response; null when not base64. */
-function decodeSaslData(text: string): Buffer | undefined | null {
-  const trimmed = text.trim();
-  if (trimmed === '') return undefined;
-  if (trimmed === '=') return Buffer.alloc(0);
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(trimmed) || trimmed.length % 4 !== 0) return null;
-  return Buffer.from(trimmed, 'base64');
-}
-
-function generatedResource(): string {
-  return randomBytes(8).toString('hex');
 }
 
 function isCarbon(message: Element): boolean {
   return message.getChild('sent', 'urn:xmpp:carbons:2') !== undefined || message.getChild('received', 'urn:xmpp:carbons:2') !== undefined;
-}
-
-/** RFC 6120 §8.2.3: an iq has an id, a type, and (get/set) exactly one child. */
-function validIq(iq: Element): boolean {
-  const type = iq.attrs.type;
-  if (iq.attrs.id === undefined) return false;
-  if (type === 'get' || type === 'set') return iq.children.filter((c) => typeof c !== 'string').length === 1;
-  return type === 'result' || type === 'error';
-}
-
-function resultFor(iq: Element): Element {
-  const result = new Element('iq', { xmlns: NS_CLIENT, type: 'result' });
-  if (iq.attrs.id !== undefined) result.attrs.id = iq.attrs.id;
-  return result;
 }

@@ -2,7 +2,7 @@ import type { Element } from 'ltx';
 import { createLogger } from '../../../src/observability/logger';
 import { MemoryOfflineStore } from '../../../src/store/offline-store';
 import { OfflineService } from '../../../src/xmpp/offline/offline-service';
-import type { OnlineResource } from '../../../src/xmpp/online-resource';
+import type { LocalResource as OnlineResource } from '../../../src/routing/resource';
 
 /** Only what deliverStored touches: the JID and delivery. */
 function recipient(delivered: Element[]): OnlineResource {

@@ -2,7 +2,7 @@ import { Element } from 'ltx';
 import type { Logger } from '../../observability/logger';
 import type { OfflineStore } from '../../store/offline-store';
 import { parseStrictXml, serializeXml, XmlDepthError, XmlSyntaxError } from '../../xml';
-import type { OnlineResource } from '../online-resource';
+import type { LocalResource } from '../../routing/resource';
 
 export const NS_DELAY = 'urn:xmpp:delay';
 export const NS_HINTS = 'urn:xmpp:hints';
@@ -41,7 +41,7 @@ export class OfflineService {
     return stored ? 'stored' : 'full';
   }
 
-  async deliverStored(session: OnlineResource): Promise<void> {
+  async deliverStored(session: LocalResource): Promise<void> {
     const messages = await this.store.take(session.jid.local);
     for (const message of messages) {
       let stanza: Element;

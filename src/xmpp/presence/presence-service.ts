@@ -1,9 +1,8 @@
 import { Element } from 'ltx';
-import type { Resource, Router } from '../../routing/router';
+import type { LocalResource, Resource, Router } from '../../routing/router';
 import type { AccountStore } from '../../store/account-store';
 import { makeJid, parseJid, type Jid } from '../jid';
 import { NS_CLIENT } from '../namespaces';
-import type { OnlineResource } from '../online-resource';
 import type { OfflineService } from '../offline/offline-service';
 import type { RosterService } from '../roster/roster-service';
 import { cloneElement, parseStrictXml } from '../../xml';
@@ -14,6 +13,9 @@ import { inbound, isSubscriptionType, outbound, type SubscriptionType } from './
  * subscription-rules; this class reads and writes the roster and sends the resulting stanzas.
  */
 export class PresenceService {
+  /** Full JIDs each session sent directed presence to, which must hear 'unavailable' (RFC 6121 §4.6.3). */
+  private readonly directedTo = new WeakMap<LocalResource, Set<string>>();
+
   constructor(
     private readonly domain: string,
     private readonly router: Router,
@@ -37,7 +39,7 @@ export class PresenceService {
   }
 
   /** A presence stanza from one of this domain's sessions (`from` already stamped). */
-  async fromClient(session: OnlineResource, stanza: Element): Promise<void> {
+  async fromClient(session: LocalResource, stanza: Element): Promise<void> {
     const type = stanza.attrs.type as string | undefined;
     const toText = stanza.attrs.to as string | undefined;
     if (isSubscriptionType(type)) {
@@ -47,33 +49,35 @@ export class PresenceService {
     }
     // §4.3: probes are the server's business; a client's probe is ignored.
     if (type === 'probe') return;
-    if (toText !== undefined && parseJid(toText)?.bare !== session.jid.bare) return this.directed(session, stanza, toText);
+    if (toText !== undefined && parseJid(toText)?.bare !== session.jid.bare) return this.directedPresence(session, stanza, toText);
     if (type === undefined) return this.available(session, stanza);
     if (type === 'unavailable') return this.unavailable(session, stanza);
     // type='error' broadcast: meaningless, dropped.
   }
 
   /** RFC 6121 §4.6: presence to one entity; remembered so that entity hears 'unavailable' later. */
-  private async directed(session: OnlineResource, stanza: Element, toText: string): Promise<void> {
+  private async directedPresence(session: LocalResource, stanza: Element, toText: string): Promise<void> {
     const to = parseJid(toText);
     if (!to) return;
-    if (stanza.attrs.type === 'unavailable') session.directed.delete(to.full);
-    else if (stanza.attrs.type === undefined && session.available) {
+    if (stanza.attrs.type === 'unavailable') this.directedTo.get(session)?.delete(to.full);
+    else if (stanza.attrs.type === undefined && this.router.stateOf(session).available) {
       const item = await this.rosters.contactState(session.jid.local, to.bare);
-      if (item.subscription !== 'from' && item.subscription !== 'both') session.directed.add(to.full);
+      if (item.subscription !== 'from' && item.subscription !== 'both') this.directed(session).add(to.full);
     }
     await this.router.route(stanza, to);
   }
 
   /** RFC 6121 §4.2 (initial) and §4.4 (subsequent) available presence. */
-  private async available(session: OnlineResource, stanza: Element): Promise<void> {
-    const initial = !session.available;
+  private async available(session: LocalResource, stanza: Element): Promise<void> {
+    const state = this.router.stateOf(session);
+    const initial = !state.available;
     const priority = Number(stanza.getChildText('priority') ?? 0);
-    session.priority = Number.isInteger(priority) && priority >= -128 && priority <= 127 ? priority : 0;
-    session.available = true;
     stanza.attrs.from = session.jid.full;
-    session.lastPresence = stanza;
-    await this.router.changed(session);
+    await this.router.update(session, {
+      priority: Number.isInteger(priority) && priority >= -128 && priority <= 127 ? priority : 0,
+      available: true,
+      lastPresence: stanza,
+    });
 
     const roster = await this.rosters.roster(session.jid.local);
     for (const item of roster.items) {
@@ -100,16 +104,14 @@ export class PresenceService {
       session.deliver(addressed(parseStrictXml(pending.stanza), session.jid.bare));
     }
     // XEP-0160: stored messages go to the first available resource with a non-negative priority.
-    if (session.priority >= 0) await this.offline.deliverStored(session);
+    if (state.priority >= 0) await this.offline.deliverStored(session);
   }
 
   /** RFC 6121 §4.5: unavailable goes to the contacts, the other resources and directed recipients. */
-  private async unavailable(session: OnlineResource, stanza: Element): Promise<void> {
-    if (!session.available && session.directed.size === 0) return;
-    session.available = false;
-    session.lastPresence = undefined;
+  private async unavailable(session: LocalResource, stanza: Element): Promise<void> {
+    if (!this.router.stateOf(session).available && this.directed(session).size === 0) return;
     stanza.attrs.from = session.jid.full;
-    await this.router.changed(session);
+    await this.router.update(session, { available: false, lastPresence: undefined });
     await this.broadcastUnavailable(session, stanza);
   }
 
@@ -131,14 +133,13 @@ export class PresenceService {
   }
 
   /** The session ended without saying goodbye: its contacts are told it is gone (RFC 6121 §4.5.4). */
-  async sessionEnded(session: OnlineResource): Promise<void> {
-    if (!session.available && session.directed.size === 0) return;
-    session.available = false;
-    session.lastPresence = undefined;
+  async sessionEnded(session: LocalResource): Promise<void> {
+    if (!this.router.stateOf(session).available && this.directed(session).size === 0) return;
+    await this.router.update(session, { available: false, lastPresence: undefined });
     await this.broadcastUnavailable(session, new Element('presence', { xmlns: NS_CLIENT, type: 'unavailable', from: session.jid.full }));
   }
 
-  private async broadcastUnavailable(session: OnlineResource, stanza: Element): Promise<void> {
+  private async broadcastUnavailable(session: LocalResource, stanza: Element): Promise<void> {
     const roster = await this.rosters.roster(session.jid.local);
     const told = new Set<string>();
     for (const item of roster.items) {
@@ -147,11 +148,12 @@ export class PresenceService {
         told.add(item.jid);
       }
     }
-    for (const full of session.directed) {
+    const directed = this.directed(session);
+    for (const full of directed) {
       const to = parseJid(full);
       if (to && !told.has(to.bare)) await this.router.route(addressed(stanza, full), to);
     }
-    session.directed.clear();
+    directed.clear();
     for (const other of await this.ownResources(session)) {
       if (other.available) other.deliver(addressed(stanza, other.jid.full));
     }
@@ -210,8 +212,17 @@ export class PresenceService {
     }
   }
 
-  private async ownResources(session: OnlineResource): Promise<Resource[]> {
-    return (await this.router.resourcesOf(session.jid.bare)).filter((r) => r !== session && r.resource !== session.resource);
+  private async ownResources(session: LocalResource): Promise<Resource[]> {
+    return (await this.router.resourcesOf(session.jid.bare)).filter((r) => r.resource !== session.resource);
+  }
+
+  private directed(session: LocalResource): Set<string> {
+    let directed = this.directedTo.get(session);
+    if (!directed) {
+      directed = new Set();
+      this.directedTo.set(session, directed);
+    }
+    return directed;
   }
 }
 

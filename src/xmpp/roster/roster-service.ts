@@ -5,7 +5,6 @@ import type { Roster, RosterItem, RosterStore } from '../../store/roster-store';
 import { iqResult, type IqContext, type IqRouting } from '../iq-handlers';
 import { parseJid } from '../jid';
 import { NS_CLIENT } from '../namespaces';
-import type { OnlineResource } from '../online-resource';
 import { NO_CONTACT, type ContactState } from '../presence/subscription-rules';
 import { StanzaError } from '../stanza-error';
 
@@ -83,11 +82,8 @@ export class RosterService {
   /** RFC 6121 §2.2 roster get, with §2.6 versioning. */
   private async get(request: Element, payload: Element, context: IqContext): Promise<Element | StanzaError> {
     if (context.target.bare !== context.from.bare) return new StanzaError('forbidden', 'only your own roster');
-    const resource = this.router.find(context.from.bare, context.from.resource) as OnlineResource | undefined;
-    if (resource && !resource.interested) {
-      resource.interested = true;
-      await this.router.changed(resource);
-    }
+    const session = this.router.find(context.from.bare, context.from.resource);
+    if (session && !this.router.stateOf(session).interested) await this.router.update(session, { interested: true });
     const roster = await this.store.roster(context.from.local);
     const result = iqResult(request);
     const clientVersion = payload.attrs.ver as string | undefined;
