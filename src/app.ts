@@ -4,7 +4,7 @@ import express from 'express';
 import { BoshTransport, createBoshHttpHandler, realScheduler } from './bosh';
 import type { Config } from './config';
 import { createLogger, type Logger } from './observability/logger';
-import { GatewayMetrics } from './observability/metrics';
+import { GatewayMetrics } from './metrics/gateway-metrics';
 import { addressGroup } from './limits/address-group';
 import { AuthThrottle } from './limits/auth-throttle';
 import { MemoryFailureCounters } from './limits/failure-counters';

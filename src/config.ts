@@ -1,10 +1,10 @@
 import type { BoshLimits } from './bosh/session-params';
 import type { LogLevel } from './observability/logger';
-import type { ResourceConflictPolicy } from './routing/router';
+import type { ResourceConflictPolicy } from './base/resource-conflict';
 import { hostname } from 'node:os';
 import { invalidProxyEntries } from './bosh/trusted-proxies';
 import type { AuthThrottleSettings } from './limits/auth-throttle';
-import { parseJid } from './xmpp/jid';
+import { parseJid } from './base/jid';
 
 /** Everything a node runs with; built once from the environment, nowhere else reads process.env. */
 export interface Config {

@@ -2,7 +2,7 @@ import { Element } from 'ltx';
 import { guardedScheduler } from '../../src/bosh/guarded-scheduler';
 import { BoshTransport } from '../../src/bosh/transport';
 import type { BoshSession } from '../../src/bosh/session';
-import type { StreamOutput } from '../../src/xmpp/stream';
+import type { StreamOutput } from '../../src/base/stream';
 import { DEFAULT_LIMITS, Exchange, NS, RecordingEndpoint } from '../support/bosh-harness';
 import { FakeScheduler } from '../support/fake-scheduler';
 

@@ -1,7 +1,7 @@
 import type { Element } from 'ltx';
 import { LocalResources } from '../../src/routing/local-resources';
 import type { LocalResource } from '../../src/routing/resource';
-import { makeJid } from '../../src/xmpp/jid';
+import { makeJid } from '../../src/base/jid';
 
 function session(resource: string, delivered: Element[] = []): LocalResource & { replacedCount: number } {
   return {

@@ -2,7 +2,7 @@ import { Element } from 'ltx';
 import { BoshTransport } from '../../src/bosh/transport';
 import type { BoshResponse, RequestHandle } from '../../src/bosh/session';
 import type { BoshLimits } from '../../src/bosh/session-params';
-import type { RefusalReason, StreamEndpoint, StreamEndReason, StreamOutput } from '../../src/xmpp/stream';
+import type { RefusalReason, StreamEndpoint, StreamEndReason, StreamOutput } from '../../src/base/stream';
 import { FakeScheduler } from './fake-scheduler';
 
 export const NS = 'http://jabber.org/protocol/httpbind';

@@ -1,6 +1,6 @@
 import { Element } from 'ltx';
 import type { Component, ComponentOutlet } from '../../src/components';
-import { StanzaError } from '../../src/xmpp/stanza-error';
+import { StanzaError } from '../../src/base/stanza-error';
 
 /**
  * A test component: a message comes back to its sender from the address it was sent to, its body

@@ -1,7 +1,7 @@
 import { Element } from 'ltx';
 import { IqHandlers, iqResult, type IqContext } from '../../src/xmpp/iq-handlers';
-import { makeJid } from '../../src/xmpp/jid';
-import { StanzaError } from '../../src/xmpp/stanza-error';
+import { makeJid } from '../../src/base/jid';
+import { StanzaError } from '../../src/base/stanza-error';
 import { xml } from './support/actor-harness';
 
 const NS_PAGES = 'urn:test:pages';

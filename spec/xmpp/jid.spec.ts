@@ -1,4 +1,4 @@
-import { makeJid, normaliseLocal, normaliseResource, parseJid } from '../../src/xmpp/jid';
+import { makeJid, normaliseLocal, normaliseResource, parseJid } from '../../src/base/jid';
 
 describe('parseJid splits an address into localpart, domainpart and resourcepart (RFC 7622 §3.1)', () => {
   it('reads local@domain/resource into its three parts, with bare and full forms', () => {

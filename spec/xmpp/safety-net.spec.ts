@@ -2,8 +2,8 @@ import { Element } from 'ltx';
 import { BoshTransport } from '../../src/bosh/transport';
 import { DEFAULT_LIMITS, Exchange, NS } from '../support/bosh-harness';
 import { iqResult } from '../../src/xmpp/iq-handlers';
-import { NS_SASL } from '../../src/xmpp/namespaces';
-import { StanzaError } from '../../src/xmpp/stanza-error';
+import { NS_SASL } from '../../src/base/namespaces';
+import { StanzaError } from '../../src/base/stanza-error';
 import { FakeScheduler } from '../support/fake-scheduler';
 import { quiesce, stanzaErrorOf, until, World, type Client } from './support/actor-harness';
 

@@ -1,5 +1,5 @@
 import { Element } from 'ltx';
-import { NS_BIND, NS_SASL, NS_SESSION } from '../../src/xmpp/namespaces';
+import { NS_BIND, NS_SASL, NS_SESSION } from '../../src/base/namespaces';
 import { ScramClient } from './support/scram-client';
 import { DOMAIN, quiesce, stanzaErrorOf, World, xml, type Client, type WorldOptions } from './support/actor-harness';
 

@@ -1,5 +1,5 @@
 import { parse, type Element } from 'ltx';
-import { makeJid } from '../../src/xmpp/jid';
+import { makeJid } from '../../src/base/jid';
 import { StanzaGate } from '../../src/xmpp/stanza-gate';
 
 const limits = { stanzasPerSecond: 1000, stanzaBurst: 1000, maxInboxStanzas: 2 };

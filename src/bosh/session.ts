@@ -1,6 +1,6 @@
 import type { Element } from 'ltx';
 import { serializeXml, TruncatedElement } from '../xml';
-import type { StreamEndReason, StreamEndpoint, StreamOutput } from '../xmpp/stream';
+import type { StreamEndReason, StreamEndpoint, StreamOutput } from '../base/stream';
 import { encodeResponse, type ResponseAttributes } from './body-codec';
 import { BoshError, legacyHttpStatus, type TerminalCondition } from './conditions';
 import { KeySequence } from './key-sequence';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { v4 as uuidv4 } from 'uuid';
-import type { StreamOpener } from '../xmpp/stream';
+import type { StreamOpener } from '../base/stream';
 import { decodeRequest, DEFAULT_MAX_XML_DEPTH, encodeResponse, type ResponseAttributes } from './body-codec';
 import { guard } from '../safety/guard';
 import { BoshError, legacyHttpStatus, type TerminalCondition } from './conditions';

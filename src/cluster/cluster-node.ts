@@ -4,7 +4,7 @@ import type { Logger } from '../observability/logger';
 import type { Router } from '../routing/router';
 import type { BusMessage, ClusterLink, RouteEntry } from '../routing/route-table';
 import { parseStrictXml } from '../xml';
-import { parseJid } from '../xmpp/jid';
+import { parseJid } from '../base/jid';
 import { BoshForwarder, DEFAULT_FORWARD_TIMING, type ForwardObserver } from './forwarder';
 import type { RedisKeys } from './keys';
 import { Membership, type MembershipTiming } from './membership';

@@ -1,12 +1,11 @@
 import type Redis from 'ioredis';
 import type { Config } from '../config';
 import type { Logger } from '../observability/logger';
-import type { GatewayMetrics } from '../observability/metrics';
 import { MemoryFailureCounters, type FailureCounters } from '../limits/failure-counters';
 import { ClusterNode } from './cluster-node';
-import { FORWARD_TIMEOUT_MARGIN_SECONDS } from './forwarder';
+import { FORWARD_TIMEOUT_MARGIN_SECONDS, type ForwardObserver } from './forwarder';
 import { RedisKeys } from './keys';
-import { createRedis, whenReady } from '../redis/redis-client';
+import { createRedis, whenReady, type RedisObserver } from '../redis/redis-client';
 import { RedisFailureCounters } from './redis-failure-counters';
 
 export { ClusterNode } from './cluster-node';
@@ -24,7 +23,7 @@ export interface ClusterSetup {
  * Cluster mode: the shared, hot state — registry, route table, bus, membership, login-failure counters —
  * on the Redis at REDIS_URL. The durable stores are not here (src/store/create-stores.ts).
  */
-export async function connectCluster(config: Config, nodeUrl: string, metrics: GatewayMetrics, logger: Logger): Promise<ClusterSetup> {
+export async function connectCluster(config: Config, nodeUrl: string, metrics: ForwardObserver & RedisObserver, logger: Logger): Promise<ClusterSetup> {
   const target = { url: config.redisUrl as string, sentinels: config.redisSentinels, sentinelName: config.redisSentinelName };
   const redis: Redis = createRedis(target, `${config.cluster.nodeId}:main`, logger, metrics);
   const busReader: Redis = createRedis(target, `${config.cluster.nodeId}:bus`, logger, undefined, true);

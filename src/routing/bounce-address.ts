@@ -1,5 +1,5 @@
 import type { Element } from 'ltx';
-import { parseJid, type Jid } from '../xmpp/jid';
+import { parseJid, type Jid } from '../base/jid';
 
 /**
  * RFC 6120 §8.3: where an error reply goes. Only to a full JID of a user of this domain: an error

@@ -1,5 +1,5 @@
 import type { Element } from 'ltx';
-import type { Jid } from '../xmpp/jid';
+import type { Jid } from '../base/jid';
 import type { LocalResource, Resource, ResourceState } from './resource';
 
 /** A change to a local resource's routing state; what is absent stays. */

@@ -1,6 +1,6 @@
 import type { Element } from 'ltx';
 import { parseStrictXml, serializeXml } from '../xml';
-import { makeJid, parseJid, type Jid } from '../xmpp/jid';
+import { makeJid, parseJid, type Jid } from '../base/jid';
 import type { Resource, ResourceState } from './resource';
 import type { BusMessage, ClusterLink, RouteEntry } from './route-table';
 

@@ -1,5 +1,5 @@
 import type { Element } from 'ltx';
-import type { Jid } from '../xmpp/jid';
+import type { Jid } from '../base/jid';
 
 /**
  * What routing knows of a bound resource: RFC 6121 availability and priority, the last presence,

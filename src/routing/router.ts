@@ -2,8 +2,8 @@ import type { Element } from 'ltx';
 import type { Logger } from '../observability/logger';
 import type { AccountStore } from '../store/account-store';
 import { parseStrictXml } from '../xml';
-import { parseJid, type Jid } from '../xmpp/jid';
-import { errorReply, StanzaError } from '../xmpp/stanza-error';
+import { parseJid, type Jid } from '../base/jid';
+import { errorReply, StanzaError } from '../base/stanza-error';
 import { bounceAddress } from './bounce-address';
 import { decideDelivery, type StanzaKind } from './delivery-rules';
 import { MAX_HOPS, usableResources } from './hop-limit';
@@ -14,9 +14,6 @@ import type { BusMessage, ClusterLink } from './route-table';
 
 export type { LocalResource, Resource, ResourceState } from './resource';
 export type { ResourceChange } from './local-resources';
-
-/** RFC 6120 §7.7.2.2: what happens when a client binds a resource already in use. */
-export type ResourceConflictPolicy = 'replace' | 'override' | 'refuse';
 
 /**
  * Where a message goes when no resource can take it (offline storage): 'stored', 'ignored' (not worth

@@ -1,4 +1,4 @@
-import { normaliseLocal } from '../xmpp/jid';
+import { normaliseLocal } from '../base/jid';
 import { AccountError } from './account-error';
 
 /** A name given to account management must already be a normalised localpart (RFC 7622 §3.3). */

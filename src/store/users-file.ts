@@ -3,7 +3,7 @@ import { closeSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Logger } from '../observability/logger';
-import { normaliseLocal } from '../xmpp/jid';
+import { normaliseLocal } from '../base/jid';
 import type { MemoryAccountStore } from './memory-account-store';
 import { decodeKeys, type ScramHash, type ScramKeys } from './scram-keys';
 

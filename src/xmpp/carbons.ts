@@ -2,7 +2,7 @@ import { Element } from 'ltx';
 import { cloneElement } from '../xml';
 import type { IqRouting } from './iq-handlers';
 import { iqResult } from './iq-handlers';
-import { NS_CLIENT } from './namespaces';
+import { NS_CLIENT } from '../base/namespaces';
 import type { Resource, Router } from '../routing/router';
 
 export const NS_CARBONS = 'urn:xmpp:carbons:2';

@@ -1,6 +1,7 @@
 import type { Logger } from '../observability/logger';
 import { AuthThrottle } from '../limits/auth-throttle';
-import { Router, type ResourceConflictPolicy } from '../routing/router';
+import type { ResourceConflictPolicy } from '../base/resource-conflict';
+import { Router } from '../routing/router';
 import type { ClusterLink } from '../routing/route-table';
 import type { AccountStore } from '../store/account-store';
 import type { OfflineStore } from '../store/offline-store';
@@ -20,7 +21,7 @@ import { PresenceService } from './presence/presence-service';
 import { NS_ROSTER, RosterService } from './roster/roster-service';
 import type { SessionLimits, Timers, XmppServices } from './services';
 import { SessionActor } from './session-actor';
-import type { StreamOpener } from './stream';
+import type { StreamOpener } from '../base/stream';
 
 export interface DomainStores {
   readonly accounts: AccountStore;

@@ -1,7 +1,7 @@
 import { Element } from 'ltx';
-import type { Jid } from './jid';
-import { NS_CLIENT } from './namespaces';
-import { StanzaError } from './stanza-error';
+import type { Jid } from '../base/jid';
+import { NS_CLIENT } from '../base/namespaces';
+import { StanzaError } from '../base/stanza-error';
 
 /** Who asked, and whom. */
 export interface IqRequest {

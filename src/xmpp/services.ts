@@ -1,6 +1,7 @@
 import type { AuthThrottle } from '../limits/auth-throttle';
 import type { Logger } from '../observability/logger';
-import type { ResourceConflictPolicy, Router } from '../routing/router';
+import type { ResourceConflictPolicy } from '../base/resource-conflict';
+import type { Router } from '../routing/router';
 import type { AccountStore } from '../store/account-store';
 import type { IqRouting } from './iq-handlers';
 import type { XmppObserver } from './observer';

@@ -4,14 +4,14 @@ import { guard } from '../safety/guard';
 import { serializeXml } from '../xml';
 import { sendCarbons } from './carbons';
 import type { IqAnswer } from './iq-handlers';
-import { makeJid, parseJid, type Jid } from './jid';
-import { NS_SASL } from './namespaces';
+import { makeJid, parseJid, type Jid } from '../base/jid';
+import { NS_SASL } from '../base/namespaces';
 import { StreamNegotiation } from './negotiation/stream-negotiation';
 import type { XmppServices } from './services';
-import { errorReply, StanzaError } from './stanza-error';
+import { errorReply, StanzaError } from '../base/stanza-error';
 import { StanzaGate, type GateVerdict } from './stanza-gate';
-import type { RefusalReason, StreamEndpoint, StreamEndReason, StreamInfo, StreamOutput } from './stream';
-import { streamError, type StreamErrorCondition } from './stream-error';
+import type { RefusalReason, StreamEndpoint, StreamEndReason, StreamInfo, StreamOutput } from '../base/stream';
+import { streamError, type StreamErrorCondition } from '../base/stream-error';
 
 /** The actor's life: negotiating the stream (StreamNegotiation), bound, or gone. */
 type Phase = 'negotiating' | 'bound' | 'closed';

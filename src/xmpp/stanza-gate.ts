@@ -1,10 +1,10 @@
 import type { Element } from 'ltx';
 import { TokenBucket } from '../limits/token-bucket';
-import { parseJid, type Jid } from './jid';
-import { NS_CLIENT } from './namespaces';
-import { StanzaError } from './stanza-error';
-import type { RefusalReason } from './stream';
-import type { StreamErrorCondition } from './stream-error';
+import { parseJid, type Jid } from '../base/jid';
+import { NS_CLIENT } from '../base/namespaces';
+import { StanzaError } from '../base/stanza-error';
+import type { RefusalReason } from '../base/stream';
+import type { StreamErrorCondition } from '../base/stream-error';
 
 /**
  * What the gate makes of one inbound element: it goes on (with its parsed `to`), only it is refused

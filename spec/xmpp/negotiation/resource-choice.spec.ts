@@ -1,5 +1,5 @@
 import { chooseResource } from '../../../src/xmpp/negotiation/resource-choice';
-import { StanzaError } from '../../../src/xmpp/stanza-error';
+import { StanzaError } from '../../../src/base/stanza-error';
 
 const free = () => false;
 const taken = () => true;

@@ -3,7 +3,8 @@ import { realScheduler } from '../../../src/bosh/scheduler';
 import { AuthThrottle } from '../../../src/limits/auth-throttle';
 import { MemoryFailureCounters } from '../../../src/limits/failure-counters';
 import { createLogger } from '../../../src/observability/logger';
-import type { ResourceConflictPolicy, Router } from '../../../src/routing/router';
+import type { ResourceConflictPolicy } from '../../../src/base/resource-conflict';
+import type { Router } from '../../../src/routing/router';
 import { AuthCache } from '../../../src/store/auth-cache';
 import { MemoryAccountStore } from '../../../src/store/memory-account-store';
 import { MemoryOfflineStore } from '../../../src/store/offline-store';
@@ -12,10 +13,10 @@ import { MemoryXmlStore } from '../../../src/store/xml-store';
 import { DEFAULT_ACCOUNT_LIMITS, type AccountLimits } from '../../../src/xmpp/account-limits';
 import { createXmppDomain, type XmppDomain } from '../../../src/xmpp/domain';
 import type { Timers } from '../../../src/xmpp/services';
-import { NS_SASL } from '../../../src/xmpp/namespaces';
+import { NS_SASL } from '../../../src/base/namespaces';
 import { silentXmppObserver } from '../../../src/xmpp/observer';
 import type { SessionActor } from '../../../src/xmpp/session-actor';
-import type { StreamOutput } from '../../../src/xmpp/stream';
+import type { StreamOutput } from '../../../src/base/stream';
 
 export const DOMAIN = 'localhost';
 

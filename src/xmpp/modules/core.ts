@@ -1,6 +1,6 @@
 import { iqResult, type IqRouting } from '../iq-handlers';
-import { NS_BIND, NS_PING, NS_SESSION } from '../namespaces';
-import { StanzaError } from '../stanza-error';
+import { NS_BIND, NS_PING, NS_SESSION } from '../../base/namespaces';
+import { StanzaError } from '../../base/stanza-error';
 
 /** What every session has: XEP-0199 ping, the legacy session iq, and the refusal of a second bind. */
 export function registerCore(iq: IqRouting): void {

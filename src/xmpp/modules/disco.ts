@@ -1,6 +1,6 @@
 import type { AccountStore } from '../../store/account-store';
 import { iqResult, type IqRouting } from '../iq-handlers';
-import { StanzaError } from '../stanza-error';
+import { StanzaError } from '../../base/stanza-error';
 
 export const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 export const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';

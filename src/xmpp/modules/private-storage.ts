@@ -2,7 +2,7 @@ import { Element } from 'ltx';
 import type { XmlStore } from '../../store/xml-store';
 import { parseStrictXml, serializeXml } from '../../xml';
 import { iqResult, type IqContext, type IqRouting } from '../iq-handlers';
-import { StanzaError } from '../stanza-error';
+import { StanzaError } from '../../base/stanza-error';
 
 export const NS_PRIVATE = 'jabber:iq:private';
 const RESERVED = new Set(['jabber:client', 'jabber:server', 'jabber:iq:private', 'vcard-temp']);

@@ -3,7 +3,7 @@ import type { AccountStore } from '../../store/account-store';
 import type { XmlStore } from '../../store/xml-store';
 import { parseStrictXml, serializeXml } from '../../xml';
 import { iqResult, type IqRouting } from '../iq-handlers';
-import { StanzaError } from '../stanza-error';
+import { StanzaError } from '../../base/stanza-error';
 
 export const NS_VCARD = 'vcard-temp';
 const VCARD_KEY = 'vcard';

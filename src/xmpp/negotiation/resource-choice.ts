@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { ResourceConflictPolicy } from '../../routing/router';
-import { normaliseResource } from '../jid';
-import { StanzaError } from '../stanza-error';
+import type { ResourceConflictPolicy } from '../../base/resource-conflict';
+import { normaliseResource } from '../../base/jid';
+import { StanzaError } from '../../base/stanza-error';
 
 /** The resource a bind gets, and whether it takes over one in use (the router then closes the older session). */
 export type ResourceChoice = { readonly resource: string; readonly replacing: boolean };

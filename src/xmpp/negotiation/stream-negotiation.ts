@@ -1,14 +1,14 @@
 import { Element } from 'ltx';
-import { makeJid, type Jid } from '../jid';
-import { NS_BIND, NS_CLIENT, NS_SASL, NS_SESSION } from '../namespaces';
+import { makeJid, type Jid } from '../../base/jid';
+import { NS_BIND, NS_CLIENT, NS_SASL, NS_SESSION } from '../../base/namespaces';
 import { NS_ROSTER_VER } from '../roster/roster-service';
 import { failure, type PasswordGate, type SaslExchange, type SaslFailure, type SaslStep } from '../sasl/mechanism';
 import { PlainExchange } from '../sasl/plain';
 import { ScramExchange } from '../sasl/scram';
 import type { XmppServices } from '../services';
-import { StanzaError } from '../stanza-error';
-import type { StreamInfo } from '../stream';
-import type { StreamErrorCondition } from '../stream-error';
+import { StanzaError } from '../../base/stanza-error';
+import type { StreamInfo } from '../../base/stream';
+import type { StreamErrorCondition } from '../../base/stream-error';
 import { chooseResource } from './resource-choice';
 import { decodeSaslData } from './sasl-data';
 

@@ -1,8 +1,8 @@
 import { Element } from 'ltx';
 import type { LocalResource, Resource, Router } from '../../routing/router';
 import type { AccountStore } from '../../store/account-store';
-import { makeJid, parseJid, type Jid } from '../jid';
-import { NS_CLIENT } from '../namespaces';
+import { makeJid, parseJid, type Jid } from '../../base/jid';
+import { NS_CLIENT } from '../../base/namespaces';
 import type { OfflineService } from '../offline/offline-service';
 import type { RosterService } from '../roster/roster-service';
 import { cloneElement, parseStrictXml } from '../../xml';

@@ -3,10 +3,10 @@ import { cloneElement, serializeXml } from '../../xml';
 import type { Router } from '../../routing/router';
 import type { Roster, RosterItem, RosterStore } from '../../store/roster-store';
 import { iqResult, type IqContext, type IqRouting } from '../iq-handlers';
-import { parseJid } from '../jid';
-import { NS_CLIENT } from '../namespaces';
+import { parseJid } from '../../base/jid';
+import { NS_CLIENT } from '../../base/namespaces';
 import { NO_CONTACT, type ContactState } from '../presence/subscription-rules';
-import { StanzaError } from '../stanza-error';
+import { StanzaError } from '../../base/stanza-error';
 
 export const NS_ROSTER = 'jabber:iq:roster';
 export const NS_ROSTER_VER = 'urn:xmpp:features:rosterver';

@@ -1,5 +1,5 @@
 import type { AccountStore } from '../../store/account-store';
-import { normaliseLocal } from '../jid';
+import { normaliseLocal } from '../../base/jid';
 import { BUSY, failure, ungated, type PasswordGate, type SaslExchange, type SaslStep } from './mechanism';
 
 /** RFC 4616 PLAIN: `authzid NUL authcid NUL password`, in one message. */

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AccountStore } from '../../store/account-store';
 import { digest, hmac, type ScramHash, type ScramKeys } from '../../store/scram-keys';
-import { normaliseLocal } from '../jid';
+import { normaliseLocal } from '../../base/jid';
 import { BUSY, failure, ungated, type PasswordGate, type SaslExchange, type SaslStep } from './mechanism';
 
 // Salts for unknown users are derived from this, so probing names learns nothing (RFC 5802 §9).
