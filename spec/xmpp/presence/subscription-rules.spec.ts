@@ -1,4 +1,5 @@
-import { inbound, NO_CONTACT, outbound, type ContactState } from '../../../src/xmpp/presence/subscription-rules';
+import { inbound, outbound } from '../../../src/xmpp/presence/subscription-rules';
+import { NO_CONTACT, type ContactState } from '../../../src/xmpp/roster/contact-state';
 
 const state = (overrides: Partial<ContactState>): ContactState => ({ ...NO_CONTACT, exists: true, ...overrides });
 

@@ -1,4 +1,5 @@
 import type { Subscription } from '../../store/roster-store';
+import type { ContactState } from '../roster/contact-state';
 
 /** RFC 6121 §3: the four subscription presence types. */
 export type SubscriptionType = 'subscribe' | 'subscribed' | 'unsubscribe' | 'unsubscribed';
@@ -6,17 +7,6 @@ export type SubscriptionType = 'subscribe' | 'subscribed' | 'unsubscribe' | 'uns
 export function isSubscriptionType(type: string | undefined): type is SubscriptionType {
   return type === 'subscribe' || type === 'subscribed' || type === 'unsubscribe' || type === 'unsubscribed';
 }
-
-/** The user's side of one contact: roster item state plus a waiting inbound request. */
-export interface ContactState {
-  readonly exists: boolean;
-  readonly subscription: Subscription;
-  readonly ask: boolean;
-  readonly approved: boolean;
-  readonly pendingIn: boolean;
-}
-
-export const NO_CONTACT: ContactState = { exists: false, subscription: 'none', ask: false, approved: false, pendingIn: false };
 
 /** What to do: the new state (when it changed) and the side effects, all decided up front. */
 export interface SubscriptionOutcome {

@@ -1,11 +1,12 @@
 import { Element } from 'ltx';
+import type { GatewayEventHub } from '../../events';
 import { cloneElement, serializeXml } from '../../xml';
 import type { Router } from '../../routing/router';
 import type { Roster, RosterItem, RosterStore } from '../../store/roster-store';
 import { iqResult, type IqContext, type IqRouting } from '../iq-handlers';
 import { parseJid } from '../../base/jid';
 import { NS_CLIENT } from '../../base/namespaces';
-import { NO_CONTACT, type ContactState } from '../presence/subscription-rules';
+import { NO_CONTACT, type ContactState } from './contact-state';
 import { StanzaError } from '../../base/stanza-error';
 
 export const NS_ROSTER = 'jabber:iq:roster';
@@ -13,6 +14,17 @@ export const NS_ROSTER_VER = 'urn:xmpp:features:rosterver';
 
 const MAX_NAME_LENGTH = 1024;
 const MAX_GROUPS = 64;
+
+/** What the roster service works with besides its store and the router. */
+export interface RosterSeams {
+  /**
+   * RFC 6121 §2.5.2: removing an item also cancels both subscriptions, which the presence logic does.
+   * Part of the removal: awaited, so its failure (a store down) is the roster set's failure.
+   */
+  readonly contactRemoved: (user: string, contact: string, item: RosterItem) => Promise<void>;
+  /** rosterChanged, for observers. */
+  readonly events?: GatewayEventHub;
+}
 
 /** RFC 6121 §2: rosters, the contact state they hold, and roster pushes. */
 export class RosterService {
@@ -22,6 +34,7 @@ export class RosterService {
     private readonly domain: string,
     /** Items one roster may hold; a new contact beyond it is refused with policy-violation. */
     private readonly maxItems: number,
+    private readonly seams: RosterSeams,
   ) {}
 
   register(iq: IqRouting): void {
@@ -62,6 +75,7 @@ export class RosterService {
       approved: next.approved,
     };
     const version = await this.store.setItem(user, item);
+    this.changed(user, contact, item, version);
     await this.push(user, itemElement(item), version);
   }
 
@@ -125,6 +139,7 @@ export class RosterService {
       approved: existing?.approved ?? false,
     };
     const version = await this.store.setItem(user, item);
+    this.changed(user, jid.bare, item, version);
     await this.push(user, itemElement(item), version);
     return iqResult(request);
   }
@@ -140,14 +155,24 @@ export class RosterService {
     const existing = await this.store.item(user, contact);
     if (!existing) return new StanzaError('item-not-found');
     const version = await this.store.removeItem(user, contact);
+    this.changed(user, contact, undefined, version);
     await this.push(user, new Element('item', { jid: contact, subscription: 'remove' }), version);
     // Awaited: a failure (a store down) is this iq's failure, answered to the client, never left unhandled.
-    await this.onRemoved?.(user, contact, existing);
+    await this.seams.contactRemoved(user, contact, existing);
     return iqResult(request);
   }
 
-  /** §2.5.2: removing an item also cancels both subscriptions; the presence logic does that. */
-  onRemoved: ((user: string, contact: string, item: RosterItem) => Promise<void>) | undefined;
+  /** An item was stored or removed: observers hear of it, as the user's resources do by a push. */
+  private changed(user: string, contact: string, item: RosterItem | undefined, version: number): void {
+    this.seams.events?.emit('rosterChanged', () => ({
+      node: this.router.node,
+      at: new Date(),
+      user: `${user}@${this.domain}`,
+      contact,
+      item: item && { jid: item.jid, name: item.name, groups: [...item.groups], subscription: item.subscription, ask: item.ask, approved: item.approved },
+      version,
+    }));
+  }
 }
 
 /** RFC 6121 §2.1.2: a roster item as sent to clients. */
