@@ -4,17 +4,27 @@ import { deriveScramKeys, hmac, digest, saltedPassword } from '../../src/store/s
 
 const ITERATIONS = 4096;
 
-/** A password source that counts its reads and can be held open to line logins up. */
-function countingSource(password: string | undefined): PasswordSource & { calls: number } {
+/**
+ * A password source that counts its reads. Given a gate, every read stays open until the gate opens,
+ * so logins line up behind one read (or a derivation finishes only after what the test does meanwhile).
+ */
+function countingSource(password: string | undefined, gate: Promise<void> = Promise.resolve()): PasswordSource & { calls: number } {
   const source = Object.assign(
     async () => {
       source.calls++;
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await gate;
       return password;
     },
     { calls: 0 },
   );
   return source;
+}
+
+/** A promise the test opens when it chooses. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
 }
 
 /** RFC 5802 §3: StoredKey = H(HMAC(SaltedPassword, "Client Key")) — what a SCRAM client will prove. */
@@ -86,9 +96,13 @@ describe('keys of an account from a password source are derived lazily, once per
 
   it('derives once even when many SCRAM logins ask for the same keys at the same time', async () => {
     const store = new MemoryAccountStore(ITERATIONS, new AuthCache(0, 1000));
-    const source = countingSource('secret');
+    const read = gate();
+    const source = countingSource('secret', read.opened);
     store.setPasswordSource('alice', source);
-    const all = await Promise.all(Array.from({ length: 20 }, () => store.scramKeys('alice', 'SHA-256')));
+    // All twenty ask while the one read of the source is still open.
+    const logins = Array.from({ length: 20 }, () => store.scramKeys('alice', 'SHA-256'));
+    read.open();
+    const all = await Promise.all(logins);
     expect(source.calls).toBe(1);
     // Every login sees the same salt: a client cannot be told two different salts for one account.
     expect(new Set(all.map((k) => k?.salt.toString('base64'))).size).toBe(1);
@@ -141,9 +155,12 @@ describe('keys of an account from a password source are derived lazily, once per
 
   it('does not let a derivation that finishes after the account was replaced overwrite the new account', async () => {
     const store = new MemoryAccountStore(ITERATIONS, new AuthCache(0, 1000));
-    store.setPasswordSource('alice', countingSource('old'));
+    const read = gate();
+    store.setPasswordSource('alice', countingSource('old', read.opened));
     const pending = store.scramKeys('alice', 'SHA-256');
     await store.setPassword('alice', 'new');
+    // The old account's password arrives, and its keys are derived, only after the replacement.
+    read.open();
     await pending;
     const keys = await store.scramKeys('alice', 'SHA-256');
     expect(keys?.storedKey.equals(await storedKeyFor('new', keys.salt, keys.iterations))).toBe(true);
