@@ -15,6 +15,8 @@ export interface OfflineStore {
   /** Takes (and removes) every stored message of a user, oldest first. */
   take(user: string): Promise<OfflineMessage[]>;
   count(user: string): Promise<number>;
+  /** Drops every stored message of a user, unread (the account is being removed). */
+  deleteUser(user: string): Promise<void>;
 }
 
 export class MemoryOfflineStore implements OfflineStore {
@@ -46,6 +48,11 @@ export class MemoryOfflineStore implements OfflineStore {
 
   async count(user: string): Promise<number> {
     return this.queues.get(user)?.length ?? 0;
+  }
+
+  async deleteUser(user: string): Promise<void> {
+    this.queues.delete(user);
+    this.bytes.delete(user);
   }
 
   /** Total stored messages (for metrics). */

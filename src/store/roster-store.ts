@@ -40,6 +40,13 @@ export interface RosterStore {
   pendingIn(user: string): Promise<readonly PendingSubscription[]>;
   addPendingIn(user: string, subscription: PendingSubscription): Promise<void>;
   removePendingIn(user: string, from: string): Promise<boolean>;
+  /**
+   * Removes the user's whole roster and pending requests (the account is being removed). The version
+   * goes on counting from where it was, one past the last: a client that cached the old account's
+   * roster sends that version, and it must not match an empty roster, nor a new account's roster
+   * that happened to reach the same number (RFC 6121 §2.6). A user with no roster is left untouched.
+   */
+  deleteUser(user: string): Promise<void>;
 }
 
 interface UserRoster {
@@ -95,5 +102,12 @@ export class MemoryRosterStore implements RosterStore {
 
   async removePendingIn(user: string, from: string): Promise<boolean> {
     return this.users.get(user)?.pendingIn.delete(from) ?? false;
+  }
+
+  async deleteUser(user: string): Promise<void> {
+    const roster = this.users.get(user);
+    if (!roster) return;
+    if (roster.version === 0) this.users.delete(user);
+    else this.users.set(user, { version: roster.version + 1, items: new Map(), pendingIn: new Map() });
   }
 }

@@ -8,6 +8,8 @@ export interface XmlStore {
   delete(user: string, key: string): Promise<void>;
   /** The user's keys that start with `prefix` (to bound how many one account keeps). */
   keysOf(user: string, prefix: string): Promise<string[]>;
+  /** Removes every document of a user, whatever its key (the account is being removed). */
+  deleteUser(user: string): Promise<void>;
 }
 
 export class MemoryXmlStore implements XmlStore {
@@ -32,5 +34,9 @@ export class MemoryXmlStore implements XmlStore {
 
   async keysOf(user: string, prefix: string): Promise<string[]> {
     return [...(this.documents.get(user)?.keys() ?? [])].filter((key) => key.startsWith(prefix));
+  }
+
+  async deleteUser(user: string): Promise<void> {
+    this.documents.delete(user);
   }
 }

@@ -50,6 +50,24 @@ export function offlineStoreContract(backend: StoreBackend): void {
       expect(await offline.count('bob')).toBe(1);
     });
 
+    it('deletes a user’s messages unread, freeing the count and byte limits, and leaves other users’ alone', async () => {
+      // Ten bytes each: two fill both limits at once, so a count or a byte total left behind refuses a push.
+      const { offline } = await stores.open({ perUser: 2, bytesPerUser: 20 });
+      expect(Buffer.byteLength('<message/>')).toBe(10);
+      expect(await offline.push('alice', message('<message/>'))).toBe(true);
+      expect(await offline.push('alice', message('<message/>'))).toBe(true);
+      await offline.push('bob', message('<for-bob/>'));
+      await offline.deleteUser('alice');
+      expect(await offline.count('alice')).toBe(0);
+      expect(await offline.take('alice')).toEqual([]);
+      expect(await offline.push('alice', message('<message/>'))).toBe(true);
+      expect(await offline.push('alice', message('<message/>'))).toBe(true);
+      expect(await offline.count('alice')).toBe(2);
+      expect((await offline.take('bob')).map((m) => m.stanza)).toEqual(['<for-bob/>']);
+      await offline.deleteUser('nobody');
+      expect(await offline.count('nobody')).toBe(0);
+    });
+
     it('keeps messages for another instance over the same data, and hands them over only once', async () => {
       const first = await stores.open();
       if (!first.another) return;

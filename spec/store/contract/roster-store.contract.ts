@@ -63,6 +63,44 @@ export function rosterStoreContract(backend: StoreBackend): void {
       expect(await rosters.pendingIn('bob')).toEqual([]);
     });
 
+    it('deletes a user’s roster and pending requests, for every instance, and leaves other users’ alone', async () => {
+      const first = await stores.open();
+      await first.rosters.setItem('alice', item('bob@d', { subscription: 'both', groups: ['Friends'] }));
+      await first.rosters.setItem('alice', item('carol@d'));
+      await first.rosters.addPendingIn('alice', { from: 'dave@d', stanza: '<presence type="subscribe"/>' });
+      const bobVersion = await first.rosters.setItem('bob', item('alice@d', { subscription: 'both' }));
+      await first.rosters.addPendingIn('bob', { from: 'erin@d', stanza: '<presence/>' });
+      await first.rosters.deleteUser('alice');
+      for (const view of first.another ? [first, await stores.another(first)] : [first]) {
+        expect((await view.rosters.roster('alice')).items).toEqual([]);
+        expect(await view.rosters.item('alice', 'bob@d')).toBeUndefined();
+        expect(await view.rosters.size('alice')).toBe(0);
+        expect(await view.rosters.pendingIn('alice')).toEqual([]);
+        expect(await view.rosters.roster('bob')).toEqual({ version: bobVersion, items: [item('alice@d', { subscription: 'both' })] });
+        expect(await view.rosters.pendingIn('bob')).toEqual([{ from: 'erin@d', stanza: '<presence/>' }]);
+      }
+    });
+
+    it('counts on past a deleted user’s roster version, so a roster cached before never matches (§2.6)', async () => {
+      const { rosters } = await stores.open();
+      await rosters.setItem('alice', item('bob@d'));
+      const last = await rosters.setItem('alice', item('carol@d'));
+      await rosters.deleteUser('alice');
+      const emptied = (await rosters.roster('alice')).version;
+      expect(emptied).toBeGreaterThan(last);
+      expect(await rosters.setItem('alice', item('dave@d'))).toBeGreaterThan(emptied);
+    });
+
+    it('deletes a user who had no roster, or only pending requests, leaving the version at 0', async () => {
+      const { rosters } = await stores.open();
+      await rosters.deleteUser('nobody');
+      expect(await rosters.roster('nobody')).toEqual({ version: 0, items: [] });
+      await rosters.addPendingIn('frank', { from: 'bob@d', stanza: '<presence/>' });
+      await rosters.deleteUser('frank');
+      expect(await rosters.pendingIn('frank')).toEqual([]);
+      expect(await rosters.roster('frank')).toEqual({ version: 0, items: [] });
+    });
+
     it('keeps rosters and pending requests for another instance over the same data', async () => {
       const first = await stores.open();
       if (!first.another) return;

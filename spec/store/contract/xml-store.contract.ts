@@ -30,6 +30,22 @@ export function xmlStoreContract(backend: StoreBackend): void {
       expect(await documents.keysOf('nobody', 'private ')).toEqual([]);
     });
 
+    it('deletes every document of a user, whatever its key, and leaves other users’ alone', async () => {
+      const { documents } = await stores.open();
+      await documents.set('alice', 'vcard', '<vCard xmlns="vcard-temp"/>');
+      await documents.set('alice', 'private a urn:a', '<a/>');
+      await documents.set('alice', 'private storage:bookmarks', '<storage/>');
+      await documents.set('bob', 'vcard', '<vCard xmlns="vcard-temp"><FN>B</FN></vCard>');
+      await documents.set('bob', 'private a urn:a', '<b/>');
+      await documents.deleteUser('alice');
+      expect(await documents.get('alice', 'vcard')).toBeUndefined();
+      expect(await documents.get('alice', 'private a urn:a')).toBeUndefined();
+      expect(await documents.keysOf('alice', '')).toEqual([]);
+      expect(await documents.get('bob', 'vcard')).toBe('<vCard xmlns="vcard-temp"><FN>B</FN></vCard>');
+      expect((await documents.keysOf('bob', '')).sort()).toEqual(['private a urn:a', 'vcard']);
+      await documents.deleteUser('nobody');
+    });
+
     it('keeps documents for another instance over the same data', async () => {
       const first = await stores.open();
       if (!first.another) return;

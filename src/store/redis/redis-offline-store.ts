@@ -45,4 +45,9 @@ export class RedisOfflineStore implements OfflineStore {
   count(user: string): Promise<number> {
     return this.redis.llen(this.keys.offline(user));
   }
+
+  async deleteUser(user: string): Promise<void> {
+    // One DEL of both keys is atomic: the list never outlives its byte count, nor the reverse.
+    await this.redis.del(this.keys.offline(user), this.keys.offlineBytes(user));
+  }
 }

@@ -2,6 +2,13 @@ import type Redis from 'ioredis';
 import type { PendingSubscription, Roster, RosterItem, RosterStore } from '../roster-store';
 import type { RedisStoreKeys } from './store-keys';
 
+// KEYS: the roster hash, its version counter, the pending requests. Items and requests go, and the
+// version moves on only where there is one (see RosterStore.deleteUser), in one step.
+const DELETE_USER = `
+redis.call('DEL', KEYS[1], KEYS[3])
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('INCR', KEYS[2]) end
+return 1`;
+
 /** Rosters in Redis: a hash of contact → item (JSON), a version counter and a hash of pending requests. */
 export class RedisRosterStore implements RosterStore {
   constructor(
@@ -49,5 +56,9 @@ export class RedisRosterStore implements RosterStore {
 
   async removePendingIn(user: string, from: string): Promise<boolean> {
     return (await this.redis.hdel(this.keys.pendingIn(user), from)) > 0;
+  }
+
+  async deleteUser(user: string): Promise<void> {
+    await this.redis.eval(DELETE_USER, 3, this.keys.roster(user), this.keys.rosterVersion(user), this.keys.pendingIn(user));
   }
 }

@@ -25,4 +25,9 @@ export class RedisXmlStore implements XmlStore {
     // One small hash per user (its size is bounded by PRIVATE_XML_MAX_KEYS): HKEYS is cheap.
     return (await this.redis.hkeys(this.keys.documents(user))).filter((key) => key.startsWith(prefix));
   }
+
+  async deleteUser(user: string): Promise<void> {
+    // Every document of a user is a field of this one hash.
+    await this.redis.del(this.keys.documents(user));
+  }
 }

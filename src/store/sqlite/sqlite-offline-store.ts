@@ -12,6 +12,7 @@ export class SqliteOfflineStore implements OfflineStore {
   private readonly everythingQuery;
   private readonly pushTx;
   private readonly takeTx;
+  private readonly deleteUserTx;
 
   constructor(
     db: SqliteDatabase,
@@ -45,6 +46,11 @@ export class SqliteOfflineStore implements OfflineStore {
       this.deleteTotals.run(user);
       return rows.map((row) => ({ stanza: row.stanza, storedAt: new Date(row.stored_at) }));
     });
+    // The messages and their totals go together, or the limits would count messages no longer there.
+    this.deleteUserTx = db.transaction((user: string): void => {
+      this.deleteMessages.run(user);
+      this.deleteTotals.run(user);
+    });
   }
 
   async push(user: string, message: OfflineMessage): Promise<boolean> {
@@ -57,6 +63,10 @@ export class SqliteOfflineStore implements OfflineStore {
 
   async count(user: string): Promise<number> {
     return this.totalsQuery.get(user)?.messages ?? 0;
+  }
+
+  async deleteUser(user: string): Promise<void> {
+    this.deleteUserTx(user);
   }
 
   /** Every stored message of every user (for the metrics). */

@@ -36,6 +36,7 @@ export class SqliteRosterStore implements RosterStore {
   private readonly rosterTx;
   private readonly setItemTx;
   private readonly removeItemTx;
+  private readonly deleteUserTx;
 
   constructor(db: SqliteDatabase) {
     this.versionQuery = db.prepare<[string], { version: number }>('SELECT version FROM roster_versions WHERE username = ?');
@@ -67,6 +68,15 @@ export class SqliteRosterStore implements RosterStore {
     this.removeItemTx = db.transaction((user: string, contact: string): number => {
       if (this.deleteItem.run(user, contact).changes === 0) return this.version(user);
       return (this.bumpVersion.get(user) as { version: number }).version;
+    });
+    const deleteItems = db.prepare<[string]>('DELETE FROM roster_items WHERE username = ?');
+    const deleteAllPending = db.prepare<[string]>('DELETE FROM roster_pending_in WHERE username = ?');
+    // Only an existing version moves on: a user who never had a roster keeps none (see RosterStore).
+    const advanceVersion = db.prepare<[string]>('UPDATE roster_versions SET version = version + 1 WHERE username = ?');
+    this.deleteUserTx = db.transaction((user: string): void => {
+      deleteItems.run(user);
+      deleteAllPending.run(user);
+      advanceVersion.run(user);
     });
   }
 
@@ -105,5 +115,9 @@ export class SqliteRosterStore implements RosterStore {
 
   async removePendingIn(user: string, from: string): Promise<boolean> {
     return this.deletePending.run(user, from).changes > 0;
+  }
+
+  async deleteUser(user: string): Promise<void> {
+    this.deleteUserTx(user);
   }
 }

@@ -7,6 +7,7 @@ export class SqliteXmlStore implements XmlStore {
   private readonly upsert;
   private readonly remove;
   private readonly keysQuery;
+  private readonly removeAll;
 
   constructor(db: SqliteDatabase) {
     this.getQuery = db.prepare<[string, string], { xml: string }>('SELECT xml FROM xml_documents WHERE username = ? AND key = ?');
@@ -18,6 +19,7 @@ export class SqliteXmlStore implements XmlStore {
     this.keysQuery = db.prepare<[{ user: string; prefix: string }], { key: string }>(
       'SELECT key FROM xml_documents WHERE username = @user AND substr(key, 1, length(@prefix)) = @prefix',
     );
+    this.removeAll = db.prepare<[string]>('DELETE FROM xml_documents WHERE username = ?');
   }
 
   async get(user: string, key: string): Promise<string | undefined> {
@@ -34,5 +36,10 @@ export class SqliteXmlStore implements XmlStore {
 
   async keysOf(user: string, prefix: string): Promise<string[]> {
     return this.keysQuery.all({ user, prefix }).map((row) => row.key);
+  }
+
+  async deleteUser(user: string): Promise<void> {
+    // One statement: SQLite runs it as one transaction.
+    this.removeAll.run(user);
   }
 }
