@@ -40,6 +40,7 @@ import { startConverseSite, CONVERSE_VERSION, type ConverseSite } from './suppor
 import { startDeadEndProxy, type DeadEndProxy } from './support/dead-end-proxy';
 import { StropheClient, destroyXhrAgents, bodyOf, $iq, $pres, type XmlElement } from './support/strophe-client';
 import { CHROMIUM, CHROMIUM_ARGS } from './support/chromium';
+import { until } from './support/until';
 
 const VIEWPORT = { width: 1280, height: 800 };
 const DOCS_SCREENSHOT = path.join(__dirname, '..', '..', 'docs', 'images', 'converse-chat.png');
@@ -85,6 +86,8 @@ const external: string[] = [];
 /** Access-Control-Allow-Origin of each BOSH response. */
 const allowOrigin: Array<string | undefined> = [];
 const consoleErrors: string[] = [];
+/** Reads of BOSH response bodies still under way (Playwright hands them over asynchronously). */
+const bodyReads = new Set<Promise<void>>();
 
 function note(line: string): void {
   pageLog.push(`${new Date().toISOString().slice(11, 23)} ${line}`);
@@ -282,7 +285,7 @@ describe(`Converse.js ${CONVERSE_VERSION} in headless Chromium against the gatew
     });
     page.on('requestfinished', (r) => {
       if (r.url() !== gateway.boshUrl || r.method() !== 'POST') return;
-      void r
+      const read = r
         .response()
         .then((res) => {
           allowOrigin.push(res?.headers()['access-control-allow-origin']);
@@ -293,6 +296,8 @@ describe(`Converse.js ${CONVERSE_VERSION} in headless Chromium against the gatew
           note(`BOSH RECV ${text ?? ''}`);
         })
         .catch((e: Error) => note(`BOSH RECV (unreadable: ${e.message})`));
+      bodyReads.add(read);
+      void read.finally(() => bodyReads.delete(read));
     });
 
     await withPageLogs(async () => {
@@ -348,7 +353,18 @@ describe(`Converse.js ${CONVERSE_VERSION} in headless Chromium against the gatew
       bob.sendChat(ALICE, 'Got it, thanks. See you at the meeting.');
       await page.locator('.chat-msg__text', { hasText: 'See you at the meeting' }).waitFor({ timeout: 10_000 });
       await page.mouse.move(0, VIEWPORT.height - 1); // no hover styling in the picture
-      await page.waitForTimeout(300); // let lit finish rendering
+      // Converse's views are lit elements, which render asynchronously: every pending update is
+      // done, the fonts are in, and a frame has been painted since.
+      await page.evaluate(async () => {
+        const dom = globalThis as unknown as {
+          document: { querySelectorAll(selector: string): ArrayLike<{ updateComplete?: Promise<unknown> }>; fonts: { ready: Promise<unknown> } };
+          requestAnimationFrame(callback: () => void): void;
+        };
+        const updates = Array.from(dom.document.querySelectorAll('*')).map((e) => e.updateComplete).filter((u) => u !== undefined);
+        await Promise.all(updates);
+        await dom.document.fonts.ready;
+        await new Promise<void>((painted) => dom.requestAnimationFrame(() => dom.requestAnimationFrame(painted)));
+      });
       fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
       await page.screenshot({ path: SCREENSHOT });
       const png = fs.readFileSync(SCREENSHOT);
@@ -362,14 +378,24 @@ describe(`Converse.js ${CONVERSE_VERSION} in headless Chromium against the gatew
       const sidBefore = currentSid();
       expect(sidBefore).toBeTruthy();
       const sentBefore = boshSent.length;
-      // Unloading aborts the held request; once that is done, bob writes. The server cannot hand
-      // the message to the aborted request: it keeps it for the session's next request (XEP-0124 §8).
+      // Unloading aborts the held request; once the gateway has dropped it, bob writes. The server
+      // cannot hand the message to the aborted request: it keeps it for the session's next request
+      // (XEP-0124 §8). The reloaded page cannot start Converse (and poll) until the message waits.
+      const session = () => gateway.transport.session(sidBefore ?? '');
+      const during = 'Sent while your page was reloading.';
+      const release = site.holdBundle();
       const aborted = page.waitForEvent('requestfailed', { predicate: (r) => r.url() === gateway.boshUrl, timeout: 10_000 });
       const reloaded = page.reload();
-      await aborted;
-      await new Promise((r) => setTimeout(r, 200));
-      const during = 'Sent while your page was reloading.';
-      bob.sendChat(ALICE, during);
+      reloaded.catch(() => undefined); // awaited below; a failure before that is reported there
+      try {
+        await aborted;
+        await until('the gateway to drop the aborted request', () => session()?.heldCount === 0);
+        const queuedBefore = session()?.queuedCount ?? 0;
+        bob.sendChat(ALICE, during);
+        await until('bob’s message to wait in alice’s session', () => (session()?.queuedCount ?? 0) > queuedBefore);
+      } finally {
+        release();
+      }
       await reloaded;
       expect(await page.evaluate(() => (globalThis as any).converseInitialized)).toBe('ok'); // eslint-disable-line @typescript-eslint/no-explicit-any
       await waitForContactOnline(BOB);
@@ -387,12 +413,11 @@ describe(`Converse.js ${CONVERSE_VERSION} in headless Chromium against the gatew
   });
 
   it('lists what Converse asked the server for; errors only for features the server lacks, no other page errors', async () => {
-    // Response bodies are read asynchronously: give the last ones a moment.
-    let exchanges = iqExchanges();
-    for (let i = 0; i < 20 && exchanges.some((x) => x.answer === 'no answer'); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      exchanges = iqExchanges();
-    }
+    // Response bodies are read asynchronously: the reads under way finish, and an answer still on
+    // its way arrives. The expectation below names any iq left without one.
+    await Promise.all([...bodyReads]);
+    await until('an answer to every iq Converse sent', () => iqExchanges().every((x) => x.answer !== 'no answer'), 5_000, 100).catch(() => undefined);
+    const exchanges = iqExchanges();
     const table = exchanges.map((x) => `${x.type.padEnd(3)} to=${x.to.padEnd(36)} ${x.payload.padEnd(70)} -> ${x.answer}`);
     // eslint-disable-next-line no-console
     console.log(`iqs sent by Converse.js ${CONVERSE_VERSION} (${exchanges.length}):\n${table.join('\n')}`);

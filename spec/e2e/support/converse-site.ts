@@ -102,12 +102,18 @@ export interface ConverseSite {
   requests: string[];
   /** The settings the page passes to converse.initialize() from now on. */
   configure(settings: ConverseSettings): void;
+  /**
+   * Holds every request for Converse's bundle until the returned function is called: a page being
+   * (re)loaded meanwhile cannot start Converse, so it sends no BOSH request.
+   */
+  holdBundle(): () => void;
   close(): Promise<void>;
 }
 
 export async function startConverseSite(): Promise<ConverseSite> {
   const requests: string[] = [];
   let settings: ConverseSettings | undefined;
+  let bundleHeld: Promise<void> | undefined;
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://placeholder');
     const done = (status: number): void => {
@@ -135,15 +141,18 @@ export async function startConverseSite(): Promise<ConverseSite> {
       done(403);
       return;
     }
-    fs.readFile(file, (err, data) => {
-      if (err) {
-        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
-        done(404);
-        return;
-      }
-      res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(data);
-      done(200);
-    });
+    const serve = (): void =>
+      fs.readFile(file, (err, data) => {
+        if (err) {
+          res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
+          done(404);
+          return;
+        }
+        res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(data);
+        done(200);
+      });
+    if (bundleHeld && url.pathname === '/dist/converse.min.js') void bundleHeld.then(serve);
+    else serve();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -154,6 +163,14 @@ export async function startConverseSite(): Promise<ConverseSite> {
     requests,
     configure: (s) => {
       settings = s;
+    },
+    holdBundle: () => {
+      let release!: () => void;
+      bundleHeld = new Promise<void>((resolve) => (release = resolve));
+      return () => {
+        bundleHeld = undefined;
+        release();
+      };
     },
     close: () =>
       new Promise<void>((resolve) => {
