@@ -32,7 +32,10 @@ export interface AccountStore {
   verifyPassword(username: string, password: string): Promise<boolean>;
   /** Creates an account; AccountError 'conflict' when the name is taken. */
   create(username: string, password: string): Promise<void>;
-  /** Removes an account; whether there was one. Logins with it fail from now on, on every node. */
+  /**
+   * Removes an account's credentials; whether there was one. Logins with it fail from now on, on every
+   * node. Its roster, messages and documents stay: removing a user is removeAccount (account-removal.ts).
+   */
   delete(username: string): Promise<boolean>;
   /** Replaces an account's password; AccountError 'not-found' when there is no such account. */
   changePassword(username: string, password: string): Promise<void>;

@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import type { Config } from '../config';
 import type { Logger } from '../observability/logger';
 import { createRedis, whenReady, type RedisObserver } from '../redis/redis-client';
+import { removeAccount } from './account-removal';
 import type { AccountStore } from './account-store';
 import { AuthCache } from './auth-cache';
 import { ConfiguredAccounts } from './configured-accounts';
@@ -32,6 +33,12 @@ export interface Stores {
   readonly rosters: RosterStore;
   readonly offline: OfflineStore;
   readonly documents: XmlStore;
+  /**
+   * Removes an account and everything stored for it (src/store/account-removal.ts): what account
+   * management calls to delete a user. Whether there was such an account; AccountError 'read-only'
+   * for one of USERS / USERS_FILE.
+   */
+  removeAccount(username: string): Promise<boolean>;
   /** Stored offline messages of every user, where counting them is cheap (not in Redis). */
   offlineTotal(): number | undefined;
   /** Whether the durable stores are reachable (Redis can be away; memory and SQLite are always there). */
@@ -78,13 +85,15 @@ export async function createStores(config: Config, deps: StoreDependencies): Pro
     usersFile?.close();
     throw err;
   }
+  const accounts = new ConfiguredAccounts(configured, durable.accounts);
   return {
-    accounts: new ConfiguredAccounts(configured, durable.accounts),
+    accounts,
     configured,
     usersFile,
     rosters: durable.rosters,
     offline: durable.offline,
     documents: durable.documents,
+    removeAccount: (username) => removeAccount({ accounts, rosters: durable.rosters, offline: durable.offline, documents: durable.documents }, username),
     offlineTotal: () => durable.offlineTotal(),
     ready: () => durable.ready(),
     close: async () => {
