@@ -15,6 +15,8 @@ import { createStores, type Stores } from './store/create-stores';
 import { connectCluster } from './cluster';
 import { clusterSid } from './cluster/forwarder';
 import { createXmppDomain, type XmppDomain } from './xmpp/domain';
+import { EventHub, type GatewayEventHub } from './events';
+import type { ComponentRegistry } from './components';
 import { createWebClient } from './web/web-client';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -33,6 +35,10 @@ export interface RunningNode {
   readonly stores: Stores;
   readonly metrics: GatewayMetrics;
   readonly xmpp: XmppDomain;
+  /** What happens on this node (messages, presence, sessions, rosters): archives, webhooks and statistics subscribe here. */
+  readonly events: GatewayEventHub;
+  /** Services on subdomains; every node of a cluster registers the same ones. */
+  readonly components: ComponentRegistry;
   /** Stops taking sessions, ends the live ones with system-shutdown, closes the listeners. */
   close(): Promise<void>;
 }
@@ -149,6 +155,8 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
     observer: metrics,
     logStanzas: config.logStanzas,
     cluster: setup?.cluster,
+    // One hub per node; a failing subscriber is logged and counted, never the node's failure.
+    events: new EventHub({ logger, observer: metrics }),
   });
   const newSessions = new WindowCounter(60_000);
   transport = new BoshTransport({
@@ -215,6 +223,8 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
     stores: durable,
     metrics,
     xmpp: domain,
+    events: domain.events,
+    components: domain.components,
     close: () => {
       closing ??= (async () => {
         state.draining = true;

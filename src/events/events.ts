@@ -71,6 +71,8 @@ export type SessionEndReason =
 
 export interface SessionEnded extends SessionStarted {
   readonly reason: SessionEndReason;
+  /** The stream error the server closed the stream with (RFC 6120 §4.9.3), when it did. */
+  readonly condition: string | undefined;
 }
 
 /** One roster item as RFC 6121 §2.1.2 describes it. */

@@ -1,16 +1,20 @@
 import type { Element } from 'ltx';
+import type { Component, ComponentRegistry } from '../components';
+import type { GatewayEventHub } from '../events';
 import type { Logger } from '../observability/logger';
 import type { AccountStore } from '../store/account-store';
 import { parseStrictXml } from '../xml';
 import { parseJid, type Jid } from '../base/jid';
 import { errorReply, StanzaError } from '../base/stanza-error';
 import { bounceAddress } from './bounce-address';
+import { componentOutlet } from './component-outlet';
 import { decideDelivery, type StanzaKind } from './delivery-rules';
 import { MAX_HOPS, usableResources } from './hop-limit';
 import { LocalResources, type ResourceChange } from './local-resources';
 import { RemoteResources } from './remote-resources';
 import type { LocalResource, Resource, ResourceState } from './resource';
 import type { BusMessage, ClusterLink } from './route-table';
+import { stanzaFacts } from './stanza-facts';
 
 export type { LocalResource, Resource, ResourceState } from './resource';
 export type { ResourceChange } from './local-resources';
@@ -25,6 +29,21 @@ export type OfflineHandler = (stanza: Element, to: Jid) => Promise<'stored' | 'i
 export type DeliveredHandler = (message: Element, to: Jid, recipients: readonly Resource[], all: readonly Resource[]) => void;
 
 /**
+ * What the router works with besides the resources. The first two are part of delivery, called in
+ * line and relied on (a message is kept, carbons go out); the events are for observers, after the fact.
+ */
+export interface RouterSeams {
+  /** XEP-0160: decides whether a message no resource can take is kept; without it the sender hears an error. */
+  readonly offline?: OfflineHandler;
+  /** XEP-0280: told of each message delivered, to copy it to the user's other resources. */
+  readonly delivered?: DeliveredHandler;
+  /** messageRouted, messageStored, messageBounced. */
+  readonly events?: GatewayEventHub;
+  /** Services on subdomains: stanzas addressed to their domains go to them. */
+  readonly components?: ComponentRegistry;
+}
+
+/**
  * Routes stanzas to the resources of this domain's users, on this node or (in a cluster) on others.
  * Every stanza ends delivered, stored, answered with an error to its sender, or dropped where
  * RFC 6121 says so: never lost without a rule. The router owns the routing state of this node's
@@ -35,14 +54,13 @@ export class Router {
   readonly node: string;
   private readonly local: LocalResources;
   private readonly remote: RemoteResources | undefined;
-  private offline: OfflineHandler | undefined;
-  private delivered: DeliveredHandler | undefined;
 
   constructor(
     readonly domain: string,
     private readonly accounts: AccountStore,
     cluster?: ClusterLink,
     private readonly logger?: Logger,
+    private readonly seams: RouterSeams = {},
   ) {
     this.node = cluster?.node ?? 'local';
     this.local = new LocalResources(this.node);
@@ -54,12 +72,9 @@ export class Router {
     return this.local.count;
   }
 
-  setOfflineHandler(handler: OfflineHandler): void {
-    this.offline = handler;
-  }
-
-  onMessageDelivered(handler: DeliveredHandler): void {
-    this.delivered = handler;
+  /** The way out for a component: its stanzas are routed like a user's (see component-outlet.ts). */
+  outletFor(component: Component): ReturnType<typeof componentOutlet> {
+    return componentOutlet(this, component);
   }
 
   /** Every resource of a user in the cluster. */
@@ -109,30 +124,34 @@ export class Router {
     await this.remote?.publish(session.jid.bare, session.resource, this.local.state(session));
   }
 
-  /** Routes a stanza whose `to` names a user of this domain; `from` is already stamped. */
+  /** Routes a stanza whose `to` names a user of this domain or a component; `from` is already stamped. */
   async route(stanza: Element, to: Jid, hops = 0): Promise<void> {
+    if (to.domain !== this.domain) return this.toComponent(stanza, to);
     const kind = stanza.name as StanzaKind;
     const usable = usableResources(await this.resourcesOf(to.bare, hops), hops, this.node);
     const exists = usable.length > 0 || (await this.accounts.exists(to.local));
     const decision = decideDelivery(kind, stanza.attrs.type, to.resource, exists, usable);
     switch (decision.kind) {
       case 'deliver':
+        if (kind === 'message') this.routedEvent(stanza, to, decision.to);
         for (const resource of decision.to) resource.deliver(stanza);
-        if (kind === 'message') this.delivered?.(stanza, to, decision.to, usable);
+        if (kind === 'message') this.seams.delivered?.(stanza, to, decision.to, usable);
         return;
       case 'offline': {
-        const outcome = this.offline ? await this.offline(stanza, to) : 'full';
+        const { offline, events } = this.seams;
+        const outcome = offline ? await offline(stanza, to) : 'full';
+        if (outcome === 'stored') events?.emit('messageStored', () => stanzaFacts(stanza, to, this.node));
         if (outcome === 'full') {
           // XEP-0160 §3 / RFC 6121 §8.5.2.2: the sender learns the message was not kept.
-          this.bounce(stanza, new StanzaError('service-unavailable', this.offline ? 'offline storage is full' : 'the recipient is not online'));
+          this.bounce(stanza, new StanzaError('service-unavailable', offline ? 'offline storage is full' : 'the recipient is not online'), to);
         }
         return;
       }
       case 'account':
-        this.bounce(stanza, new StanzaError('service-unavailable'));
+        this.bounce(stanza, new StanzaError('service-unavailable'), to);
         return;
       case 'bounce':
-        this.bounce(stanza, new StanzaError(decision.condition));
+        this.bounce(stanza, new StanzaError(decision.condition), to);
         return;
       case 'drop':
         return;
@@ -162,11 +181,45 @@ export class Router {
     }
   }
 
-  /** RFC 6120 §8.3: an error back to the stanza's sender. */
-  bounce(stanza: Element, error: StanzaError): void {
+  /**
+   * A stanza for a component's domain, handled on this node (every node registers the same
+   * components). The component's StanzaError is the answer to the sender; any other failure is the
+   * component's fault, answered internal-server-error. A domain with no component (no federation
+   * here) is dropped: the session refused such addresses before routing.
+   */
+  private async toComponent(stanza: Element, to: Jid): Promise<void> {
+    const component = this.seams.components?.find(to.domain);
+    if (!component) {
+      this.logger?.debug({ to: to.domain }, 'dropped a stanza for a domain this node does not serve');
+      return;
+    }
+    if (stanza.name === 'message') this.routedEvent(stanza, to, []);
+    try {
+      await component.handle(stanza);
+    } catch (err) {
+      if (err instanceof StanzaError) return this.bounce(stanza, err, to);
+      this.logger?.error({ err, component: component.domain }, 'a component failed to handle a stanza');
+      this.bounce(stanza, new StanzaError('internal-server-error'), to);
+    }
+  }
+
+  private routedEvent(stanza: Element, to: Jid, recipients: readonly Resource[]): void {
+    this.seams.events?.emit('messageRouted', () => ({
+      ...stanzaFacts(stanza, to, this.node),
+      // A component is its own recipient.
+      recipients: recipients.length > 0 ? recipients.map((r) => r.jid.full) : [to.full],
+      remote: recipients.some((r) => r.node !== this.node),
+    }));
+  }
+
+  /** RFC 6120 §8.3: an error back to the stanza's sender (`to`: where the stanza was going, for events). */
+  bounce(stanza: Element, error: StanzaError, to?: Jid): void {
     const reply = errorReply(stanza, error);
-    const to = reply && bounceAddress(reply, this.domain);
-    if (!reply || !to) return;
-    void this.route(reply, to).catch(() => undefined);
+    const sender = reply && bounceAddress(reply, this.domain);
+    if (!reply || !sender) return;
+    if (stanza.name === 'message' && to) {
+      this.seams.events?.emit('messageBounced', () => ({ ...stanzaFacts(stanza, to, this.node), condition: error.condition }));
+    }
+    void this.route(reply, sender).catch(() => undefined);
   }
 }

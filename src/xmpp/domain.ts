@@ -1,4 +1,6 @@
 import type { Logger } from '../observability/logger';
+import { ComponentRegistry } from '../components';
+import { EventHub, type GatewayEventHub } from '../events';
 import { AuthThrottle } from '../limits/auth-throttle';
 import type { ResourceConflictPolicy } from '../base/resource-conflict';
 import { Router } from '../routing/router';
@@ -48,6 +50,8 @@ export interface DomainOptions {
   readonly timers?: Timers;
   /** Whether the stores are reachable (default: always; cluster mode asks Redis). */
   readonly storesReady?: () => boolean;
+  /** The node's event hub (default: one of the domain's own, logging subscriber failures). */
+  readonly events?: GatewayEventHub;
 }
 
 const processTimers: Timers = {
@@ -66,27 +70,42 @@ export interface XmppDomain {
   readonly openStream: StreamOpener;
   /** Resolves when every ended session has finished telling its contacts. */
   settle(): Promise<void>;
+  /** What happens on this domain, for archives, webhooks and statistics to subscribe to. */
+  readonly events: GatewayEventHub;
+  /** Services on subdomains (conference.<domain>); register the same ones on every node. */
+  readonly components: ComponentRegistry;
 }
 
 /** Wires one XMPP domain: router, roster, presence, offline storage and the iq modules. */
 export function createXmppDomain(stores: DomainStores, options: DomainOptions): XmppDomain {
   const { domain, logger } = options;
-  const router = new Router(domain, stores.accounts, options.cluster, logger);
-  const accountLimits = options.accountLimits ?? DEFAULT_ACCOUNT_LIMITS;
-  const rosters = new RosterService(stores.rosters, router, domain, accountLimits.rosterItems);
+  const events = options.events ?? new EventHub({ logger });
+  const components = new ComponentRegistry(domain, (component) => router.outletFor(component));
   const offline = new OfflineService(stores.offline, domain, logger);
-  const presence = new PresenceService(domain, router, rosters, offline, stores.accounts);
-  router.setOfflineHandler((stanza, to) => offline.keep(to.local, stanza));
-  // XEP-0280: a message delivered to some of a user's resources is copied to the others.
-  router.onMessageDelivered((message, to, recipients, all) => {
-    // Detached from the sender's handling: a failure here is logged, never left unhandled.
-    sendCarbons(router, 'received', message, to.bare, recipients, all).catch((err: unknown) => logger.error({ err, to: to.bare }, 'carbon copies failed'));
+  // Offline storage and carbons are part of delivery, called by the router in line; the events are
+  // for observers.
+  const router: Router = new Router(domain, stores.accounts, options.cluster, logger, {
+    offline: (stanza, to) => offline.keep(to.local, stanza),
+    // XEP-0280: a message delivered to some of a user's resources is copied to the others.
+    delivered: (message, to, recipients, all) => {
+      // Detached from the sender's handling: a failure here is logged, never left unhandled.
+      sendCarbons(router, 'received', message, to.bare, recipients, all).catch((err: unknown) => logger.error({ err, to: to.bare }, 'carbon copies failed'));
+    },
+    events,
+    components,
   });
+  const accountLimits = options.accountLimits ?? DEFAULT_ACCOUNT_LIMITS;
+  const rosters: RosterService = new RosterService(stores.rosters, router, domain, accountLimits.rosterItems, {
+    // RFC 6121 §2.5.2: removing a contact cancels the subscriptions, which is the presence service's part.
+    contactRemoved: (user, contact, item) => presence.contactRemoved(user, contact, item),
+    events,
+  });
+  const presence: PresenceService = new PresenceService(domain, router, rosters, offline, stores.accounts, events);
 
   const iq = createIqRouting();
   registerCore(iq);
   rosters.register(iq);
-  registerDisco(iq, stores.accounts);
+  registerDisco(iq, stores.accounts, components);
   registerVersionAndTime(iq, options.version);
   registerVCard(iq, stores.documents, stores.accounts, accountLimits.vcardBytes);
   registerPrivateStorage(iq, stores.documents, { maxKeys: accountLimits.privateXmlKeys, maxItemBytes: accountLimits.privateXmlItemBytes });
@@ -111,6 +130,8 @@ export function createXmppDomain(stores: DomainStores, options: DomainOptions): 
     departures: new Set(),
     timers: options.timers ?? processTimers,
     storesReady: options.storesReady ?? (() => true),
+    events,
+    components,
   };
   return {
     services,
@@ -118,5 +139,7 @@ export function createXmppDomain(stores: DomainStores, options: DomainOptions): 
     settle: async () => {
       while (services.departures.size > 0) await Promise.allSettled([...services.departures]);
     },
+    events,
+    components,
   };
 }

@@ -1,3 +1,5 @@
+import type { ComponentRegistry } from '../components';
+import type { GatewayEventHub } from '../events';
 import type { AuthThrottle } from '../limits/auth-throttle';
 import type { Logger } from '../observability/logger';
 import type { ResourceConflictPolicy } from '../base/resource-conflict';
@@ -49,6 +51,10 @@ export interface XmppServices {
   /** Work started by ending sessions (presence broadcasts, re-routing), awaited at shutdown. */
   readonly departures: Set<Promise<void>>;
   readonly timers: Timers;
+  /** Where sessions report starting and ending (and the router, presence and rosters their events). */
+  readonly events: GatewayEventHub;
+  /** Services on subdomains: a stanza to one of their domains is routed, not refused as remote. */
+  readonly components: ComponentRegistry;
   /**
    * Whether the stores are reachable (cluster mode: Redis). A step that fails while they are not is
    * an outage, answered with a `wait` error; one that fails while they are is a fault (a bug).

@@ -5,7 +5,7 @@ import { serializeXml } from '../xml';
 import { sendCarbons } from './carbons';
 import type { IqAnswer } from './iq-handlers';
 import { makeJid, parseJid, type Jid } from '../base/jid';
-import { NS_SASL } from '../base/namespaces';
+import { NS_CLIENT, NS_SASL } from '../base/namespaces';
 import { StreamNegotiation } from './negotiation/stream-negotiation';
 import type { XmppServices } from './services';
 import { errorReply, StanzaError } from '../base/stanza-error';
@@ -46,7 +46,7 @@ export class SessionActor implements StreamEndpoint, LocalResource {
       close: (condition, text) => this.close({ by: 'server', condition, text }),
       bind: () => this.bind(),
     });
-    this.gate = new StanzaGate(services.limits, info.domain);
+    this.gate = new StanzaGate(services.limits, info.domain, (domain) => services.components.find(domain) !== undefined);
     const { loginTimeoutMs } = services.limits;
     if (loginTimeoutMs > 0) {
       this.loginTimer = services.timers.setTimeout(() => guard(() => this.loginExpired(), (err) => this.fault(err, 'timer')), loginTimeoutMs);
@@ -186,6 +186,9 @@ export class SessionActor implements StreamEndpoint, LocalResource {
     this.phase = 'bound';
     this.stopLoginTimer();
     await this.services.router.bind(this);
+    if (this.phase !== 'bound') return;
+    const { streamId, remoteAddress } = this.info;
+    this.services.events.emit('sessionStarted', { node: this.services.router.node, at: new Date(), jid: this.jid.full, resource: this.resource, streamId, remoteAddress });
   }
 
   // ---- stanzas of a bound session ----
@@ -193,6 +196,10 @@ export class SessionActor implements StreamEndpoint, LocalResource {
   private active(element: Element): Promise<void> | void {
     const verdict = this.gate.check(element, this.jid);
     if (verdict.kind !== 'pass') return this.enforce(element, verdict);
+    // For a component (the gate let only those through from other domains): it answers, not the
+    // server. Presence still goes through the presence service, which remembers directed presence
+    // so the component hears 'unavailable' when this session ends (RFC 6121 §4.6.3).
+    if (verdict.to && verdict.to.domain !== this.info.domain && element.name !== 'presence') return this.services.router.route(element, verdict.to);
     switch (element.name) {
       case 'presence':
         return this.services.presence.fromClient(this, element);
@@ -222,18 +229,30 @@ export class SessionActor implements StreamEndpoint, LocalResource {
       const own = makeJid(this.jid.local, this.jid.domain);
       const payload = iq.children.find((c): c is Element => typeof c !== 'string');
       const forAccount = payload !== undefined && handlers.account.handles(payload.name, String(payload.attrs.xmlns));
-      return this.answer(iq, await (forAccount ? handlers.account : handlers.server).handle(iq, { from: this.jid, target: forAccount ? own : makeJid('', domain) }));
+      const request = { from: this.jid, target: forAccount ? own : makeJid('', domain) };
+      return this.answer(iq, await (forAccount ? handlers.account : handlers.server).handle(iq, request, (stanza) => this.interim(iq, stanza)));
     }
     if (to.local === '') {
       // RFC 6120 §10.4: for the server itself.
       if (type === 'result' || type === 'error') return;
-      return this.answer(iq, await handlers.server.handle(iq, { from: this.jid, target: to }));
+      return this.answer(iq, await handlers.server.handle(iq, { from: this.jid, target: to }, (stanza) => this.interim(iq, stanza)));
     }
     if (to.resource === '' && (type === 'get' || type === 'set')) {
       // RFC 6120 §10.5.4: the server answers for the account.
-      return this.answer(iq, await handlers.account.handle(iq, { from: this.jid, target: to }));
+      return this.answer(iq, await handlers.account.handle(iq, { from: this.jid, target: to }, (stanza) => this.interim(iq, stanza)));
     }
     await router.route(iq, to);
+  }
+
+  /**
+   * A stanza an iq handler sends ahead of its answer (XEP-0313 §4.1.2 result messages): to this
+   * client, from the address the iq was sent to unless the handler said otherwise.
+   */
+  private interim(request: Element, stanza: Element): void {
+    if (stanza.attrs.from === undefined && request.attrs.to !== undefined) stanza.attrs.from = request.attrs.to;
+    stanza.attrs.to = this.jid.full;
+    stanza.attrs.xmlns ??= NS_CLIENT;
+    this.send(stanza);
   }
 
   private answer(request: Element, answer: IqAnswer): void {
@@ -276,8 +295,17 @@ export class SessionActor implements StreamEndpoint, LocalResource {
     this.stopLoginTimer();
     if (ending.by === 'transport') this.services.logger.debug({ session: this.info.streamId, reason: ending.reason, jid: this.jid.full }, 'session ended');
     if (wasBound) this.services.router.unbind(this);
+    if (wasBound) this.ended(ending);
     if (ending.by === 'server') this.output.close(streamError(ending.condition, ending.text));
     if (wasBound) void this.leave(ending.by === 'transport' ? ending.undelivered : []);
+  }
+
+  private ended(ending: Ending): void {
+    const { streamId, remoteAddress } = this.info;
+    const condition = ending.by === 'server' ? ending.condition : undefined;
+    // RFC 6120 §7.7.2.2: a conflict closes the older session of a resource bound again.
+    const reason = ending.by === 'transport' ? ending.reason : condition === 'conflict' ? 'replaced' : 'error';
+    this.services.events.emit('sessionEnded', { node: this.services.router.node, at: new Date(), jid: this.jid.full, resource: this.resource, streamId, remoteAddress, reason, condition });
   }
 
   /** RFC 6121 §4.5.4 and XEP-0206 §7: contacts hear 'unavailable'; what never reached the client is re-routed. */

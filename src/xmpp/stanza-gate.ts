@@ -38,6 +38,8 @@ export class StanzaGate {
   constructor(
     private readonly limits: GateLimits,
     private readonly domain: string,
+    /** Whether a domain is one of this server's components (a subdomain service), reached without federation. */
+    private readonly served: (domain: string) => boolean = () => false,
   ) {
     this.rate = new TokenBucket(limits.stanzasPerSecond, limits.stanzaBurst);
   }
@@ -91,7 +93,7 @@ export class StanzaGate {
     if (toText === undefined) return admitted;
     const to = parseJid(toText);
     if (!to) return refuse(new StanzaError('jid-malformed'));
-    if (to.domain !== this.domain) return refuse(new StanzaError('remote-server-not-found', 'this server does not federate'));
+    if (to.domain !== this.domain && !this.served(to.domain)) return refuse(new StanzaError('remote-server-not-found', 'this server does not federate'));
     return { kind: 'pass', to };
   }
 }

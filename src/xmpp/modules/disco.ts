@@ -1,3 +1,4 @@
+import type { ComponentRegistry } from '../../components';
 import type { AccountStore } from '../../store/account-store';
 import { iqResult, type IqRouting } from '../iq-handlers';
 import { StanzaError } from '../../base/stanza-error';
@@ -7,9 +8,10 @@ export const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
 
 /**
  * XEP-0030 for the server (identity server/im) and for accounts (account/registered). The features
- * are whatever the other modules registered, so the answer never claims what is not served.
+ * are whatever the other modules registered, so the answer never claims what is not served. The
+ * server's items are its components (XEP-0030 §4: how clients find conference.<domain>).
  */
-export function registerDisco(iq: IqRouting, accounts: AccountStore): void {
+export function registerDisco(iq: IqRouting, accounts: AccountStore, components?: ComponentRegistry): void {
   iq.serverFeatures.add(NS_DISCO_INFO).add(NS_DISCO_ITEMS);
   iq.accountFeatures.add(NS_DISCO_INFO).add(NS_DISCO_ITEMS);
 
@@ -25,7 +27,11 @@ export function registerDisco(iq: IqRouting, accounts: AccountStore): void {
   iq.server.on('get', 'query', NS_DISCO_ITEMS, (request, payload) => {
     if (payload.attrs.node !== undefined) return new StanzaError('item-not-found');
     const result = iqResult(request);
-    result.c('query', { xmlns: NS_DISCO_ITEMS });
+    const query = result.c('query', { xmlns: NS_DISCO_ITEMS });
+    for (const component of components?.list() ?? []) {
+      const item = query.c('item', { jid: component.domain });
+      if (component.name !== undefined) item.attrs.name = component.name;
+    }
     return result;
   });
 

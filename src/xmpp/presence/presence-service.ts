@@ -1,10 +1,12 @@
 import { Element } from 'ltx';
+import type { GatewayEventHub } from '../../events';
 import type { LocalResource, Resource, Router } from '../../routing/router';
 import type { AccountStore } from '../../store/account-store';
 import { makeJid, parseJid, type Jid } from '../../base/jid';
 import { NS_CLIENT } from '../../base/namespaces';
 import type { OfflineService } from '../offline/offline-service';
 import type { RosterService } from '../roster/roster-service';
+import type { RosterItem } from '../../store/roster-store';
 import { cloneElement, parseStrictXml } from '../../xml';
 import { inbound, isSubscriptionType, outbound, type SubscriptionType } from './subscription-rules';
 
@@ -22,20 +24,22 @@ export class PresenceService {
     private readonly rosters: RosterService,
     private readonly offline: OfflineService,
     private readonly accounts: AccountStore,
-  ) {
-    rosters.onRemoved = async (user, contact, item) => {
-      // RFC 6121 §2.5.2: removing a contact cancels the subscriptions both ways.
-      const userJid = makeJid(user, domain);
-      const contactJid = parseJid(contact);
-      if (!contactJid) return;
-      const hasTo = item.subscription === 'to' || item.subscription === 'both' || item.ask;
-      const hasFrom = item.subscription === 'from' || item.subscription === 'both';
-      if (hasTo) await this.deliverSubscription(contactJid, userJid, 'unsubscribe', presence(userJid.bare, contactJid.bare, 'unsubscribe'));
-      if (hasFrom) {
-        await this.deliverSubscription(contactJid, userJid, 'unsubscribed', presence(userJid.bare, contactJid.bare, 'unsubscribed'));
-        await this.sendUnavailableTo(userJid.bare, contactJid.bare);
-      }
-    };
+    /** presenceChanged, for observers. */
+    private readonly events?: GatewayEventHub,
+  ) {}
+
+  /** RFC 6121 §2.5.2: the user removed a contact from the roster; the subscriptions are cancelled both ways. */
+  async contactRemoved(user: string, contact: string, item: RosterItem): Promise<void> {
+    const userJid = makeJid(user, this.domain);
+    const contactJid = parseJid(contact);
+    if (!contactJid) return;
+    const hasTo = item.subscription === 'to' || item.subscription === 'both' || item.ask;
+    const hasFrom = item.subscription === 'from' || item.subscription === 'both';
+    if (hasTo) await this.deliverSubscription(contactJid, userJid, 'unsubscribe', presence(userJid.bare, contactJid.bare, 'unsubscribe'));
+    if (hasFrom) {
+      await this.deliverSubscription(contactJid, userJid, 'unsubscribed', presence(userJid.bare, contactJid.bare, 'unsubscribed'));
+      await this.sendUnavailableTo(userJid.bare, contactJid.bare);
+    }
   }
 
   /** A presence stanza from one of this domain's sessions (`from` already stamped). */
@@ -73,11 +77,9 @@ export class PresenceService {
     const initial = !state.available;
     const priority = Number(stanza.getChildText('priority') ?? 0);
     stanza.attrs.from = session.jid.full;
-    await this.router.update(session, {
-      priority: Number.isInteger(priority) && priority >= -128 && priority <= 127 ? priority : 0,
-      available: true,
-      lastPresence: stanza,
-    });
+    const change = { priority: Number.isInteger(priority) && priority >= -128 && priority <= 127 ? priority : 0, available: true, lastPresence: stanza };
+    await this.router.update(session, change);
+    this.changed(session.jid.full, stanza, change.priority);
 
     const roster = await this.rosters.roster(session.jid.local);
     for (const item of roster.items) {
@@ -109,9 +111,11 @@ export class PresenceService {
 
   /** RFC 6121 §4.5: unavailable goes to the contacts, the other resources and directed recipients. */
   private async unavailable(session: LocalResource, stanza: Element): Promise<void> {
-    if (!this.router.stateOf(session).available && this.directed(session).size === 0) return;
+    const wasAvailable = this.router.stateOf(session).available;
+    if (!wasAvailable && this.directed(session).size === 0) return;
     stanza.attrs.from = session.jid.full;
     await this.router.update(session, { available: false, lastPresence: undefined });
+    if (wasAvailable) this.changed(session.jid.full, undefined, 0);
     await this.broadcastUnavailable(session, stanza);
   }
 
@@ -123,6 +127,7 @@ export class PresenceService {
     const user = parseJid(bare);
     if (!user || !wasAvailable) return;
     const stanza = new Element('presence', { xmlns: NS_CLIENT, type: 'unavailable', from: `${bare}/${resource}` });
+    this.changed(`${bare}/${resource}`, undefined, 0);
     const roster = await this.rosters.roster(user.local);
     for (const item of roster.items) {
       if (item.subscription === 'from' || item.subscription === 'both') await this.sendTo(stanza, item.jid);
@@ -134,9 +139,25 @@ export class PresenceService {
 
   /** The session ended without saying goodbye: its contacts are told it is gone (RFC 6121 §4.5.4). */
   async sessionEnded(session: LocalResource): Promise<void> {
-    if (!this.router.stateOf(session).available && this.directed(session).size === 0) return;
+    const wasAvailable = this.router.stateOf(session).available;
+    if (!wasAvailable && this.directed(session).size === 0) return;
     await this.router.update(session, { available: false, lastPresence: undefined });
+    if (wasAvailable) this.changed(session.jid.full, undefined, 0);
     await this.broadcastUnavailable(session, new Element('presence', { xmlns: NS_CLIENT, type: 'unavailable', from: session.jid.full }));
+  }
+
+  /** A full JID's broadcast presence changed: `available` is its new presence, undefined when it left. */
+  private changed(jid: string, available: Element | undefined, priority: number): void {
+    this.events?.emit('presenceChanged', () => ({
+      node: this.router.node,
+      at: new Date(),
+      jid,
+      available: available !== undefined,
+      // RFC 6121 §4.7.2.1, §4.7.2.2: absent when not given.
+      show: available?.getChildText('show') ?? undefined,
+      status: available?.getChildText('status') ?? undefined,
+      priority,
+    }));
   }
 
   private async broadcastUnavailable(session: LocalResource, stanza: Element): Promise<void> {
