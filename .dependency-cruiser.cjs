@@ -1,0 +1,76 @@
+/**
+ * The layering of src/ (docs/architecture.md, "Layers"), checked by `npm run deps:check` in `npm test`.
+ * Type-only imports count: a layer that names another's types depends on it.
+ */
+
+/** Folders of src/ that sit above the BOSH transport: bosh/ reaches none of them. */
+const ABOVE_TRANSPORT = ['xmpp', 'routing', 'store', 'cluster', 'events', 'components', 'metrics', 'web', 'tools'];
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'A module must not reach itself through its imports: split the shared part into its own file, lower down.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'no-folder-cycle',
+      comment:
+        'Layers point one way: no folder of src/ may reach itself through another folder. Move what both need down (often into base/), or pass an interface in.',
+      severity: 'error',
+      scope: 'folder',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'base-is-the-bottom',
+      comment: 'base/ (JID, stanza and stream errors, namespaces, the stream seam) is what every layer may import; it imports only the XML toolkit.',
+      severity: 'error',
+      from: { path: '^src/base/' },
+      to: { path: '^src/', pathNot: '^src/(base|xml)/' },
+    },
+    {
+      name: 'xml-stands-alone',
+      comment: 'xml/ (parser, serialiser, clone) is a toolkit beneath base/: it imports nothing from src/.',
+      severity: 'error',
+      from: { path: '^src/xml/' },
+      to: { path: '^src/', pathNot: '^src/xml/' },
+    },
+    {
+      name: 'bosh-is-a-transport',
+      comment: 'bosh/ knows streams of elements (base/stream.ts), not XMPP sessions, routing, stores or the cluster: a second transport must be able to sit beside it.',
+      severity: 'error',
+      from: { path: '^src/bosh/' },
+      to: { path: `^src/(${ABOVE_TRANSPORT.join('|')})/` },
+    },
+    {
+      name: 'routing-below-xmpp',
+      comment: 'routing/ delivers stanzas; the XMPP session and its services (xmpp/) use it, never the other way round.',
+      severity: 'error',
+      from: { path: '^src/routing/' },
+      to: { path: '^src/(xmpp|cluster|bosh|metrics)/' },
+    },
+    {
+      name: 'store-below-the-protocol',
+      comment: 'store/ keeps data behind interfaces; it knows nothing of sessions, routing, transports or the cluster.',
+      severity: 'error',
+      from: { path: '^src/store/' },
+      to: { path: '^src/(xmpp|routing|cluster|bosh|events|components|metrics)/' },
+    },
+    {
+      name: 'metrics-only-from-the-root',
+      comment: 'metrics/ implements every layer\'s observer interface; layers declare the interface and never import the implementation.',
+      severity: 'error',
+      from: { path: '^src/[^/]+/' },
+      to: { path: '^src/metrics/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js', '.json'] },
+  },
+};
