@@ -16,6 +16,7 @@ import { chromium, type BrowserContext, type Locator, type Page } from 'playwrig
 import { startNode, type RunningNode } from '../../src/app';
 import { ConfigError, loadConfig } from '../../src/config';
 import { CHROMIUM, CHROMIUM_ARGS } from './support/chromium';
+import { until } from './support/until';
 
 const SCREENSHOT = path.join(__dirname, '..', '..', 'docs', 'images', 'web-client.png');
 // Generous for a loaded 2-core machine; a quiet one runs each step well under a second or two.
@@ -221,17 +222,18 @@ describe('web client in headless Chromium', () => {
     await tab.page.getByRole('button', { name: 'Send' }).click();
   }
 
-  /** Until only the held long poll is out for a moment, so a reload aborts nothing but it. */
-  async function quiet(tab: Tab): Promise<void> {
-    const deadline = Date.now() + STEP_MS;
-    let since = 0;
-    while (Date.now() < deadline) {
-      if (tab.inFlight !== 1) since = 0;
-      else if (since === 0) since = Date.now();
-      else if (Date.now() - since >= 300) return;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error(`${tab.label}: BOSH traffic did not settle (${tab.inFlight} in flight)`);
+  /**
+   * Until the tab's one BOSH request out is the long poll the gateway holds, with nothing queued for
+   * it (XEP-0124 §8), so a reload aborts nothing but that poll.
+   */
+  async function quiet(tab: Tab, sid: string): Promise<void> {
+    const session = () => node.transport.session(sid);
+    await until(
+      () => `${tab.label}: only the held long poll out (${tab.inFlight} in flight, ${session()?.heldCount} held, ${session()?.queuedCount} queued)`,
+      () => tab.inFlight === 1 && session()?.heldCount === 1 && session()?.queuedCount === 0,
+      STEP_MS,
+      25,
+    );
   }
 
   /** What Strophe's keepalive stored in the tab's sessionStorage (this tsconfig has no DOM types). */
@@ -324,9 +326,9 @@ describe('web client in headless Chromium', () => {
 
   it('a reload of alice’s tab resumes the same BOSH session (Strophe keepalive + restore)', async () => {
     await withLogs(async () => {
-      await quiet(alice);
       const before = await storedSession(alice);
       expect(before).not.toBeNull();
+      await quiet(alice, before?.sid ?? '');
 
       await alice.page.bringToFront();
       await alice.page.reload();
