@@ -190,6 +190,8 @@ export class WatchedUsersFile {
     let removed = 0;
     for (const name of this.names) {
       if (names.has(name)) continue;
+      // Its logins end; its roster, messages and documents stay in the durable store (never reached
+      // from here): the file is read-only, and a line put back finds them (docs/configuration.md).
       await this.store.delete(name);
       removed++;
     }
