@@ -24,12 +24,12 @@ import {
   errorOf,
   NS_SASL,
   NS_STANZAS,
-  sleep,
   type ConnectionOptions,
   type StatusEvent,
   type XmlElement,
 } from './support/strophe-client';
 import { postXml } from './support/raw-http';
+import { until } from './support/until';
 
 const ALICE = `alice@${TEST_DOMAIN}`;
 const BOB = `bob@${TEST_DOMAIN}`;
@@ -51,13 +51,10 @@ async function loggedIn(label: string, jid: string, options: ConnectionOptions =
   return c;
 }
 
-/** Bounded polling for a state of the in-process gateway. */
-async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
+/** The gateway holds the session's one request and has nothing queued for it (XEP-0124 §8). */
+function heldByGateway(sid: string): boolean {
+  const session = gateway.transport.session(sid);
+  return session?.heldCount === 1 && session.queuedCount === 0;
 }
 
 /** Wrap an expectation block so a failure also shows the clients' BOSH traffic. */
@@ -292,7 +289,7 @@ describe('Strophe.js 5 (Node, BOSH) against the gateway', () => {
     it('attach(jid, sid, rid) with the captured session can ping and receive a chat', async () => {
       const alice = await loggedIn('alice/before-reload', ALICE);
       await alice.becomeAvailable();
-      await alice.quiesce();
+      await alice.quiesce(heldByGateway);
       const session = alice.session();
       alice.abandon();
 
@@ -320,7 +317,7 @@ describe('Strophe.js 5 (Node, BOSH) against the gateway', () => {
     it('a chat sent while the tab is gone is delivered once the page attaches again (XEP-0124 §8: the aborted long poll cannot carry it)', async () => {
       const alice = await loggedIn('alice/gone', ALICE);
       await alice.becomeAvailable();
-      await alice.quiesce();
+      await alice.quiesce(heldByGateway);
       const session = alice.session();
       alice.abandon();
       // The gateway has seen the held request's connection close: no request of alice's is open
@@ -343,7 +340,7 @@ describe('Strophe.js 5 (Node, BOSH) against the gateway', () => {
     it("keepalive: true + restore() (Strophe's own reload support via sessionStorage) resumes the session", async () => {
       const alice = await loggedIn('alice/keepalive', ALICE, { keepalive: true });
       await alice.becomeAvailable();
-      await alice.quiesce();
+      await alice.quiesce(heldByGateway);
       const jid = alice.jid;
       alice.abandon();
 

@@ -12,6 +12,7 @@ import { Strophe, $iq, $msg, $pres } from 'strophe.js';
 import type { Element as XmlElement } from '@xmldom/xmldom';
 import { installXMLHttpRequest, destroyXhrAgents } from './xhr';
 import { installSessionStorage } from './session-storage';
+import { until } from './until';
 
 installXMLHttpRequest();
 installSessionStorage();
@@ -217,22 +218,14 @@ export class StropheClient {
   }
 
   /**
-   * Wait until the connection is idle: nothing queued and exactly one request
-   * (the long poll the server holds, XEP-0124 §8) outstanding for `settleMs`.
+   * Wait until the connection is idle: nothing queued here and exactly one request outstanding,
+   * which the server holds with nothing queued for it (XEP-0124 §8). `serverHolds(sid)` reads
+   * the server's side (the in-process gateway's transport).
    */
-  async quiesce(settleMs = 200, timeoutMs = 5_000): Promise<void> {
-    const start = Date.now();
-    let quietSince = 0;
-    for (;;) {
-      const c = this.internals;
-      const quiet = c._data.length === 0 && c._proto._requests.length === 1;
-      const now = Date.now();
-      if (!quiet) quietSince = 0;
-      else if (!quietSince) quietSince = now;
-      else if (now - quietSince >= settleMs) return;
-      if (now - start > timeoutMs) throw new Error(`${this.label}: connection did not go idle\n${this.dump()}`);
-      await sleep(20);
-    }
+  async quiesce(serverHolds: (sid: string) => boolean, timeoutMs = 5_000): Promise<void> {
+    const c = this.internals;
+    const idle = (): boolean => c._data.length === 0 && c._proto._requests.length === 1 && serverHolds(c._proto.sid ?? '');
+    await until(() => `${this.label}: the connection to go idle\n${this.dump()}`, idle, timeoutMs, 20);
   }
 
   /**
