@@ -22,6 +22,14 @@ export class EchoComponent implements Component {
     this.outlet = outlet;
   }
 
+  /** A message of the component's own, to any user of the domain (on any node). */
+  async announce(to: string, text: string): Promise<void> {
+    if (!this.outlet) throw new Error('not attached');
+    const message = new Element('message', { xmlns: 'jabber:client', from: this.domain, to, type: 'chat' });
+    message.c('body').t(text);
+    await this.outlet.send(message);
+  }
+
   async handle(stanza: Element): Promise<void> {
     this.handled.push(stanza);
     const outlet = this.outlet;

@@ -2,7 +2,7 @@ import { Element } from 'ltx';
 import { IqHandlers, iqResult, type IqContext } from '../../src/xmpp/iq-handlers';
 import { makeJid } from '../../src/base/jid';
 import { StanzaError } from '../../src/base/stanza-error';
-import { xml } from './support/actor-harness';
+import { World, xml } from './support/actor-harness';
 
 const NS_PAGES = 'urn:test:pages';
 const request = { from: makeJid('alice', 'localhost', 'desk'), target: makeJid('alice', 'localhost') };
@@ -53,5 +53,21 @@ describe('iq handlers that answer with more than one stanza (XEP-0313 §4.1.2)',
     expect((handlers.handle(query('q4'), request) as Element).attrs.type).toBe('result');
     const set = xml(`<iq type='set' id='q5' xmlns='jabber:client'><query xmlns='${NS_PAGES}'/></iq>`);
     expect(handlers.handle(set, request, () => undefined)).toBeInstanceOf(StanzaError);
+  });
+});
+
+describe('a session sends an iq handler’s interim stanzas to its client before the answer', () => {
+  it('sends the result messages in order, addressed to the requester, then the iq result', async () => {
+    const world = await World.with({ alice: 'a' });
+    // Test-only: an account handler that pages through three results, each after a store-like wait.
+    world.domain.services.iq.account.on('get', 'query', NS_PAGES, pages(3, () => new Promise((resolve) => setImmediate(resolve))));
+    const alice = await world.login('alice', 'a', 'desk');
+    alice.drain();
+    const answer = await alice.iq(`<iq type='get' id='archive' to='alice@localhost'><query xmlns='${NS_PAGES}'/></iq>`);
+    expect(answer.attrs).toMatchObject({ type: 'result', from: 'alice@localhost', to: 'alice@localhost/desk' });
+    const before = alice.output.sent.slice(0, alice.output.sent.indexOf(answer)).filter((e) => e.name === 'message');
+    expect(before.map((m) => m.getChild('result')?.attrs.n)).toEqual(['1', '2', '3']);
+    for (const message of before) expect(message.attrs).toMatchObject({ from: 'alice@localhost', to: 'alice@localhost/desk', xmlns: 'jabber:client' });
+    expect(alice.output.sent.slice(alice.output.sent.indexOf(answer) + 1).filter((e) => e.name === 'message')).toEqual([]);
   });
 });
