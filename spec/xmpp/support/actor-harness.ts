@@ -53,7 +53,11 @@ export async function until(check: () => boolean, what: string, timeoutMs = 3000
   }
 }
 
-/** Lets pending work settle when a test expects that nothing (more) happens. */
+/**
+ * Lets pending work settle when a test expects that nothing (more) happens. Time is the subject:
+ * no event marks an absence, so a negative check lets ~20 timer turns pass; an ordering barrier
+ * waits for its event instead (sync(), domain.settle(), next()).
+ */
 export async function quiesce(turns = 20): Promise<void> {
   for (let i = 0; i < turns; i++) await new Promise((resolve) => setTimeout(resolve, 1));
 }
