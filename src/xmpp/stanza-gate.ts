@@ -29,8 +29,9 @@ const admitted: GateVerdict = { kind: 'pass', to: undefined };
 
 /**
  * One session's checks on what its client sends, before anything acts on it: that a bound stream's
- * elements are jabber:client stanzas from the bound JID to this domain, the stanza rate, the sizes
- * and depths the transport refused, and the bound on elements waiting in the mailbox.
+ * elements are jabber:client stanzas from the bound JID to this domain or one of its components, the
+ * stanza rate, the sizes and depths the transport refused, and the bound on elements waiting in the
+ * mailbox.
  */
 export class StanzaGate {
   private readonly rate: TokenBucket;
