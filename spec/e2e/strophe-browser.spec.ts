@@ -18,6 +18,7 @@ import { startGateway, TEST_DOMAIN, TEST_PASSWORD, type RunningGateway } from '.
 import { startStaticSite, type StaticSite } from './support/static-site';
 import { rawRequest, postXml } from './support/raw-http';
 import { CHROMIUM, CHROMIUM_ARGS } from './support/chromium';
+import { until } from './support/until';
 
 
 const ALICE = `alice@${TEST_DOMAIN}`;
@@ -186,9 +187,17 @@ describe('Strophe.js in headless Chromium, page on another origin than the gatew
     await withPageLogs([carol, bob], async () => {
       const login = await h<{ jid: string }>(carol, 'login', ALICE, TEST_PASSWORD, { keepalive: true });
       await h(carol, 'becomeAvailable', TEST_DOMAIN);
-      await h(carol, 'quiesce', 200);
       const before = await h<{ jid: string; sid: string; rid: number }>(carol, 'storedSession');
       expect(before).toMatchObject({ jid: login.jid });
+      // The tab's one request out is the poll the gateway holds with nothing queued for it
+      // (XEP-0124 §8): the reload aborts nothing else.
+      const session = () => gateway.transport.session(before.sid);
+      await until(
+        'the tab idle, its poll held by the gateway',
+        async () => (await h<boolean>(carol, 'idle')) && session()?.heldCount === 1 && session()?.queuedCount === 0,
+        5_000,
+        20,
+      );
 
       // Reloading aborts the in-flight long poll; sessionStorage survives.
       await carol.page.reload();
