@@ -1,0 +1,23 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Archive ids (src/store/archive-store.ts): `<conversation hash>-<seq>`. The hash is the first 10 hex
+ * digits of the conversation key's SHA-256: short and opaque (the id shows no JID), and 40 bits keep
+ * two conversations of one owner apart. The sequence number is in decimal after the last '-'.
+ */
+export function archiveIdOf(conversation: string, seq: number): string {
+  return `${conversationHash(conversation)}-${seq}`;
+}
+
+/** The hash part of a conversation's archive ids. */
+export function conversationHash(conversation: string): string {
+  return createHash('sha256').update(conversation).digest('hex').slice(0, 10);
+}
+
+/** The sequence number an archive id carries, or undefined for a string that is not an archive id. */
+export function seqOfArchiveId(id: string): number | undefined {
+  const match = /^[0-9a-f]{10}-([1-9][0-9]{0,15})$/.exec(id);
+  if (!match) return undefined;
+  const seq = Number(match[1]);
+  return Number.isSafeInteger(seq) ? seq : undefined;
+}
