@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import type Redis from 'ioredis';
+import { KeyedQueue } from '../keyed-queue';
+import { DEFAULT_ROOM_CONFIG, type Affiliation, type Occupant, type RoomConfig, type RoomState, type RoomStore, type RoomSubject } from '../room-store';
+
+/** The Redis keys of rooms, under the cluster's prefix (REDIS_PREFIX). */
+export class RedisRoomKeys {
+  constructor(private readonly prefix: string) {}
+
+  /** Set of every room name. */
+  rooms(): string {
+    return `${this.prefix}rooms`;
+  }
+  /** Hash: config (JSON), subject (JSON). */
+  room(room: string): string {
+    return `${this.prefix}room:${room}`;
+  }
+  /** Hash of bare JID → affiliation. */
+  affiliations(room: string): string {
+    return `${this.prefix}room:${room}:aff`;
+  }
+  /** Hash of nick → occupant (JSON). */
+  occupants(room: string): string {
+    return `${this.prefix}room:${room}:occ`;
+  }
+  /** The room's lock: the token of the node holding it. */
+  lock(room: string): string {
+    return `${this.prefix}room:${room}:lock`;
+  }
+}
+
+/** How long a lock outlives a node that died holding it. Work under a lock takes milliseconds. */
+const LOCK_TTL_MS = 15_000;
+// Deletes the lock only when it is still ours (it may have expired and been taken by another node).
+const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+
+interface StoredOccupant extends Occupant {
+  /** Entry order, so occupants are listed in the order they entered. */
+  readonly since: number;
+}
+
+/** Rooms in Redis (cluster mode): every node sees the same rooms, occupants included. */
+export class RedisRoomStore implements RoomStore {
+  private readonly local = new KeyedQueue();
+  private entries = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisRoomKeys,
+    /** Waits between attempts to take a busy lock (injected so tests need no real delays). */
+    private readonly pause: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  ) {}
+
+  async room(room: string): Promise<RoomState | undefined> {
+    const [config, subject] = await this.redis.hmget(this.keys.room(room), 'config', 'subject');
+    if (config === null) return undefined;
+    return { config: { ...DEFAULT_ROOM_CONFIG, ...(JSON.parse(config) as Partial<RoomConfig>) }, subject: subject ? (JSON.parse(subject) as RoomSubject) : undefined };
+  }
+
+  async create(room: string, config: RoomConfig, owner: string): Promise<boolean> {
+    // HSETNX decides between two nodes creating the same room at once.
+    if ((await this.redis.hsetnx(this.keys.room(room), 'config', JSON.stringify(config))) === 0) return false;
+    await this.redis.multi().hset(this.keys.affiliations(room), owner, 'owner').sadd(this.keys.rooms(), room).exec();
+    return true;
+  }
+
+  async saveConfig(room: string, config: RoomConfig): Promise<void> {
+    await this.redis.hset(this.keys.room(room), 'config', JSON.stringify(config));
+  }
+
+  async setSubject(room: string, subject: RoomSubject | undefined): Promise<void> {
+    if (subject) await this.redis.hset(this.keys.room(room), 'subject', JSON.stringify(subject));
+    else await this.redis.hdel(this.keys.room(room), 'subject');
+  }
+
+  async destroy(room: string): Promise<void> {
+    await this.redis.multi().del(this.keys.room(room), this.keys.affiliations(room), this.keys.occupants(room)).srem(this.keys.rooms(), room).exec();
+  }
+
+  async rooms(): Promise<Array<{ room: string; config: RoomConfig }>> {
+    const names = (await this.redis.smembers(this.keys.rooms())).sort();
+    if (names.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const name of names) pipeline.hget(this.keys.room(name), 'config');
+    const results = (await pipeline.exec()) ?? [];
+    const found: Array<{ room: string; config: RoomConfig }> = [];
+    names.forEach((room, i) => {
+      const text = results[i]?.[1];
+      if (typeof text === 'string') found.push({ room, config: { ...DEFAULT_ROOM_CONFIG, ...(JSON.parse(text) as Partial<RoomConfig>) } });
+    });
+    return found;
+  }
+
+  async affiliations(room: string): Promise<Map<string, Affiliation>> {
+    return new Map(Object.entries(await this.redis.hgetall(this.keys.affiliations(room))) as Array<[string, Affiliation]>);
+  }
+
+  async affiliation(room: string, jid: string): Promise<Affiliation> {
+    return ((await this.redis.hget(this.keys.affiliations(room), jid)) as Affiliation | null) ?? 'none';
+  }
+
+  async setAffiliation(room: string, jid: string, affiliation: Affiliation): Promise<void> {
+    if (affiliation === 'none') await this.redis.hdel(this.keys.affiliations(room), jid);
+    else await this.redis.hset(this.keys.affiliations(room), jid, affiliation);
+  }
+
+  async occupants(room: string): Promise<Occupant[]> {
+    const stored = Object.values(await this.redis.hgetall(this.keys.occupants(room))).map((text) => JSON.parse(text) as StoredOccupant);
+    return stored.sort((a, b) => a.since - b.since).map(({ nick, jid, role, node }) => ({ nick, jid, role, node }));
+  }
+
+  async putOccupant(room: string, occupant: Occupant): Promise<void> {
+    const key = this.keys.occupants(room);
+    const previous = await this.redis.hget(key, occupant.nick);
+    // A changed occupant keeps its place; a new one goes last (time, then this node's count, breaks ties).
+    const since = previous ? (JSON.parse(previous) as StoredOccupant).since : Date.now() * 1000 + (this.entries++ % 1000);
+    const stored: StoredOccupant = { nick: occupant.nick, jid: occupant.jid, role: occupant.role, node: occupant.node, since };
+    await this.redis.hset(key, occupant.nick, JSON.stringify(stored));
+  }
+
+  async removeOccupant(room: string, nick: string): Promise<void> {
+    await this.redis.hdel(this.keys.occupants(room), nick);
+  }
+
+  /**
+   * One holder per room across the cluster: a lock key set with NX and an expiry, taken after this
+   * node's own queue for the room (so a node competes for a room once, not once per waiting stanza),
+   * and released only by its holder. Work that outlives LOCK_TTL_MS loses its exclusivity; the work
+   * done here (a few store writes and a broadcast) takes milliseconds.
+   */
+  exclusive<T>(room: string, work: () => Promise<T>): Promise<T> {
+    return this.local.run(room, async () => {
+      const key = this.keys.lock(room);
+      const token = randomUUID();
+      for (let attempt = 0; (await this.redis.set(key, token, 'PX', LOCK_TTL_MS, 'NX')) !== 'OK'; attempt++) {
+        await this.pause(Math.min(1 + attempt, 20));
+      }
+      try {
+        return await work();
+      } finally {
+        await this.redis.eval(RELEASE, 1, key, token).catch(() => undefined);
+      }
+    });
+  }
+}
