@@ -53,7 +53,7 @@ export class RedisRoomStore implements RoomStore {
 
   async room(room: string): Promise<RoomState | undefined> {
     const [config, subject] = await this.redis.hmget(this.keys.room(room), 'config', 'subject');
-    if (config === null) return undefined;
+    if (config === null || config === undefined) return undefined;
     return { config: { ...DEFAULT_ROOM_CONFIG, ...(JSON.parse(config) as Partial<RoomConfig>) }, subject: subject ? (JSON.parse(subject) as RoomSubject) : undefined };
   }
 
