@@ -65,7 +65,7 @@ module.exports = {
     },
     {
       name: 'metrics-only-from-the-root',
-      comment: 'metrics/ implements every layer\'s observer interface; layers declare the interface and never import the implementation.',
+      comment: "metrics/ implements every layer's observer interface; layers declare the interface and never import the implementation.",
       severity: 'error',
       from: { path: '^src/[^/]+/' },
       to: { path: '^src/metrics/' },

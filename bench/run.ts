@@ -181,7 +181,13 @@ async function startCluster(ctx: Ctx, label: string): Promise<Target> {
           .lastOutput()
           .split('\n')
           .filter((l) => /"level":(40|50|60)/.test(l) || /Error|FATAL|heap out of memory/.test(l));
-        if (lines.length) ctx.notes.add(`${label}: ${n.name} logged (last ${Math.min(3, lines.length)} of ${lines.length} kept lines): \`${lines.slice(-3).map((l) => l.slice(0, 240)).join('` `')}\``);
+        if (lines.length)
+          ctx.notes.add(
+            `${label}: ${n.name} logged (last ${Math.min(3, lines.length)} of ${lines.length} kept lines): \`${lines
+              .slice(-3)
+              .map((l) => l.slice(0, 240))
+              .join('` `')}\``,
+          );
       }
       const nginxErrors = (cluster.nginx?.errorLog() ?? '').split('\n').filter((l) => /\[(error|crit|alert|emerg)\]/.test(l));
       if (nginxErrors.length) ctx.notes.add(`${label}: nginx logged ${nginxErrors.length} errors, e.g. \`${(nginxErrors[0] ?? '').slice(0, 240)}\``);
@@ -189,7 +195,9 @@ async function startCluster(ctx: Ctx, label: string): Promise<Target> {
       const sessions = await cluster.metrics().then((ms) => ms.map((m) => promSum(m, 'bosh_sessions')));
       await cluster.stop();
       rmSync(dir, { recursive: true, force: true });
-      const stops = cluster.nodes.map((n, i) => `${n.name} ${(n.stopMs / 1000).toFixed(1)} s${n.stopKilled ? ' (SIGKILLed)' : ''} with ${sessions[i] ?? '?'} sessions`);
+      const stops = cluster.nodes.map(
+        (n, i) => `${n.name} ${(n.stopMs / 1000).toFixed(1)} s${n.stopKilled ? ' (SIGKILLed)' : ''} with ${sessions[i] ?? '?'} sessions`,
+      );
       log(`cluster for ${label} stopped in ${((performance.now() - ts) / 1000).toFixed(1)} s: SIGTERM → exit ${stops.join(', ')}`);
       if (sessions.some((n) => n >= 1000)) {
         ctx.notes.add(`${label}: graceful shutdown (SIGTERM) of the ${cluster.nodes.length} nodes at once, holding their sessions, took ${stops.join('; ')}.`);
@@ -277,7 +285,9 @@ async function phaseLogin(ctx: Ctx): Promise<{ cold: LoginPass; warm: LoginPass 
     const p = aggregateLogin(label, rs, cpu.stop());
     p.noisy = p.cpu.other >= NOISY;
     if (server.cluster) {
-      const cmds = Object.entries(await server.cluster.redis.commandStats().catch((): CommandStats => ({}))).map(([k, v]) => [k, v.calls, v.usec] as [string, number, number]);
+      const cmds = Object.entries(await server.cluster.redis.commandStats().catch((): CommandStats => ({}))).map(
+        ([k, v]) => [k, v.calls, v.usec] as [string, number, number],
+      );
       p.redisCalls = cmds.reduce((a, x) => a + x[1], 0);
       p.redisTop = cmds.sort((a, b) => b[1] - a[1]).slice(0, 8);
     }
@@ -311,7 +321,8 @@ async function phaseLogin(ctx: Ctx): Promise<{ cold: LoginPass; warm: LoginPass 
   }
   await server.stop();
   for (const p of [cold, warm]) {
-    if (p.fail) ctx.notes.add(`${p.label} login pass: ${p.fail} of ${p.ok + p.fail} logins failed (${JSON.stringify(p.errors)}), e.g. \`${p.sample.slice(0, 200)}\``);
+    if (p.fail)
+      ctx.notes.add(`${p.label} login pass: ${p.fail} of ${p.ok + p.fail} logins failed (${JSON.stringify(p.errors)}), e.g. \`${p.sample.slice(0, 200)}\``);
     if (p.noisy) ctx.notes.add(`${p.label} login pass was disturbed by other processes on the machine (${p.cpu.other.toFixed(0)}% of a core).`);
   }
   return { cold, warm };
@@ -321,7 +332,17 @@ async function phaseLogin(ctx: Ctx): Promise<{ cold: LoginPass; warm: LoginPass 
 
 async function sumStatus(ctx: Ctx, group: string): Promise<StatusResult> {
   const rs = await ctx.workers.all<StatusResult>(() => ({ type: 'status', group }));
-  const out: StatusResult = { sessions: 0, alive: 0, outstanding0: 0, outstanding1: 0, outstanding2: 0, quickEmpty: 0, dead: {}, transportInFlight: 0, transportErrors: 0 };
+  const out: StatusResult = {
+    sessions: 0,
+    alive: 0,
+    outstanding0: 0,
+    outstanding1: 0,
+    outstanding2: 0,
+    quickEmpty: 0,
+    dead: {},
+    transportInFlight: 0,
+    transportErrors: 0,
+  };
   for (const r of rs) {
     out.sessions += r.sessions;
     out.alive += r.alive;
@@ -343,7 +364,16 @@ async function phaseMemory(ctx: Ctx): Promise<{ baseline: MemSample; levels: Mem
   // warm-up (JIT, buffers, pools) with accounts outside the measured range, then an empty server
   const warmFrom = cfg.users - 500;
   const wr = split(warmFrom, 300, workers.size);
-  await workers.all((i) => ({ type: 'login', group: 'warmup', ...(wr[i] as { from: number; count: number }), concurrency: conc, resource: 'w', fifth: cfg.fifth, keepPolling: false, maxMs: 30_000 }));
+  await workers.all((i) => ({
+    type: 'login',
+    group: 'warmup',
+    ...(wr[i] as { from: number; count: number }),
+    concurrency: conc,
+    resource: 'w',
+    fifth: cfg.fifth,
+    keepPolling: false,
+    maxMs: 30_000,
+  }));
   await workers.all(() => ({ type: 'terminate', group: 'warmup', concurrency: 32 }));
   await sleep(cfg.memSettleMs);
   const baseline = await server.settle();
@@ -366,7 +396,9 @@ async function phaseMemory(ctx: Ctx): Promise<{ baseline: MemSample; levels: Mem
     }));
     const fails = rs.reduce((a, r) => a + r.fail, 0);
     have = level;
-    log(`memory: ${level} sessions logged in (${add} new in ${((performance.now() - t) / 1000).toFixed(1)} s, ${fails} failed${fails ? ': ' + (rs.find((r) => r.sample)?.sample ?? '') : ''})`);
+    log(
+      `memory: ${level} sessions logged in (${add} new in ${((performance.now() - t) / 1000).toFixed(1)} s, ${fails} failed${fails ? ': ' + (rs.find((r) => r.sample)?.sample ?? '') : ''})`,
+    );
     // wait until every session has exactly one request held at the server
     let st = await sumStatus(ctx, 'idle');
     const until = performance.now() + 15_000;
@@ -395,7 +427,9 @@ async function phaseMemory(ctx: Ctx): Promise<{ baseline: MemSample; levels: Mem
 
 // ---------------------------------------------------------------- phase 3: chat latency and throughput
 
-async function phaseChat(ctx: Ctx): Promise<{ setup: string; base: ChatStepRow | undefined; steps: ChatStepRow[]; maxRate: number; firstFail: ChatStepRow | undefined }> {
+async function phaseChat(
+  ctx: Ctx,
+): Promise<{ setup: string; base: ChatStepRow | undefined; steps: ChatStepRow[]; maxRate: number; firstFail: ChatStepRow | undefined }> {
   const { cfg, workers } = ctx;
   const server = await startTarget(ctx, 'chat');
   const from = Math.floor(cfg.users / 2);
@@ -429,7 +463,13 @@ async function phaseChat(ctx: Ctx): Promise<{ setup: string; base: ChatStepRow |
     let c: CpuReport | undefined;
     const cpuTimer = setTimeout(() => (c = cpu.stop()), durationMs);
     const per = split(0, Math.round(rate), workers.size).map((r) => r.count);
-    const rs = await workers.all<ChatStepResult>((i) => ({ type: 'chatStep', rate: per[i] as number, durationMs, drainMs: cfg.chatDrainMs, bodyBytes: cfg.chatBodyBytes }));
+    const rs = await workers.all<ChatStepResult>((i) => ({
+      type: 'chatStep',
+      rate: per[i] as number,
+      durationMs,
+      drainMs: cfg.chatDrainMs,
+      bodyBytes: cfg.chatBodyBytes,
+    }));
     clearTimeout(cpuTimer);
     c ??= cpu.stop();
     const eld = await server.loopDelay();
@@ -544,7 +584,8 @@ async function phaseChat(ctx: Ctx): Promise<{ setup: string; base: ChatStepRow |
     if (r.bounced) ctx.notes.add(`chat ${r.rate} msg/s: ${r.bounced} messages were bounced back to their senders with an error.`);
     if (r.duplicates) ctx.notes.add(`chat ${r.rate} msg/s: ${r.duplicates} messages delivered twice.`);
     if (r.deadSessions) ctx.notes.add(`chat ${r.rate} msg/s: ${r.deadSessions} chat sessions had ended (terminated by the server or failed).`);
-    if (r.noisy) ctx.notes.add(`chat ${r.rate} msg/s was disturbed by other processes on the machine (${r.cpu.other.toFixed(0)}% of a core), even after one retry.`);
+    if (r.noisy)
+      ctx.notes.add(`chat ${r.rate} msg/s was disturbed by other processes on the machine (${r.cpu.other.toFixed(0)}% of a core), even after one retry.`);
   }
   return { setup, base, steps, maxRate, firstFail };
 }
@@ -563,8 +604,17 @@ async function phaseHop(ctx: Ctx): Promise<HopResult> {
   if (!cl) throw new Error('the hop phase needs the cluster');
   // accounts after the chat range; one worker does it all (it is a latency measurement at a light load)
   const from = Math.floor(cfg.users / 2) + 2 * cfg.chatPairs + 100;
-  const setup = await workers.call<HopSetupResult>(0, { type: 'hopSetup', nodes: cl.nodeOrigins(), from, perNode: cfg.hopPerNode, concurrency: 16, fifth: cfg.fifth });
-  log(`hop: ${setup.login.ok} sessions logged in straight at the nodes (${setup.perNode.join(' / ')} per node), ${setup.login.fail} failed${setup.login.sample ? ': ' + setup.login.sample : ''}`);
+  const setup = await workers.call<HopSetupResult>(0, {
+    type: 'hopSetup',
+    nodes: cl.nodeOrigins(),
+    from,
+    perNode: cfg.hopPerNode,
+    concurrency: 16,
+    fifth: cfg.fifth,
+  });
+  log(
+    `hop: ${setup.login.ok} sessions logged in straight at the nodes (${setup.perNode.join(' / ')} per node), ${setup.login.fail} failed${setup.login.sample ? ': ' + setup.login.sample : ''}`,
+  );
   if (setup.login.fail) ctx.notes.add(`hop: ${setup.login.fail} of the logins straight at the nodes failed, e.g. \`${setup.login.sample.slice(0, 200)}\``);
   const step = (durationMs: number): Promise<HopStepResult> =>
     workers.call<HopStepResult>(0, { type: 'hopStep', rate: cfg.hopRate, durationMs, drainMs: 3_000 });
@@ -613,7 +663,9 @@ async function phaseHop(ctx: Ctx): Promise<HopResult> {
   );
   const expected = k.forwarded.count + k.nginxForwarded.count;
   if (Math.abs(f.count - expected) > Math.max(5, expected * 0.02)) {
-    ctx.notes.add(`hop: the nodes counted ${f.count} forwarded requests (cluster_forwards_seconds_count, outcome ok) where ${expected} pings went to a node not holding their session.`);
+    ctx.notes.add(
+      `hop: the nodes counted ${f.count} forwarded requests (cluster_forwards_seconds_count, outcome ok) where ${expected} pings went to a node not holding their session.`,
+    );
   }
   if (r.sample) ctx.notes.add(`hop: ping errors ${JSON.stringify(r.errors)}, e.g. \`${r.sample.slice(0, 200)}\``);
   await target.stop();
@@ -636,7 +688,9 @@ async function phaseCycles(ctx: Ctx): Promise<CyclesResult> {
   const path = new URL(server.url).pathname;
   const cycles = (n: number) => runCycles(server.origin, path, cfg.domain, n, cfg.cyclesConcurrency);
   const warm = await cycles(cfg.cyclesWarmup);
-  log(`cycles: warm-up ${warm.ok} create+terminate cycles in ${warm.seconds.toFixed(1)} s (${warm.failed} failed${warm.sample ? ': ' + warm.sample : ''}); idle ${cfg.cyclesSettleMs / 1000} s`);
+  log(
+    `cycles: warm-up ${warm.ok} create+terminate cycles in ${warm.seconds.toFixed(1)} s (${warm.failed} failed${warm.sample ? ': ' + warm.sample : ''}); idle ${cfg.cyclesSettleMs / 1000} s`,
+  );
   await sleep(cfg.cyclesSettleMs);
   const before = await server.settle();
   const run = await cycles(cfg.cycles);
@@ -645,7 +699,10 @@ async function phaseCycles(ctx: Ctx): Promise<CyclesResult> {
   const rssSoonKb = readRssKb(server.pid);
   await sleep(Math.max(0, cfg.cyclesSettleMs - 1_000));
   const after = await server.settle();
-  const metrics = await httpGet(`${server.origin}/metrics`, 5_000).then((r) => parseProm(r.body), () => new Map<string, number>());
+  const metrics = await httpGet(`${server.origin}/metrics`, 5_000).then(
+    (r) => parseProm(r.body),
+    () => new Map<string, number>(),
+  );
   await server.stop();
   const per1000 = (a: number, b: number): number => ((b - a) / Math.max(1, run.ok)) * 1000;
   const result: CyclesResult = {
@@ -779,9 +836,9 @@ function writeDocs(results: BenchResults): void {
   // a partial run replaces only its own sections
   let text = existing;
   const written: string[] = [];
-  if (results.cycles) (text = spliceCyclesSection(text, cycles)), written.push('cycles');
-  if (clusterMeasured) (text = spliceClusterSection(text, cluster)), written.push('cluster');
-  if (c?.failover) (text = spliceFailoverSection(text, failover)), written.push('failover');
+  if (results.cycles) ((text = spliceCyclesSection(text, cycles)), written.push('cycles'));
+  if (clusterMeasured) ((text = spliceClusterSection(text, cluster)), written.push('cluster'));
+  if (c?.failover) ((text = spliceFailoverSection(text, failover)), written.push('failover'));
   if (text !== existing) {
     writeFileSync(doc, text);
     log(`docs/performance.md: ${written.join(' and ')} section written`);
@@ -889,7 +946,12 @@ async function main(): Promise<void> {
         `; suites: ${[cfg.single ? 'single node' : '', cfg.cluster ? `cluster of ${cfg.cluster} nodes behind nginx (${cfg.clusterNginxWorkers} workers), one redis-server (open-files hard limit ${ctx.nofile})` : ''].filter(Boolean).join(', then ')}`,
     );
     if (cfg.pin && cfg.cluster) log('NOTE: --pin is ignored when the cluster suite runs (use --no-cluster)');
-    ctx.workers = await Workers.start(ROOT, cfg.workers, { lifetimeMs: hardLimitMs + 30_000, nodeArgs: cfg.workerNodeArgs, nice: cfg.nice, ...(cfg.pin && !cfg.cluster ? { cpus: '1' } : {}) });
+    ctx.workers = await Workers.start(ROOT, cfg.workers, {
+      lifetimeMs: hardLimitMs + 30_000,
+      nodeArgs: cfg.workerNodeArgs,
+      nice: cfg.nice,
+      ...(cfg.pin && !cfg.cluster ? { cpus: '1' } : {}),
+    });
 
     const command = `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`;
     let cyclesMs = 0;
@@ -901,7 +963,9 @@ async function main(): Promise<void> {
       ctx.deadlineMs = cfg.cluster ? cfg.deadlineMs / 2 : cfg.deadlineMs;
       if (cfg.phases.has('login')) {
         results.startup = await measureStartup(ctx.usersFile, cfg.users, cfg.domain);
-        log(`start-up with a ${cfg.users}-line USERS_FILE: ${results.startup.ms.toFixed(0)} ms (fastest of ${results.startup.runs.map((t) => t.toFixed(0)).join(', ')} ms)`);
+        log(
+          `start-up with a ${cfg.users}-line USERS_FILE: ${results.startup.ms.toFixed(0)} ms (fastest of ${results.startup.runs.map((t) => t.toFixed(0)).join(', ')} ms)`,
+        );
         results.login = await phaseLogin(ctx);
       }
       if (cfg.phases.has('memory')) results.memory = await phaseMemory(ctx);
@@ -961,7 +1025,7 @@ async function main(): Promise<void> {
     log(`results written to ${cfg.jsonOut}`);
     if (cfg.writeDocs) writeDocs(results);
   } catch (e) {
-    log(`FAILED: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    log(`FAILED: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     for (const s of ctx.servers) if (s.lastOutput()) log(`server output (last lines):\n${s.lastOutput()}`);
     for (const c of ctx.clusters) log(`cluster output (last lines):\n${c.lastOutput()}`);
     await cleanup();

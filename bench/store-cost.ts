@@ -68,7 +68,9 @@ async function main(): Promise<void> {
     ];
     console.log(`| operation | ops | ops/s | µs/op |\n|---|---:|---:|---:|`);
     for (const f of figures) {
-      console.log(`| ${f.what} | ${f.ops.toLocaleString('en')} | ${Math.round((f.ops / f.ms) * 1000).toLocaleString('en')} | ${((f.ms * 1000) / f.ops).toFixed(1)} |`);
+      console.log(
+        `| ${f.what} | ${f.ops.toLocaleString('en')} | ${Math.round((f.ops / f.ms) * 1000).toLocaleString('en')} | ${((f.ms * 1000) / f.ops).toFixed(1)} |`,
+      );
     }
   } finally {
     db.close();

@@ -380,7 +380,15 @@ async function hopSetup(cmd: HopSetupCmd): Promise<HopSetupResult> {
     const into: Session[] = [];
     all.push(
       await loginMany(
-        { from: cmd.from + i * cmd.perNode, count: cmd.perNode, concurrency: cmd.concurrency, resource: 'hop', fifth: cmd.fifth, keepPolling: false, maxMs: 60_000 },
+        {
+          from: cmd.from + i * cmd.perNode,
+          count: cmd.perNode,
+          concurrency: cmd.concurrency,
+          resource: 'hop',
+          fifth: cmd.fifth,
+          keepPolling: false,
+          maxMs: 60_000,
+        },
         into,
         undefined,
         nodeTransports[i],
@@ -551,7 +559,7 @@ async function handle(req: Request): Promise<unknown> {
 process.on('message', (m: Request) => {
   handle(m).then(
     (data) => process.send?.({ id: m.id, ok: true, data } satisfies Reply),
-    (e: unknown) => process.send?.({ id: m.id, ok: false, error: e instanceof Error ? e.stack ?? e.message : String(e) } satisfies Reply),
+    (e: unknown) => process.send?.({ id: m.id, ok: false, error: e instanceof Error ? (e.stack ?? e.message) : String(e) } satisfies Reply),
   );
 });
 process.on('disconnect', () => process.exit(0));

@@ -234,7 +234,9 @@ describe('TRUSTED_PROXIES takes addresses and CIDR ranges', () => {
 
   it('refuses a host name or a prefix out of range, naming the bad entries', () => {
     const problems = problemsOf({ TRUSTED_PROXIES: '10.0.0.0/8,nginx,10.0.0.0/33' });
-    expect(problems).toEqual([expect.stringMatching(/^TRUSTED_PROXIES=10\.0\.0\.0\/8,nginx,10\.0\.0\.0\/33: expected IP addresses or CIDR ranges .*, not nginx, 10\.0\.0\.0\/33$/)]);
+    expect(problems).toEqual([
+      expect.stringMatching(/^TRUSTED_PROXIES=10\.0\.0\.0\/8,nginx,10\.0\.0\.0\/33: expected IP addresses or CIDR ranges .*, not nginx, 10\.0\.0\.0\/33$/),
+    ]);
   });
 });
 

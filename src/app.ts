@@ -176,7 +176,9 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
   });
   const boshTransport = transport;
   const domain = xmpp;
-  boshTransport.onSessionStart((session) => logger.debug({ session: session.streamId, wait: session.params.wait, hold: session.params.hold }, 'session opened'));
+  boshTransport.onSessionStart((session) =>
+    logger.debug({ session: session.streamId, wait: session.params.wait, hold: session.params.hold }, 'session opened'),
+  );
   boshTransport.onSessionEnd((session, reason) => logger.debug({ session: session.streamId, reason }, 'session closed'));
   // The safety net: the fault is logged with the session's correlation id; that session alone ends.
   boshTransport.onSessionFault((session, err, where) => logger.error({ err, session: session?.streamId, where }, 'session fault; ending the session'));

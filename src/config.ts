@@ -167,11 +167,21 @@ export function loadConfig(env: Env): Config {
   const corsText = value('CORS_ORIGINS') ?? '*';
   let corsOrigins: '*' | ReadonlySet<string> = '*';
   if (corsText !== '*') {
-    const origins = corsText.split(',').map((o) => o.trim()).filter((o) => o !== '');
+    const origins = corsText
+      .split(',')
+      .map((o) => o.trim())
+      .filter((o) => o !== '');
     const bad = origins.filter((o) => !/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?$/.test(o) && !/^https?:\/\/\[[0-9a-fA-F:]+\](:[0-9]{1,5})?$/.test(o));
     if (bad.length > 0 || origins.length === 0) problems.push(`CORS_ORIGINS=${corsText}: expected * or a comma list of origins like https://chat.example.com`);
     // RFC 6454 §6.2: browsers send the host in lower case and leave out a default port.
-    corsOrigins = new Set(origins.map((o) => o.toLowerCase().replace(/^(https:\/\/.+):443$/, '$1').replace(/^(http:\/\/.+):80$/, '$1')));
+    corsOrigins = new Set(
+      origins.map((o) =>
+        o
+          .toLowerCase()
+          .replace(/^(https:\/\/.+):443$/, '$1')
+          .replace(/^(http:\/\/.+):80$/, '$1'),
+      ),
+    );
   }
 
   const metricsPath = value('METRICS_PATH') ?? '/metrics';
@@ -201,12 +211,17 @@ export function loadConfig(env: Env): Config {
   // Failed logins are slowed down, never refused: the caps of the old lockout mean nothing now.
   for (const gone of ['AUTH_FAILURES_PER_ACCOUNT', 'AUTH_FAILURES_PER_ADDRESS']) {
     if (value(gone) !== undefined) {
-      problems.push(`${gone} is no longer read: failed logins are slowed down, never refused (see AUTH_FAILURE_DELAY_MS, AUTH_FAILURE_DELAY_MAX_MS, AUTH_ACCOUNT_DELAY_MAX_MS); remove it`);
+      problems.push(
+        `${gone} is no longer read: failed logins are slowed down, never refused (see AUTH_FAILURE_DELAY_MS, AUTH_FAILURE_DELAY_MAX_MS, AUTH_ACCOUNT_DELAY_MAX_MS); remove it`,
+      );
     }
   }
   const authDelayMs = integer('AUTH_FAILURE_DELAY_MS', 250, 0, 60_000);
   const proxiesText = value('TRUSTED_PROXIES') ?? '';
-  const trustedProxies = proxiesText.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const trustedProxies = proxiesText
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
   const badProxies = invalidProxyEntries(trustedProxies);
   if (badProxies.length > 0) {
     problems.push(`TRUSTED_PROXIES=${proxiesText}: expected IP addresses or CIDR ranges like 10.0.0.0/8 or fd00::/8, not ${badProxies.join(', ')}`);

@@ -67,11 +67,14 @@ export class Transport {
   post(body: string, cb: PostCallback): void {
     this.inFlight++;
     this.requests++;
-    this.pool.dispatch({ path: this.path, method: 'POST', headers: HEADERS, body }, new Handler((err, status, text, header) => {
-      this.inFlight--;
-      if (err) this.errors++;
-      cb(err, status, text, header);
-    }, this.captureHeader));
+    this.pool.dispatch(
+      { path: this.path, method: 'POST', headers: HEADERS, body },
+      new Handler((err, status, text, header) => {
+        this.inFlight--;
+        if (err) this.errors++;
+        cb(err, status, text, header);
+      }, this.captureHeader),
+    );
   }
 
   postAsync(body: string): Promise<string> {
@@ -239,9 +242,7 @@ export class Session {
       this.qseq = [];
       this.events?.onSent?.(seqs, performance.now());
     }
-    const body = payload
-      ? `<body rid='${rid}' sid='${this.sid}' xmlns='${HTTPBIND_NS}'>${payload}</body>`
-      : this.emptyBody(rid);
+    const body = payload ? `<body rid='${rid}' sid='${this.sid}' xmlns='${HTTPBIND_NS}'>${payload}</body>` : this.emptyBody(rid);
     this.transmit(body, payload.length === 0, 0);
   }
 

@@ -130,7 +130,14 @@ export class RedisServer {
       if (await portAccepts(this.port)) break;
       await sleep(50);
     }
-    this.stats = new Redis({ host: '127.0.0.1', port: this.port, lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => null });
+    this.stats = new Redis({
+      host: '127.0.0.1',
+      port: this.port,
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+    });
     this.stats.on('error', () => undefined);
     await this.stats.connect();
     const pong = await this.stats.ping();
@@ -399,7 +406,10 @@ export function forwardStats(before: Map<string, number>[], after: Map<string, n
   const d = (f: (m: Map<string, number>) => number): number => after.reduce((a, m) => a + f(m), 0) - before.reduce((a, m) => a + f(m), 0);
   const buckets: [number, number][] = [...les]
     .filter(Boolean)
-    .map((le) => [le === '+Inf' ? Infinity : Number(le), d((m) => promSum(m, 'cluster_forwards_seconds_bucket', 'outcome="ok"', `le="${le}"`))] as [number, number])
+    .map(
+      (le) =>
+        [le === '+Inf' ? Infinity : Number(le), d((m) => promSum(m, 'cluster_forwards_seconds_bucket', 'outcome="ok"', `le="${le}"`))] as [number, number],
+    )
     .sort((a, b) => a[0] - b[0]);
   const byOutcome: Record<string, number> = {};
   for (const o of ['ok', 'unknown', 'owner-down', 'failed']) byOutcome[o] = d((m) => promSum(m, 'cluster_forwards_seconds_count', `outcome="${o}"`));
@@ -531,7 +541,8 @@ export class Cluster {
     this.watchdog();
     // every node must see the others alive before the load starts (forwarding checks the heartbeat)
     const until = performance.now() + 10_000;
-    const alive = async (): Promise<boolean> => (await Promise.all(this.nodes.map((_, i) => this.redis.exists(`bosh:node:bench-node${i + 1}:alive`)))).every(Boolean);
+    const alive = async (): Promise<boolean> =>
+      (await Promise.all(this.nodes.map((_, i) => this.redis.exists(`bosh:node:bench-node${i + 1}:alive`)))).every(Boolean);
     while (!(await alive())) {
       if (performance.now() > until) throw new Error(`not every node's heartbeat is in Redis 10 s after start:\n${this.lastOutput()}`);
       await sleep(100);

@@ -156,13 +156,54 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig
     else opts.set(a.slice(2), '1');
   }
   const known = new Set([
-    'quick', 'phases', 'workers', 'users', 'server', 'build', 'write-docs', 'profile', 'pin', 'fifth', 'json',
-    'login-accounts', 'login-concurrency', 'login-max-ms', 'mem-levels', 'mem-concurrency', 'mem-settle-ms',
-    'chat-pairs', 'chat-base-rate', 'chat-base-ms', 'chat-rates', 'chat-step-ms', 'chat-drain-ms', 'chat-refine',
-    'chat-p99-limit-ms', 'chat-body-bytes', 'chat-budget-ms', 'idle-wait-ms',
-    'cycles', 'cycles-warmup', 'cycles-concurrency', 'cycles-settle-ms', 'failover-redis-down-ms',
-    'server-node-args', 'worker-node-args', 'server-log', 'deadline-ms', 'server-env', 'nice', 'render',
-    'cluster', 'cluster-nginx-workers', 'cluster-keepalive', 'cluster-heartbeat-ms', 'cluster-node-ttl-ms', 'hop-rate', 'hop-ms', 'hop-per-node',
+    'quick',
+    'phases',
+    'workers',
+    'users',
+    'server',
+    'build',
+    'write-docs',
+    'profile',
+    'pin',
+    'fifth',
+    'json',
+    'login-accounts',
+    'login-concurrency',
+    'login-max-ms',
+    'mem-levels',
+    'mem-concurrency',
+    'mem-settle-ms',
+    'chat-pairs',
+    'chat-base-rate',
+    'chat-base-ms',
+    'chat-rates',
+    'chat-step-ms',
+    'chat-drain-ms',
+    'chat-refine',
+    'chat-p99-limit-ms',
+    'chat-body-bytes',
+    'chat-budget-ms',
+    'idle-wait-ms',
+    'cycles',
+    'cycles-warmup',
+    'cycles-concurrency',
+    'cycles-settle-ms',
+    'failover-redis-down-ms',
+    'server-node-args',
+    'worker-node-args',
+    'server-log',
+    'deadline-ms',
+    'server-env',
+    'nice',
+    'render',
+    'cluster',
+    'cluster-nginx-workers',
+    'cluster-keepalive',
+    'cluster-heartbeat-ms',
+    'cluster-node-ttl-ms',
+    'hop-rate',
+    'hop-ms',
+    'hop-per-node',
   ]);
   for (const k of opts.keys()) if (!known.has(k)) throw new Error(`unknown option --${k}\n${HELP}`);
   const flag = (k: string, d: boolean): boolean => (opts.has(k) ? !['0', 'false', 'no', ''].includes(opts.get(k) as string) : d);
@@ -180,7 +221,10 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig
   const noCluster = clusterText !== undefined && ['0', 'false', 'no', ''].includes(clusterText);
   const clusterOnly = clusterText !== undefined && !noCluster;
   const phases = new Set(
-    (opts.get('phases') ?? (quick ? 'login,memory,chat,hop' : 'login,memory,chat,hop,cycles,failover')).split(',').map((s) => s.trim()).filter(Boolean),
+    (opts.get('phases') ?? (quick ? 'login,memory,chat,hop' : 'login,memory,chat,hop,cycles,failover'))
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
   ) as BenchConfig['phases'];
   for (const p of phases) if (!['login', 'memory', 'chat', 'hop', 'cycles', 'failover'].includes(p)) throw new Error(`unknown phase ${p}`);
   // only single-node phases named (e.g. --phases=cycles): no cluster suite unless asked for
@@ -190,7 +234,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig
   if (!Number.isInteger(cluster) || cluster < 0 || cluster === 1 || cluster > 8) throw new Error('--cluster=N needs N from 2 to 8 (--cluster alone is 3)');
   const single = !clusterOnly;
   if (phases.has('hop') && !cluster && opts.has('phases')) throw new Error('the hop phase needs the cluster suite');
-  if (phases.has('failover') && cluster < 3 && opts.has('phases')) throw new Error('the failover phase needs the cluster suite with at least 3 nodes (--cluster)');
+  if (phases.has('failover') && cluster < 3 && opts.has('phases'))
+    throw new Error('the failover phase needs the cluster suite with at least 3 nodes (--cluster)');
   const fifth = (opts.get('fifth') ?? 'both') as FifthExchange;
   if (!['both', 'session', 'presence'].includes(fifth)) throw new Error('--fifth must be both, session or presence');
   return {

@@ -172,12 +172,12 @@ export class CpuWatch {
     const irq = share(m1.irq, this.m0.irq) * cores;
     const steal = share(m1.steal, this.m0.steal) * cores;
     const procs = this.tracks.map((t) => ({
-        name: t.name,
-        pid: t.pid,
-        avg: secs > 0 ? ((t.last - t.first) / hz / secs) * 100 : 0,
-        mainAvg: secs > 0 ? ((t.lastMain - t.firstMain) / hz / secs) * 100 : 0,
-        mainPeak: t.peak,
-      }));
+      name: t.name,
+      pid: t.pid,
+      avg: secs > 0 ? ((t.last - t.first) / hz / secs) * 100 : 0,
+      mainAvg: secs > 0 ? ((t.lastMain - t.firstMain) / hz / secs) * 100 : 0,
+      mainPeak: t.peak,
+    }));
     const tracked = procs.reduce((a, p) => a + p.avg, 0);
     return { seconds: secs, cores, machine, procs, irq, steal, other: Math.max(0, machine * cores - tracked - irq - steal) };
   }

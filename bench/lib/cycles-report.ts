@@ -43,7 +43,7 @@ export function cyclesRow(c: CyclesResult): { metric: string; result: string; ta
   };
 }
 
-export const CYCLES_START = '<!-- cycles:start (written by the bench\'s cycles phase; runs without it keep this section) -->';
+export const CYCLES_START = "<!-- cycles:start (written by the bench's cycles phase; runs without it keep this section) -->";
 export const CYCLES_END = '<!-- cycles:end -->';
 
 /** The cycles section of an existing docs/performance.md (markers included), or ''. */

@@ -98,7 +98,8 @@ export async function runFailover(cluster: Cluster, o: FailoverOptions): Promise
       }
       await sleep(50);
     }
-    if (!Number.isFinite(terminalMs)) notes.push(`no terminal answer for the dead node's sid within ${o.boundMs / 1000} s (answers: ${JSON.stringify(answersBefore)})`);
+    if (!Number.isFinite(terminalMs))
+      notes.push(`no terminal answer for the dead node's sid within ${o.boundMs / 1000} s (answers: ${JSON.stringify(answersBefore)})`);
     if (!Number.isFinite(reapedMs)) notes.push(`bosh:sid of the dead node's session still in Redis after ${o.boundMs / 1000} s`);
 
     // ---- Redis restarts, empty
@@ -116,7 +117,13 @@ export async function runFailover(cluster: Cluster, o: FailoverOptions): Promise
       const until = performance.now() + 500;
       while (!arrivedAt && performance.now() < until) await sleep(10);
     }
-    if (a.dead || c.dead) notes.push(`a session ended during the Redis restart: ${[a, c].filter((s) => s.dead).map((s) => s.deadReason).join(', ')}`);
+    if (a.dead || c.dead)
+      notes.push(
+        `a session ended during the Redis restart: ${[a, c]
+          .filter((s) => s.dead)
+          .map((s) => s.deadReason)
+          .join(', ')}`,
+      );
     if (!arrivedAt) notes.push(`no cross-node chat within ${o.boundMs / 1000} s of Redis coming back (${attempts} attempts)`);
     await Promise.all([a.terminate(), c.terminate()]);
     return {

@@ -114,7 +114,16 @@ export interface ClusterResults extends Phases {
   when: string;
   command: string;
   totalSeconds?: number;
-  settings: { nginxWorkers: number; nginxKeepalive: number; nginxWorkerConnections: number; nofile: number; heartbeatMs: number; nodeTtlMs: number; nginxVersion: string; redisVersion: string };
+  settings: {
+    nginxWorkers: number;
+    nginxKeepalive: number;
+    nginxWorkerConnections: number;
+    nofile: number;
+    heartbeatMs: number;
+    nodeTtlMs: number;
+    nginxVersion: string;
+    redisVersion: string;
+  };
   hop?: HopResult;
   /** node kill and Redis restart timings */
   failover?: FailoverResult;
@@ -283,7 +292,11 @@ function rows(r: Phases & { cycles?: CyclesResult; startup?: StartupResult }, cl
 
 function textTable(head: string[], body: string[][]): string {
   const w = head.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(w[i] as number)).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(w[i] as number))
+      .join('  ')
+      .trimEnd();
   return [line(head), line(w.map((n) => '-'.repeat(n))), ...body.map(line)].join('\n');
 }
 
@@ -300,12 +313,26 @@ function chatRows(r: Phases): string[][] {
   if (!r.chat) return [];
   const all = [...(r.chat.base ? [r.chat.base] : []), ...r.chat.steps];
   return all.map((s) => {
-    const head = [fmt(s.rate), `${fmt(s.received)}/${fmt(s.scheduled)}`, fmt(s.lost), fmt(s.p50, 2), fmt(s.p99, 2), fmt(s.p999, 1), fmt(s.max, 1), fmt(s.p99sched, 2)];
-    const gen = s.cpu.procs.filter((p) => p.name.startsWith('gen')).map((p) => fmt(p.mainAvg) + '%').join('+');
+    const head = [
+      fmt(s.rate),
+      `${fmt(s.received)}/${fmt(s.scheduled)}`,
+      fmt(s.lost),
+      fmt(s.p50, 2),
+      fmt(s.p99, 2),
+      fmt(s.p999, 1),
+      fmt(s.max, 1),
+      fmt(s.p99sched, 2),
+    ];
+    const gen = s.cpu.procs
+      .filter((p) => p.name.startsWith('gen'))
+      .map((p) => fmt(p.mainAvg) + '%')
+      .join('+');
     if (isCluster(s.cpu)) {
       return [
         ...head,
-        `${procsNamed(s.cpu, /^node\d+$/).map((p) => fmt(p.mainAvg)).join('+')}%`,
+        `${procsNamed(s.cpu, /^node\d+$/)
+          .map((p) => fmt(p.mainAvg))
+          .join('+')}%`,
         `${fmt(sumOf(procsNamed(s.cpu, /^nginx\d+$/), (p) => p.avg))}%`,
         `${fmt(s.cpu.procs.find((p) => p.name === 'redis')?.avg ?? NaN)}%`,
         gen,
@@ -327,14 +354,46 @@ function chatRows(r: Phases): string[][] {
   });
 }
 
-const CHAT_HEAD = ['msg/s', 'received', 'lost', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'p99 from schedule', 'server CPU', 'generator CPU', 'machine', 'other procs', 'loop delay p99 ms srv / gen', ''];
+const CHAT_HEAD = [
+  'msg/s',
+  'received',
+  'lost',
+  'p50 ms',
+  'p99 ms',
+  'p99.9 ms',
+  'max ms',
+  'p99 from schedule',
+  'server CPU',
+  'generator CPU',
+  'machine',
+  'other procs',
+  'loop delay p99 ms srv / gen',
+  '',
+];
 const CHAT_HEAD_CLUSTER = [
-  'msg/s', 'received', 'lost', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'p99 from schedule',
-  'nodes CPU (main threads)', 'nginx CPU', 'redis CPU', 'generator CPU', 'machine', 'other procs', 'loop delay p99 ms worst node / gen', '',
+  'msg/s',
+  'received',
+  'lost',
+  'p50 ms',
+  'p99 ms',
+  'p99.9 ms',
+  'max ms',
+  'p99 from schedule',
+  'nodes CPU (main threads)',
+  'nginx CPU',
+  'redis CPU',
+  'generator CPU',
+  'machine',
+  'other procs',
+  'loop delay p99 ms worst node / gen',
+  '',
 ];
 
 function summaryText(rs: Row[]): string {
-  return textTable(['metric', 'result', 'target', 'met', 'limit / CPU (main thread, % of one core)'], rs.map((x) => [x.metric, x.result, x.target, x.met, x.limit]));
+  return textTable(
+    ['metric', 'result', 'target', 'met', 'limit / CPU (main thread, % of one core)'],
+    rs.map((x) => [x.metric, x.result, x.target, x.met, x.limit]),
+  );
 }
 
 export function renderTable(r: BenchResults): string {
@@ -355,17 +414,34 @@ export function renderTable(r: BenchResults): string {
     if (c.chat) s += '\n\nRedis during chat:\n' + textTable(REDIS_HEAD, redisRows(c));
     if (c.hop) {
       s += '\n\nForwarding hop (ping round trips):\n' + textTable(HOP_HEAD, hopRows(c.hop));
-      s += '\n' + hopLines(c.hop).map((l) => `  - ${l}`).join('\n');
+      s +=
+        '\n' +
+        hopLines(c.hop)
+          .map((l) => `  - ${l}`)
+          .join('\n');
     }
     const limits = [...limitLines(c), cpuPerMessage(c)].filter(Boolean);
     if (limits.length) s += '\n\nWhich process ran out of CPU first:\n' + limits.map((l) => `  - ${l}`).join('\n');
-    if (c.failover) s += '\n\nFailover:\n' + failoverLines(c.failover).map((l) => `  - ${l}`).join('\n');
+    if (c.failover)
+      s +=
+        '\n\nFailover:\n' +
+        failoverLines(c.failover)
+          .map((l) => `  - ${l}`)
+          .join('\n');
     parts.push(s);
   }
   for (const p of r.profiles ?? []) {
     let s = `Server CPU profile ${p.file} (${fmt(p.totalMs)} ms busy, ${fmt(p.idleMs)} ms idle), top self time:\n`;
-    s += textTable(['self ms', '% of busy', 'function'], p.functions.slice(0, 20).map(([f, m, pc]) => [fmt(m), fmt(pc, 1), f]));
-    s += '\n\nby file / package:\n' + textTable(['self ms', '% of busy', 'file'], p.files.slice(0, 12).map(([f, m, pc]) => [fmt(m), fmt(pc, 1), f]));
+    s += textTable(
+      ['self ms', '% of busy', 'function'],
+      p.functions.slice(0, 20).map(([f, m, pc]) => [fmt(m), fmt(pc, 1), f]),
+    );
+    s +=
+      '\n\nby file / package:\n' +
+      textTable(
+        ['self ms', '% of busy', 'file'],
+        p.files.slice(0, 12).map(([f, m, pc]) => [fmt(m), fmt(pc, 1), f]),
+      );
     parts.push(s);
   }
   return parts.join('\n\n');
@@ -398,7 +474,9 @@ export function limitLines(r: Phases): string[] {
             : verdict === 'machine (both cores busy)'
               ? 'neither event loop was saturated but the two cores were full (server threads + generator + interrupts)'
               : 'neither side was CPU-bound';
-    out.push(`${what}: ${who} — server main thread ${fmt(srv?.mainAvg ?? NaN)}% (process ${fmt(srv?.avg ?? NaN)}%), generator ${fmt(gen)}%, machine ${fmt(c.machine)}%.`);
+    out.push(
+      `${what}: ${who} — server main thread ${fmt(srv?.mainAvg ?? NaN)}% (process ${fmt(srv?.avg ?? NaN)}%), generator ${fmt(gen)}%, machine ${fmt(c.machine)}%.`,
+    );
   };
   if (r.login) {
     one('Cold logins', r.login.cold.cpu);
@@ -434,8 +512,17 @@ function cpuPerMessage(c: Phases): string {
 
 function clusterMemHead(): string[] {
   return [
-    'sessions', 'alive', 'holding 1 request', 'node sockets', 'sessions per node', 'nodes RSS (sum)', 'RSS − baseline per session',
-    'heap used per session', 'Redis used_memory per session', 'nginx RSS per session', 'nginx sockets (per worker)',
+    'sessions',
+    'alive',
+    'holding 1 request',
+    'node sockets',
+    'sessions per node',
+    'nodes RSS (sum)',
+    'RSS − baseline per session',
+    'heap used per session',
+    'Redis used_memory per session',
+    'nginx RSS per session',
+    'nginx sockets (per worker)',
   ];
 }
 
@@ -460,7 +547,15 @@ function clusterMemRows(c: Phases): string[][] {
   });
 }
 
-const REDIS_HEAD = ['msg/s', 'redis CPU (% of one core)', 'per 1,000 msg/s', 'commands/s', 'commands per message', 'busiest commands (calls per message)', 'forwarded / HTTP requests'];
+const REDIS_HEAD = [
+  'msg/s',
+  'redis CPU (% of one core)',
+  'per 1,000 msg/s',
+  'commands/s',
+  'commands per message',
+  'busiest commands (calls per message)',
+  'forwarded / HTTP requests',
+];
 
 function redisRows(c: Phases): string[][] {
   if (!c.chat) return [];
@@ -475,7 +570,10 @@ function redisRows(c: Phases): string[][] {
       `${fmt((cpu / s.rate) * 1000, 1)}%`,
       fmt((calls / msgs) * s.rate),
       fmt(calls / msgs, 1),
-      (s.redisTop ?? []).slice(0, 5).map(([cmd, n]) => `${cmd} ${fmt(n / msgs, 2)}`).join(', '),
+      (s.redisTop ?? [])
+        .slice(0, 5)
+        .map(([cmd, n]) => `${cmd} ${fmt(n / msgs, 2)}`)
+        .join(', '),
       s.forwards !== undefined && s.requests ? `${fmt(s.forwards)} / ${fmt(s.requests)} (${fmt((100 * s.forwards) / s.requests)}%)` : 'n/a',
     ];
   });
@@ -581,7 +679,12 @@ export function renderClusterMarkdown(c: ClusterResults, machine: BenchResults['
   out.push('');
   out.push('### Summary');
   out.push('');
-  out.push(mdTable(['metric', 'result', 'target', 'met', 'what limited it (main-thread CPU, % of one core)'], rows(c, true).map((x) => [x.metric, x.result, x.target, x.met, x.limit])));
+  out.push(
+    mdTable(
+      ['metric', 'result', 'target', 'met', 'what limited it (main-thread CPU, % of one core)'],
+      rows(c, true).map((x) => [x.metric, x.result, x.target, x.met, x.limit]),
+    ),
+  );
   out.push('');
   if (c.login) {
     out.push('### Logins per second');
@@ -599,7 +702,12 @@ export function renderClusterMarkdown(c: ClusterResults, machine: BenchResults['
           `${fmt(p.p50ms, 1)} ms`,
           `${fmt(p.p99ms, 1)} ms`,
           cpuText(p.cpu),
-          p.redisCalls !== undefined ? `${fmt(p.redisCalls / Math.max(1, p.ok), 1)} (${(p.redisTop ?? []).slice(0, 5).map(([cmd, n]) => `${cmd} ${fmt(n / Math.max(1, p.ok), 2)}`).join(', ')})` : 'n/a',
+          p.redisCalls !== undefined
+            ? `${fmt(p.redisCalls / Math.max(1, p.ok), 1)} (${(p.redisTop ?? [])
+                .slice(0, 5)
+                .map(([cmd, n]) => `${cmd} ${fmt(n / Math.max(1, p.ok), 2)}`)
+                .join(', ')})`
+            : 'n/a',
         ]),
       ),
     );
@@ -619,21 +727,25 @@ export function renderClusterMarkdown(c: ClusterResults, machine: BenchResults['
     out.push('');
     const [a, z] = [c.memory.levels[0], c.memory.levels[c.memory.levels.length - 1]];
     if (a && z && z.sessions > a.sessions) {
-      out.push(`Marginal cost between ${fmt(a.sessions)} and ${fmt(z.sessions)} sessions: ${fmt(((z.mem.rssKb - a.mem.rssKb) * 1024) / (z.alive - a.alive) / 1024, 2)} KiB of nodes' RSS per session.`);
+      out.push(
+        `Marginal cost between ${fmt(a.sessions)} and ${fmt(z.sessions)} sessions: ${fmt(((z.mem.rssKb - a.mem.rssKb) * 1024) / (z.alive - a.alive) / 1024, 2)} KiB of nodes' RSS per session.`,
+      );
       out.push('');
     }
   }
   if (c.chat) {
     out.push('### Chat latency and throughput');
     out.push('');
-    out.push(`Setup: ${c.chat.setup}. Highest rate passing (p99 < 100 ms from both the POST and the schedule, nothing lost): **${fmt(c.chat.maxRate)} msg/s**.`);
+    out.push(
+      `Setup: ${c.chat.setup}. Highest rate passing (p99 < 100 ms from both the POST and the schedule, nothing lost): **${fmt(c.chat.maxRate)} msg/s**.`,
+    );
     out.push('');
     out.push(mdTable(CHAT_HEAD_CLUSTER, chatRows(c)));
     out.push('');
     out.push('### Redis during chat');
     out.push('');
     out.push(
-      'Redis CPU is redis-server\'s utime+stime from /proc/PID/stat over the sending period of each step (all its threads, % of one core). Commands are ' +
+      "Redis CPU is redis-server's utime+stime from /proc/PID/stat over the sending period of each step (all its threads, % of one core). Commands are " +
         '`INFO commandstats` after a `CONFIG RESETSTAT` just before the step (sending and draining, heartbeats included). "forwarded / HTTP requests" compares ' +
         '`cluster_forwards_seconds_count` (all outcomes, summed over the nodes) with the requests the generator sent to nginx in the step.',
     );
@@ -688,7 +800,7 @@ export function renderClusterMarkdown(c: ClusterResults, machine: BenchResults['
   out.push(
     'The same measurements as for one node, with the cluster in place of the server: CPU is sampled for every node, the nginx workers and ' +
       'redis-server; "memory per idle session" sums the nodes\' VmRSS (and heap) after a forced GC in each; the event-loop delay shown is the worst ' +
-      'node\'s. redis-server, the nodes and nginx are stopped at the end of each phase and killed (SIGKILL) if the bench fails or is interrupted.',
+      "node's. redis-server, the nodes and nginx are stopped at the end of each phase and killed (SIGKILL) if the bench fails or is interrupted.",
   );
   out.push(CLUSTER_END);
   return out.join('\n');
@@ -713,7 +825,12 @@ export function renderMarkdown(r: BenchResults, notes = '', clusterSection = '',
   out.push('');
   out.push('## Summary');
   out.push('');
-  out.push(mdTable(['metric', 'result', 'target', 'met', 'what limited it (main-thread CPU, % of one core)'], rs.map((x) => [x.metric, x.result, x.target, x.met, x.limit])));
+  out.push(
+    mdTable(
+      ['metric', 'result', 'target', 'met', 'what limited it (main-thread CPU, % of one core)'],
+      rs.map((x) => [x.metric, x.result, x.target, x.met, x.limit]),
+    ),
+  );
   out.push('');
   if (r.login) {
     out.push('## Logins per second');
@@ -721,7 +838,17 @@ export function renderMarkdown(r: BenchResults, notes = '', clusterSection = '',
     out.push(
       mdTable(
         ['pass', 'sessions', 'failed', 'seconds', 'logins/s', 'HTTP req/s', 'login time p50', 'login time p99', 'CPU'],
-        [r.login.cold, r.login.warm].map((p) => [p.label, fmt(p.ok), fmt(p.fail), fmt(p.seconds, 2), fmt(p.rate), fmt(p.httpPerSec), `${fmt(p.p50ms, 1)} ms`, `${fmt(p.p99ms, 1)} ms`, cpuText(p.cpu)]),
+        [r.login.cold, r.login.warm].map((p) => [
+          p.label,
+          fmt(p.ok),
+          fmt(p.fail),
+          fmt(p.seconds, 2),
+          fmt(p.rate),
+          fmt(p.httpPerSec),
+          `${fmt(p.p50ms, 1)} ms`,
+          `${fmt(p.p99ms, 1)} ms`,
+          cpuText(p.cpu),
+        ]),
       ),
     );
     out.push('');
@@ -730,7 +857,9 @@ export function renderMarkdown(r: BenchResults, notes = '', clusterSection = '',
     out.push('## Memory per idle session');
     out.push('');
     const b = r.memory.baseline;
-    out.push(`Baseline (after start-up, a 300-login warm-up whose sessions were terminated, and a forced GC): RSS ${fmt(b.rssKb / 1024, 1)} MiB, JS heap used ${fmt(b.heapUsed / 1048576, 1)} MiB.`);
+    out.push(
+      `Baseline (after start-up, a 300-login warm-up whose sessions were terminated, and a forced GC): RSS ${fmt(b.rssKb / 1024, 1)} MiB, JS heap used ${fmt(b.heapUsed / 1048576, 1)} MiB.`,
+    );
     out.push('');
     out.push(
       mdTable(
@@ -750,14 +879,18 @@ export function renderMarkdown(r: BenchResults, notes = '', clusterSection = '',
     out.push('');
     const [a, z] = [r.memory.levels[0], r.memory.levels[r.memory.levels.length - 1]];
     if (a && z && z.sessions > a.sessions) {
-      out.push(`Marginal cost between ${fmt(a.sessions)} and ${fmt(z.sessions)} sessions: ${fmt(((z.mem.rssKb - a.mem.rssKb) * 1024) / (z.alive - a.alive) / 1024, 2)} KiB RSS per session.`);
+      out.push(
+        `Marginal cost between ${fmt(a.sessions)} and ${fmt(z.sessions)} sessions: ${fmt(((z.mem.rssKb - a.mem.rssKb) * 1024) / (z.alive - a.alive) / 1024, 2)} KiB RSS per session.`,
+      );
       out.push('');
     }
   }
   if (r.chat) {
     out.push('## Chat latency and throughput');
     out.push('');
-    out.push(`Setup: ${r.chat.setup}. Highest rate passing (p99 < 100 ms from both the POST and the schedule, nothing lost): **${fmt(r.chat.maxRate)} msg/s**.`);
+    out.push(
+      `Setup: ${r.chat.setup}. Highest rate passing (p99 < 100 ms from both the POST and the schedule, nothing lost): **${fmt(r.chat.maxRate)} msg/s**.`,
+    );
     out.push('');
     out.push(mdTable(CHAT_HEAD, chatRows(r)));
     out.push('');
@@ -772,9 +905,19 @@ export function renderMarkdown(r: BenchResults, notes = '', clusterSection = '',
     for (const p of r.profiles) {
       out.push(`\`${p.file}\` (${fmt(p.totalMs)} ms busy, ${fmt(p.idleMs)} ms idle); top self time:`);
       out.push('');
-      out.push(mdTable(['self ms', '% of busy', 'function'], p.functions.slice(0, 20).map(([f, ms, pc]) => [fmt(ms), fmt(pc, 1), `\`${f}\``])));
+      out.push(
+        mdTable(
+          ['self ms', '% of busy', 'function'],
+          p.functions.slice(0, 20).map(([f, ms, pc]) => [fmt(ms), fmt(pc, 1), `\`${f}\``]),
+        ),
+      );
       out.push('');
-      out.push(mdTable(['self ms', '% of busy', 'file / package'], p.files.slice(0, 12).map(([f, ms, pc]) => [fmt(ms), fmt(pc, 1), `\`${f}\``])));
+      out.push(
+        mdTable(
+          ['self ms', '% of busy', 'file / package'],
+          p.files.slice(0, 12).map(([f, ms, pc]) => [fmt(ms), fmt(pc, 1), `\`${f}\``]),
+        ),
+      );
       out.push('');
     }
   }

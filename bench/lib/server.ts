@@ -258,7 +258,8 @@ export class ServerProcess {
         const r = await httpGet(`${this.origin}${o.readyPath}`, 1_000).catch((e: unknown) => ({ status: 0, body: String(e) }));
         if (r.status === 200) break;
         last = `${r.status} ${r.body.slice(0, 200)}`;
-        if (performance.now() > until) throw new Error(`${this.name}: GET ${o.readyPath} did not answer 200 within ${timeoutMs} ms (last: ${last}):\n${this.lastOutput()}`);
+        if (performance.now() > until)
+          throw new Error(`${this.name}: GET ${o.readyPath} did not answer 200 within ${timeoutMs} ms (last: ${last}):\n${this.lastOutput()}`);
         await new Promise((r2) => setTimeout(r2, 100));
       }
     }
@@ -317,10 +318,13 @@ export class ServerProcess {
     const gone = new Promise<void>((r) => child.once('exit', () => r()));
     // with a CPU profile, exit normally so that V8 writes it (the hook maps SIGHUP to process.exit)
     child.kill(this.opts.profileDir ? 'SIGHUP' : 'SIGTERM');
-    const t = setTimeout(() => {
-      this.stopKilled = true;
-      child.kill('SIGKILL');
-    }, this.opts.profileDir ? 30_000 : graceMs);
+    const t = setTimeout(
+      () => {
+        this.stopKilled = true;
+        child.kill('SIGKILL');
+      },
+      this.opts.profileDir ? 30_000 : graceMs,
+    );
     await gone;
     clearTimeout(t);
     this.stopMs = performance.now() - started;

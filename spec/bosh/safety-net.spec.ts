@@ -60,7 +60,9 @@ class Node {
   }
 
   create(rid: number): { sid: string; endpoint: FaultyEndpoint } {
-    const creation = this.send(`<body rid='${rid}' to='localhost' wait='10' hold='1' ver='1.11' xml:lang='en' xmpp:version='1.0' xmlns:xmpp='urn:xmpp:xbosh' xmlns='${NS}'/>`);
+    const creation = this.send(
+      `<body rid='${rid}' to='localhost' wait='10' hold='1' ver='1.11' xml:lang='en' xmpp:version='1.0' xmlns:xmpp='urn:xmpp:xbosh' xmlns='${NS}'/>`,
+    );
     const sid = creation.attr('sid');
     if (!sid) throw new Error(`no session: ${creation.response?.body}`);
     return { sid, endpoint: this.endpoints[this.endpoints.length - 1] as FaultyEndpoint };

@@ -8,12 +8,7 @@ import { Exchange, Harness } from '../support/bosh-harness';
  * never more than `hold` requests are held.
  */
 type Op =
-  | { kind: 'push' }
-  | { kind: 'send'; payload: boolean }
-  | { kind: 'sendPairSwapped' }
-  | { kind: 'abort' }
-  | { kind: 'retry' }
-  | { kind: 'advance'; ms: number };
+  { kind: 'push' } | { kind: 'send'; payload: boolean } | { kind: 'sendPairSwapped' } | { kind: 'abort' } | { kind: 'retry' } | { kind: 'advance'; ms: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.constant<Op>({ kind: 'push' }),
@@ -117,9 +112,7 @@ function run(hold: number, ops: Op[], polling = 0, anyPoll = false): void {
   collect();
   expect(outstanding.size).toBe(0);
 
-  const delivered = [...firstAnswer.entries()]
-    .sort(([a], [b]) => a - b)
-    .flatMap(([, body]) => [...body.matchAll(/<body>([^<]*)<\/body>/g)].map((m) => m[1]));
+  const delivered = [...firstAnswer.entries()].sort(([a], [b]) => a - b).flatMap(([, body]) => [...body.matchAll(/<body>([^<]*)<\/body>/g)].map((m) => m[1]));
   expect(delivered).toEqual(Array.from({ length: pushed }, (_, i) => `s${i}`));
   const forwarded = endpoint.received.map((e) => e.attrs.id as string);
   expect(new Set(forwarded).size).toBe(forwarded.length);
@@ -128,11 +121,17 @@ function run(hold: number, ops: Op[], polling = 0, anyPoll = false): void {
 
 describe('session invariants under random interleavings (fast-check)', () => {
   it('delivers every stanza exactly once, in order, with hold=1', () => {
-    fc.assert(fc.property(fc.array(op, { maxLength: 60 }), (ops) => run(1, ops)), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => run(1, ops)),
+      { numRuns: 300 },
+    );
   });
 
   it('delivers every stanza exactly once, in order, with hold=2', () => {
-    fc.assert(fc.property(fc.array(op, { maxLength: 60 }), (ops) => run(2, ops)), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => run(2, ops)),
+      { numRuns: 300 },
+    );
   });
 });
 
@@ -141,11 +140,17 @@ describe('no terminal answer for any interleaving within requests (XEP-0124 §11
   // swapped, aborted connections and retries, with the server's polling interval in force: a client
   // that keeps within `requests` is never ended (every answer is checked for type='terminate').
   it('never ends a hold=1 session', () => {
-    fc.assert(fc.property(fc.array(op, { maxLength: 80 }), (ops) => run(1, ops, 2, true)), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 80 }), (ops) => run(1, ops, 2, true)),
+      { numRuns: 300 },
+    );
   });
 
   it('never ends a hold=2 session', () => {
-    fc.assert(fc.property(fc.array(op, { maxLength: 80 }), (ops) => run(2, ops, 2, true)), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 80 }), (ops) => run(2, ops, 2, true)),
+      { numRuns: 300 },
+    );
   });
 });
 

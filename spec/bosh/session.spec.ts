@@ -72,7 +72,7 @@ describe('XEP-0124 §8 holding requests', () => {
     const { h, sid, endpoint } = open();
     endpoint.receive = (element) => endpoint.output.send(element);
     const exchange = h.request(sid, 1001, "<iq id='echo' type='get' xmlns='jabber:client'><ping xmlns='urn:xmpp:ping'/></iq>");
-    expect(exchange.body).toContain("id=\"echo\"");
+    expect(exchange.body).toContain('id="echo"');
   });
 });
 
@@ -430,7 +430,11 @@ describe('per-stanza size limit', () => {
     const h = new Harness({}, 600);
     const { sid, endpoint } = h.create();
     const big = 'x'.repeat(700);
-    h.request(sid, 1001, `<message id='ok1' xmlns='jabber:client'/><message id='big' xmlns='jabber:client'><body>${big}</body></message><message id='ok2' xmlns='jabber:client'/>`);
+    h.request(
+      sid,
+      1001,
+      `<message id='ok1' xmlns='jabber:client'/><message id='big' xmlns='jabber:client'><body>${big}</body></message><message id='ok2' xmlns='jabber:client'/>`,
+    );
     expect(endpoint.received.map((e) => e.attrs.id)).toEqual(['ok1', 'ok2']);
     expect(endpoint.refused.map((e) => e.attrs.id)).toEqual(['big']);
     expect(h.transport.session(sid)).toBeDefined();

@@ -194,10 +194,12 @@ describe('cluster: Redis outage', () => {
     // Until then a message may find no route (lost or stored): each attempt waits for delivery.
     for (let attempt = 0; attempt < 15 && !delivered; attempt++) {
       alice.send(`<message to='${bob.jid}' type='chat' xmlns='jabber:client'><body>after ${attempt}</body></message>`);
-      delivered = await bob.waitFor((e) => e.name === 'message' && /^after /.test(e.getChildText('body') ?? ''), 600).then(
-        () => true,
-        () => false,
-      );
+      delivered = await bob
+        .waitFor((e) => e.name === 'message' && /^after /.test(e.getChildText('body') ?? ''), 600)
+        .then(
+          () => true,
+          () => false,
+        );
     }
     expect(delivered).toBe(true);
     expect(await inspect.get(`bosh:sid:${(bob as unknown as { sid: string }).sid}`)).toBe('o2');

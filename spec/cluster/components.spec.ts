@@ -83,8 +83,16 @@ describe('cluster: a component registered on every node', () => {
 
   it('lists the component in disco#items on either node', async () => {
     const alice = await login(n1.boshUrl, 'alice', 'd1');
-    const items = await alice.iq(`<iq type='get' id='items' to='localhost' xmlns='jabber:client'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>`, 'items');
-    expect(items.getChild('query')?.getChildren('item').map((i) => i.attrs.jid)).toEqual([ECHO]);
+    const items = await alice.iq(
+      `<iq type='get' id='items' to='localhost' xmlns='jabber:client'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>`,
+      'items',
+    );
+    expect(
+      items
+        .getChild('query')
+        ?.getChildren('item')
+        .map((i) => i.attrs.jid),
+    ).toEqual([ECHO]);
     await alice.terminate();
   });
 });

@@ -136,7 +136,10 @@ describe('a pooled keep-alive connection the owner resets', () => {
   it('is retried at once on a new connection, and the client gets the owner’s answer (the same body: same rid)', async () => {
     const node = await owner(answer);
     // The ordinary retry waits far longer than this test may run: only the immediate one can pass.
-    const forwarder = forwarderFor(directory(node.url, () => true), { timeoutMs: 120_000, retryDelayMs: 60_000 });
+    const forwarder = forwarderFor(
+      directory(node.url, () => true),
+      { timeoutMs: 120_000, retryDelayMs: 60_000 },
+    );
     await forward(forwarder);
     // The next call goes out on the pooled socket, which the owner closes as the request arrives.
     node.behaviour = (req, res, body, nth) => (nth === 2 ? reset(req, res, body, nth) : answer(req, res, body, nth));

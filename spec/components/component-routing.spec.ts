@@ -78,6 +78,11 @@ describe('disco#items on the server domain lists the components (XEP-0030 §4)',
     const { world } = await worldWithEcho();
     const alice = await world.login('alice', 'a', 'desk');
     const items = await alice.iq("<iq type='get' id='d1' to='localhost'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>");
-    expect(items.getChild('query')?.getChildren('item').map((i) => i.attrs)).toEqual([{ jid: ECHO, name: 'Echo' }]);
+    expect(
+      items
+        .getChild('query')
+        ?.getChildren('item')
+        .map((i) => i.attrs),
+    ).toEqual([{ jid: ECHO, name: 'Echo' }]);
   });
 });

@@ -160,12 +160,24 @@ async function online(label: string, user: string, avoid?: string): Promise<{ cl
 }
 
 /** A stanza received at or after inbox position `mark`. */
-function stanzaAfter(client: StropheClient, mark: number, name: 'message' | 'presence', pred: (el: XmlElement) => boolean, timeoutMs = 5_000): Promise<XmlElement> {
+function stanzaAfter(
+  client: StropheClient,
+  mark: number,
+  name: 'message' | 'presence',
+  pred: (el: XmlElement) => boolean,
+  timeoutMs = 5_000,
+): Promise<XmlElement> {
   return client.waitForStanza(name, (el) => client.inbox.indexOf(el) >= mark && pred(el), timeoutMs);
 }
 
-const availableFrom = (full: string) => (p: XmlElement): boolean => p.getAttribute('from') === full && !p.getAttribute('type');
-const unavailableFrom = (full: string) => (p: XmlElement): boolean => p.getAttribute('from') === full && p.getAttribute('type') === 'unavailable';
+const availableFrom =
+  (full: string) =>
+  (p: XmlElement): boolean =>
+    p.getAttribute('from') === full && !p.getAttribute('type');
+const unavailableFrom =
+  (full: string) =>
+  (p: XmlElement): boolean =>
+    p.getAttribute('from') === full && p.getAttribute('type') === 'unavailable';
 
 function delayOf(message: XmlElement): XmlElement | undefined {
   return (message.getElementsByTagNameNS(NS_DELAY, 'delay')[0] as XmlElement | undefined) ?? undefined;
@@ -207,10 +219,17 @@ function evidence(): string {
     const log = nginx.accessLog().slice(-30);
     parts.push(
       `--- nginx access log (last ${log.length}) ---\n${log
-        .map((e) => `${new Date(Number(e.msec) * 1000).toISOString().slice(11, 23)} ${e.upstream || '-'} ${e.status} ${e.method} ${e.uri} ${e.body.slice(0, 160)}`)
+        .map(
+          (e) => `${new Date(Number(e.msec) * 1000).toISOString().slice(11, 23)} ${e.upstream || '-'} ${e.status} ${e.method} ${e.uri} ${e.body.slice(0, 160)}`,
+        )
         .join('\n')}`,
     );
-    const errors = nginx.errorLog().trim().split('\n').filter((l) => /\[(error|warn|crit|alert|emerg)\]/.test(l)).slice(-10);
+    const errors = nginx
+      .errorLog()
+      .trim()
+      .split('\n')
+      .filter((l) => /\[(error|warn|crit|alert|emerg)\]/.test(l))
+      .slice(-10);
     if (errors.length > 0) parts.push(`--- nginx error log ---\n${errors.join('\n')}`);
   }
   for (const node of nodes) {
@@ -223,7 +242,6 @@ function evidence(): string {
   }
   return parts.join('\n\n');
 }
-
 
 function startNode(id: string, port: number): Promise<ClusterNodeProcess> {
   return ClusterNodeProcess.start({
@@ -317,7 +335,12 @@ describe('cluster of three nodes behind real nginx (round-robin, no stickiness),
         // that does not hold their session (forwarded to the owner): nginx is not sticky.
         expect({ counts, moreThanOneNode: serving > 1, someForwarded: forwarded > 0 }).toEqual({ counts, moreThanOneNode: true, someForwarded: true });
         // nginx's own view: BOSH requests went to more than one upstream.
-        const upstreams = new Set(nginx.accessLog().filter((e) => e.uri === '/http-bind' && e.status === 200).map((e) => e.upstream));
+        const upstreams = new Set(
+          nginx
+            .accessLog()
+            .filter((e) => e.uri === '/http-bind' && e.status === 200)
+            .map((e) => e.upstream),
+        );
         expect(upstreams.size).toBeGreaterThan(1);
       });
     }, 60_000);
@@ -336,7 +359,12 @@ describe('cluster of three nodes behind real nginx (round-robin, no stickiness),
             const contactMark = contact.inbox.length;
             // §3.1.1/§3.1.2: the request reaches the contact from the user's bare JID.
             user.conn.send($pres({ to: jidOf(contactName), type: 'subscribe' }));
-            await stanzaAfter(contact, contactMark, 'presence', (p) => p.getAttribute('type') === 'subscribe' && bare(p.getAttribute('from')) === jidOf(userName));
+            await stanzaAfter(
+              contact,
+              contactMark,
+              'presence',
+              (p) => p.getAttribute('type') === 'subscribe' && bare(p.getAttribute('from')) === jidOf(userName),
+            );
             // §3.1.5: approving makes the contact's server send the contact's presence to the user.
             contact.conn.send($pres({ to: jidOf(userName), type: 'subscribed' }));
             await stanzaAfter(user, userMark, 'presence', availableFrom(contact.jid));
@@ -391,10 +419,14 @@ describe('cluster of three nodes behind real nginx (round-robin, no stickiness),
         // RFC 6121 §4.5: the logout's unavailable presence reaches her contacts.
         await stanzaAfter(alice, mark, 'presence', unavailableFrom(oldCarol));
         alice.sendChat(jidOf('carol'), 'while you were away');
-        const stored = await waitUntil('the message in bosh:offline:carol', async () => {
-          const items = await inspect.lrange('bosh:offline:carol', 0, -1);
-          return items.some((i) => i.includes('while you were away')) ? items : undefined;
-        }, 5_000);
+        const stored = await waitUntil(
+          'the message in bosh:offline:carol',
+          async () => {
+            const items = await inspect.lrange('bosh:offline:carol', 0, -1);
+            return items.some((i) => i.includes('while you were away')) ? items : undefined;
+          },
+          5_000,
+        );
         expect(stored).toHaveLength(1);
 
         const sentAt = Date.now();
@@ -442,10 +474,15 @@ describe('cluster of three nodes behind real nginx (round-robin, no stickiness),
         await bob.waitForStatus(['DISCONNECTED'], 5_000, mark);
 
         // The same at the wire, from any node: the dead session's sid gets a terminal body.
-        const answer = await waitUntil('a non-502 answer for the dead sid through nginx', async () => {
-          const res = await postXml(nginx.boshUrl, `<body xmlns='http://jabber.org/protocol/httpbind' sid='${bobOldSid}' rid='${oldRid + 5}'/>`);
-          return res.status === 502 ? undefined : res;
-        }, 8_000, 200);
+        const answer = await waitUntil(
+          'a non-502 answer for the dead sid through nginx',
+          async () => {
+            const res = await postXml(nginx.boshUrl, `<body xmlns='http://jabber.org/protocol/httpbind' sid='${bobOldSid}' rid='${oldRid + 5}'/>`);
+            return res.status === 502 ? undefined : res;
+          },
+          8_000,
+          200,
+        );
         observations.deadSidAnswer = `HTTP ${answer.status} ${answer.body}`;
         expect(answer.status).toBe(200);
         expect(answer.body).toMatch(/type=['"]terminate['"]/);
@@ -467,11 +504,15 @@ describe('cluster of three nodes behind real nginx (round-robin, no stickiness),
       await withEvidence(async () => {
         const dead = deadNode?.id as string;
         // The reaper forgets the node last, after routes, presence and its unread bus: wait for all of it.
-        await waitUntil(`no route of bob on ${dead}, and ${dead} forgotten`, async () => {
-          const routes = await inspect.hgetall('bosh:routes:bob@localhost');
-          const gone = Object.values(routes).every((json) => (JSON.parse(json) as { node: string }).node !== dead);
-          return gone && (await inspect.sismember('bosh:nodes', dead)) === 0;
-        }, 8_000);
+        await waitUntil(
+          `no route of bob on ${dead}, and ${dead} forgotten`,
+          async () => {
+            const routes = await inspect.hgetall('bosh:routes:bob@localhost');
+            const gone = Object.values(routes).every((json) => (JSON.parse(json) as { node: string }).node !== dead);
+            return gone && (await inspect.sismember('bosh:nodes', dead)) === 0;
+          },
+          8_000,
+        );
         const routes = Object.values(await inspect.hgetall('bosh:routes:bob@localhost')).map((json) => JSON.parse(json) as { node: string; resource: string });
         expect(routes.filter((r) => r.node === dead)).toEqual([]);
         expect(await inspect.get(`bosh:sid:${bobOldSid}`)).toBeNull();
@@ -484,10 +525,14 @@ describe('cluster of three nodes behind real nginx (round-robin, no stickiness),
         alice.sendChat(bobOldJid, 'to your old full JID');
         alice.sendChat(jidOf('bob'), 'to your bare JID');
         const expected = ['sent right after the crash', 'to your old full JID', 'to your bare JID'];
-        const stored = await waitUntil('three messages in bosh:offline:bob', async () => {
-          const items = await inspect.lrange('bosh:offline:bob', 0, -1);
-          return expected.every((b) => items.some((i) => i.includes(b))) ? items : undefined;
-        }, 8_000);
+        const stored = await waitUntil(
+          'three messages in bosh:offline:bob',
+          async () => {
+            const items = await inspect.lrange('bosh:offline:bob', 0, -1);
+            return expected.every((b) => items.some((i) => i.includes(b))) ? items : undefined;
+          },
+          8_000,
+        );
         expect(stored).toHaveLength(3);
         // None of them was bounced to alice as an error.
         expect(alice.inbox.filter((s) => s.nodeName === 'message' && s.getAttribute('type') === 'error').map((s) => s.toString())).toEqual([]);
@@ -509,23 +554,30 @@ describe('cluster of three nodes behind real nginx (round-robin, no stickiness),
         // What a supervisor does: the same address again, under a new node id.
         const replacement = await startNode(`${dead.id}-replacement`, dead.port);
         const startedAt = Date.now();
-        const served = await waitUntil('a request through nginx served by the replacement node', async () => {
-          const res = await rawRequest(`${nginx.url}/healthz`, 'GET');
-          if (res.status !== 200) return undefined;
-          return nginx
-            .accessLog()
-            .find((e) => e.upstream === replacement.address && e.status === 200 && Number(e.msec) * 1000 >= startedAt);
-        }, (FAIL_TIMEOUT_S + 7) * 1000, 200);
+        const served = await waitUntil(
+          'a request through nginx served by the replacement node',
+          async () => {
+            const res = await rawRequest(`${nginx.url}/healthz`, 'GET');
+            if (res.status !== 200) return undefined;
+            return nginx.accessLog().find((e) => e.upstream === replacement.address && e.status === 200 && Number(e.msec) * 1000 >= startedAt);
+          },
+          (FAIL_TIMEOUT_S + 7) * 1000,
+          200,
+        );
         expect(served.upstream).toBe(dead.address);
         // No 5xx once the replacement serves: a round of requests through nginx, more than one per
         // upstream, all answered; nginx's log of everything finished since then has no 5xx either.
         const probes: number[] = [];
         for (let i = 0; i < 6; i++) probes.push((await rawRequest(`${nginx.url}/healthz`, 'GET')).status);
         expect(probes).toEqual([200, 200, 200, 200, 200, 200]);
-        const after = await waitUntil('the probes in nginx’s access log', async () => {
-          const since = nginx.accessLog().filter((e) => Number(e.msec) >= Number(served.msec));
-          return since.filter((e) => e.uri === '/healthz').length > probes.length ? since : undefined;
-        }, 5_000);
+        const after = await waitUntil(
+          'the probes in nginx’s access log',
+          async () => {
+            const since = nginx.accessLog().filter((e) => Number(e.msec) >= Number(served.msec));
+            return since.filter((e) => e.uri === '/healthz').length > probes.length ? since : undefined;
+          },
+          5_000,
+        );
         expect(after.filter((e) => e.status >= 500)).toEqual([]);
       });
     }, 30_000);
@@ -585,8 +637,7 @@ describe('cluster of three nodes behind real nginx (round-robin, no stickiness),
     async function exerciseDuringOutage(client: StropheClient, sid: string, owner: string, since: number): Promise<OutageRecord> {
       const ownerAddress = nodeById(owner).address;
       // Requests *sent* during the outage (a long poll forwarded before it does not count).
-      const requests = (): AccessEntry[] =>
-        nginx.accessLog().filter((e) => (Number(e.msec) - Number(e.requestTime)) * 1000 >= since && e.body.includes(sid));
+      const requests = (): AccessEntry[] => nginx.accessLog().filter((e) => (Number(e.msec) - Number(e.requestTime)) * 1000 >= since && e.body.includes(sid));
       const pings: string[] = [];
       for (let round = 0; round < 6; round++) {
         pings.push(await pingDuringOutage(client));
@@ -615,7 +666,14 @@ describe('cluster of three nodes behind real nginx (round-robin, no stickiness),
           exerciseDuringOutage(bob, sids.bob, bobNode, stoppedAt),
         ]);
         const nodesHealthy = await Promise.all(
-          nodes.filter((n) => n.alive).map((n) => rawRequest(`${n.url}/healthz`, 'GET', undefined, {}, 2_000).then((r) => `${n.id}: ${r.status}`, (e: Error) => `${n.id}: ${e.message}`)),
+          nodes
+            .filter((n) => n.alive)
+            .map((n) =>
+              rawRequest(`${n.url}/healthz`, 'GET', undefined, {}, 2_000).then(
+                (r) => `${n.id}: ${r.status}`,
+                (e: Error) => `${n.id}: ${e.message}`,
+              ),
+            ),
         );
         // Time is the subject here: the outage lasts at least ~2 s of wall time (real Redis and node
         // processes, no fake clock), longer than a heartbeat interval, so the nodes see Redis gone.
@@ -642,20 +700,32 @@ describe('cluster of three nodes behind real nginx (round-robin, no stickiness),
     it('3b. after Redis is back, the nodes re-register by themselves: heartbeats, and the sids and routes of their live sessions', async () => {
       await withEvidence(async () => {
         const live = nodes.filter((n) => n.alive);
-        await waitUntil('every live node heartbeating again', async () => {
-          const alive = await Promise.all(live.map((n) => inspect.exists(`bosh:node:${n.id}:alive`)));
-          return alive.every((a) => a === 1);
-        }, 8_000, 200);
+        await waitUntil(
+          'every live node heartbeating again',
+          async () => {
+            const alive = await Promise.all(live.map((n) => inspect.exists(`bosh:node:${n.id}:alive`)));
+            return alive.every((a) => a === 1);
+          },
+          8_000,
+          200,
+        );
         for (const [sid, node, user] of [
           [sids.alice, aliceNode, 'alice'],
           [sids.bob, bobNode, 'bob'],
         ] as const) {
           // Whatever the client saw, the session still exists on its node (nothing ended it there).
-          expect({ user, sid: await waitUntil(`bosh:sid:${sid} again`, async () => (await inspect.get(`bosh:sid:${sid}`)) ?? undefined, 5_000).catch(() => null) }).toEqual({ user, sid: node });
-          const routes = await waitUntil(`route of ${user} again`, async () => {
-            const r = await inspect.hgetall(`bosh:routes:${user}@localhost`);
-            return Object.keys(r).length > 0 ? r : undefined;
-          }, 5_000).catch(() => ({}));
+          expect({
+            user,
+            sid: await waitUntil(`bosh:sid:${sid} again`, async () => (await inspect.get(`bosh:sid:${sid}`)) ?? undefined, 5_000).catch(() => null),
+          }).toEqual({ user, sid: node });
+          const routes = await waitUntil(
+            `route of ${user} again`,
+            async () => {
+              const r = await inspect.hgetall(`bosh:routes:${user}@localhost`);
+              return Object.keys(r).length > 0 ? r : undefined;
+            },
+            5_000,
+          ).catch(() => ({}));
           expect({ user, nodes: Object.values(routes).map((j) => (JSON.parse(j) as { node: string }).node) }).toEqual({ user, nodes: [node] });
         }
       });

@@ -48,10 +48,7 @@ const DOCS_SCREENSHOT = path.join(__dirname, '..', '..', 'docs', 'images', 'conv
  * The picture shows times and a date, so it differs on every run: it goes to docs/ only when
  * it is missing there or when asked (UPDATE_SCREENSHOTS=1), else to the temp folder.
  */
-const SCREENSHOT =
-  process.env.UPDATE_SCREENSHOTS === '1' || !fs.existsSync(DOCS_SCREENSHOT)
-    ? DOCS_SCREENSHOT
-    : path.join(os.tmpdir(), 'converse-chat.png');
+const SCREENSHOT = process.env.UPDATE_SCREENSHOTS === '1' || !fs.existsSync(DOCS_SCREENSHOT) ? DOCS_SCREENSHOT : path.join(os.tmpdir(), 'converse-chat.png');
 
 const DOMAIN = 'localhost'; // XMPP_DOMAIN's default
 const PASSWORD = 'secret';
@@ -327,9 +324,15 @@ describe(`Converse.js ${CONVERSE_VERSION} in headless Chromium against the gatew
       const hello = 'Hi Alice, this is Bob writing from a Strophe.js client in Node.';
       bob.sendChat(ALICE, hello);
       // An unread badge on bob's roster entry, then the conversation when opened.
-      await page.locator(`${rosterContact(BOB)} .msgs-indicator`).first().waitFor({ timeout: 10_000 });
+      await page
+        .locator(`${rosterContact(BOB)} .msgs-indicator`)
+        .first()
+        .waitFor({ timeout: 10_000 });
       await page.locator(rosterContact(BOB)).first().click();
-      const chat = page.locator('converse-chat').filter({ has: page.locator('.chat-textarea') }).first();
+      const chat = page
+        .locator('converse-chat')
+        .filter({ has: page.locator('.chat-textarea') })
+        .first();
       await chat.locator('.chat-msg__text', { hasText: hello }).waitFor({ timeout: 10_000 });
 
       const reply = 'Hello Bob! Typed into Converse.js, sent over BOSH \u2714';
@@ -360,7 +363,9 @@ describe(`Converse.js ${CONVERSE_VERSION} in headless Chromium against the gatew
           document: { querySelectorAll(selector: string): ArrayLike<{ updateComplete?: Promise<unknown> }>; fonts: { ready: Promise<unknown> } };
           requestAnimationFrame(callback: () => void): void;
         };
-        const updates = Array.from(dom.document.querySelectorAll('*')).map((e) => e.updateComplete).filter((u) => u !== undefined);
+        const updates = Array.from(dom.document.querySelectorAll('*'))
+          .map((e) => e.updateComplete)
+          .filter((u) => u !== undefined);
         await Promise.all(updates);
         await dom.document.fonts.ready;
         await new Promise<void>((painted) => dom.requestAnimationFrame(() => dom.requestAnimationFrame(painted)));

@@ -20,7 +20,6 @@ import { rawRequest, postXml } from './support/raw-http';
 import { CHROMIUM, CHROMIUM_ARGS } from './support/chromium';
 import { until } from './support/until';
 
-
 const ALICE = `alice@${TEST_DOMAIN}`;
 const BOB = `bob@${TEST_DOMAIN}`;
 const FULL_JID = (user: string): RegExp => new RegExp(`^${user}@${TEST_DOMAIN.replace(/\./g, '\\.')}/[^/]+$`);
@@ -101,9 +100,7 @@ async function withPageLogs<T>(ts: Tab[], fn: () => Promise<T>): Promise<T> {
 
 beforeAll(async () => {
   if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(
-      `${CHROMIUM} is missing: the browser e2e suite needs Debian's Chromium (apt-get update && apt-get install -y chromium)`,
-    );
+    throw new Error(`${CHROMIUM} is missing: the browser e2e suite needs Debian's Chromium (apt-get update && apt-get install -y chromium)`);
   }
   site = await startStaticSite();
   gateway = await startGateway({ CORS_ORIGINS: site.allowedOrigin });
@@ -245,10 +242,7 @@ describe('CORS: only the configured origin may talk to the gateway', () => {
       expect(simple.ok).toBe(false);
       expect(simple.error).toMatch(/^TypeError/);
 
-      const xhr = await h<{ status: number; readyState: number; responseText: string; events: string[] }>(
-        tab,
-        'xhrCreateSession',
-      );
+      const xhr = await h<{ status: number; readyState: number; responseText: string; events: string[] }>(tab, 'xhrCreateSession');
       expect(xhr).toEqual({ status: 0, readyState: 4, responseText: '', events: ['error'] });
       expect(tab.log.join('\n')).toMatch(/CORS policy/);
     });

@@ -176,17 +176,14 @@ describe('Strophe.js 5 (Node, BOSH) against the gateway', () => {
       });
     });
 
-    it.each(['get', 'set'])(
-      '(e) an iq %s the server does not understand gets a cancel/service-unavailable error (RFC 6120 §8.4, §8.3.3.19)',
-      async (type) => {
-        const res = await alice.iq($iq({ type, to: TEST_DOMAIN }).c('query', { xmlns: 'urn:example:e2e:unknown' }));
-        await withTraffic([alice], () => {
-          expect(res.getAttribute('type')).toBe('error');
-          expect(res.getAttribute('from')).toBe(TEST_DOMAIN);
-          expect(errorOf(res)).toEqual({ type: 'cancel', condition: 'service-unavailable', ns: NS_STANZAS });
-        });
-      },
-    );
+    it.each(['get', 'set'])('(e) an iq %s the server does not understand gets a cancel/service-unavailable error (RFC 6120 §8.4, §8.3.3.19)', async (type) => {
+      const res = await alice.iq($iq({ type, to: TEST_DOMAIN }).c('query', { xmlns: 'urn:example:e2e:unknown' }));
+      await withTraffic([alice], () => {
+        expect(res.getAttribute('type')).toBe('error');
+        expect(res.getAttribute('from')).toBe(TEST_DOMAIN);
+        expect(errorOf(res)).toEqual({ type: 'cancel', condition: 'service-unavailable', ns: NS_STANZAS });
+      });
+    });
   });
 
   describe('(f) two users chat (RFC 6121 §4.2 initial presence, §8.5 message delivery; RFC 6120 §8.1.2.1 from stamping)', () => {
@@ -260,10 +257,7 @@ describe('Strophe.js 5 (Node, BOSH) against the gateway', () => {
 
         // XEP-0124 §17.2: a request on a terminated session is answered with
         // item-not-found (HTTP 404 from legacy connection managers, §17.1).
-        const stale = await postXml(
-          gateway.boshUrl,
-          `<body xmlns='http://jabber.org/protocol/httpbind' sid='${sid}' rid='${rid + 1}'/>`,
-        );
+        const stale = await postXml(gateway.boshUrl, `<body xmlns='http://jabber.org/protocol/httpbind' sid='${sid}' rid='${rid + 1}'/>`);
         if (stale.status === 200) {
           expect(stale.body).toMatch(/type=["']terminate["']/);
           expect(stale.body).toMatch(/condition=["']item-not-found["']/);
@@ -345,9 +339,7 @@ describe('Strophe.js 5 (Node, BOSH) against the gateway', () => {
       alice.abandon();
 
       const stored = JSON.parse(
-        (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem(
-          'strophe-bosh-session',
-        ) ?? 'null',
+        (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('strophe-bosh-session') ?? 'null',
       ) as { jid: string; sid: string; rid: number } | null;
       expect(stored).toMatchObject({ jid, sid: alice.session().sid });
 

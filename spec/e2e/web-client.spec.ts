@@ -212,7 +212,9 @@ describe('web client in headless Chromium', () => {
 
   async function openChat(tab: Tab, jid: string): Promise<void> {
     await tab.page.bringToFront();
-    await contacts(tab).getByRole('button', { name: new RegExp(`^${jid.replace(/\./g, '\\.')}`) }).click();
+    await contacts(tab)
+      .getByRole('button', { name: new RegExp(`^${jid.replace(/\./g, '\\.')}`) })
+      .click();
     await visible(tab.page.getByRole('heading', { name: `Chat with ${jid}` }));
   }
 

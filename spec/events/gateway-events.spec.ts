@@ -26,7 +26,15 @@ describe('message events', () => {
     alice.send("<message to='bob@localhost' type='chat' id='m1'><body>hello</body></message>");
     await bob.next((e) => e.name === 'message', 'the message');
     const event = await first(routed, 'messageRouted');
-    expect(event).toMatchObject({ from: 'alice@localhost/desk', to: 'bob@localhost', type: 'chat', id: 'm1', recipients: ['bob@localhost/phone'], remote: false, node: 'local' });
+    expect(event).toMatchObject({
+      from: 'alice@localhost/desk',
+      to: 'bob@localhost',
+      type: 'chat',
+      id: 'm1',
+      recipients: ['bob@localhost/phone'],
+      remote: false,
+      node: 'local',
+    });
     expect(event.stanza).toContain('<body>hello</body>');
     expect(event.at).toBeInstanceOf(Date);
   });
@@ -132,7 +140,12 @@ describe('presence and roster events', () => {
     await alice.iq(`<iq type='set' id='r2'><query xmlns='${ROSTER}'><item jid='bob@localhost' subscription='remove'/></query></iq>`);
     await until(() => changes.filter((c) => c.user === 'alice@localhost').length >= 3, 'three roster changes of alice');
     const own = changes.filter((c) => c.user === 'alice@localhost');
-    expect(own.map((c) => ({ contact: c.contact, item: c.item && { name: c.item.name, groups: c.item.groups, subscription: c.item.subscription, ask: c.item.ask } }))).toEqual([
+    expect(
+      own.map((c) => ({
+        contact: c.contact,
+        item: c.item && { name: c.item.name, groups: c.item.groups, subscription: c.item.subscription, ask: c.item.ask },
+      })),
+    ).toEqual([
       { contact: 'bob@localhost', item: { name: 'Bob', groups: ['Friends'], subscription: 'none', ask: false } },
       { contact: 'bob@localhost', item: { name: 'Bob', groups: ['Friends'], subscription: 'none', ask: true } },
       { contact: 'bob@localhost', item: undefined },

@@ -55,7 +55,9 @@ afterEach(() => {
 describe('one node on SQLite', () => {
   const nodes: RunningNode[] = [];
   const start = async (): Promise<RunningNode> => {
-    const node = await startNode(loadConfig({ PORT: '0', LOG_LEVEL: 'silent', WEB_CLIENT: 'false', DATA_DIR: join(dir, 'data'), USERS_FILE: usersFile, ...NO_DELAYS }));
+    const node = await startNode(
+      loadConfig({ PORT: '0', LOG_LEVEL: 'silent', WEB_CLIENT: 'false', DATA_DIR: join(dir, 'data'), USERS_FILE: usersFile, ...NO_DELAYS }),
+    );
     nodes.push(node);
     return node;
   };

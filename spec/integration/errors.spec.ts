@@ -53,7 +53,9 @@ function chunkedPost(url: string, body: string): Promise<{ status: number; body:
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
     });
     // The server closes the connection once it has answered; a write after that is expected to fail.
-    req.on('error', (err) => ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || (err as NodeJS.ErrnoException).code === 'EPIPE' ? undefined : reject(err)));
+    req.on('error', (err) =>
+      (err as NodeJS.ErrnoException).code === 'ECONNRESET' || (err as NodeJS.ErrnoException).code === 'EPIPE' ? undefined : reject(err),
+    );
     for (let i = 0; i < body.length; i += 1024) req.write(body.slice(i, i + 1024));
     req.end();
   });

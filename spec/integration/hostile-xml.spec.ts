@@ -205,7 +205,12 @@ function requestBytes(text: string): Buffer {
 
 async function postBytes(bytes: Buffer): Promise<Answer> {
   const res = await request(node.url).post(BOSH_PATH).set('Content-Type', 'text/xml; charset=utf-8').send(bytes);
-  return { status: res.status, text: res.text ?? '', contentType: res.headers['content-type'] as string | undefined, headers: res.headers as Record<string, string> };
+  return {
+    status: res.status,
+    text: res.text ?? '',
+    contentType: res.headers['content-type'] as string | undefined,
+    headers: res.headers as Record<string, string>,
+  };
 }
 
 describe('characters XML 1.0 forbids are refused with bad-request and never relayed', () => {

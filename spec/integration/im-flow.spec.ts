@@ -23,8 +23,7 @@ async function login(user: string, password: string, resource?: string): Promise
   return client;
 }
 
-const presenceFrom = (from: string, type?: string) => (e: Element) =>
-  e.name === 'presence' && String(e.attrs.from).startsWith(from) && e.attrs.type === type;
+const presenceFrom = (from: string, type?: string) => (e: Element) => e.name === 'presence' && String(e.attrs.from).startsWith(from) && e.attrs.type === type;
 const rosterPush = (jid: string, subscription: string, ask?: string) => (e: Element) => {
   const item = e.name === 'iq' && e.attrs.type === 'set' ? e.getChild('query', ROSTER)?.getChild('item') : undefined;
   return item !== undefined && item.attrs.jid === jid && item.attrs.subscription === subscription && item.attrs.ask === ask;
@@ -147,13 +146,25 @@ describe('RFC 6121: two users subscribe, see each other online, chat, and get of
 describe('service discovery, vCard and private storage (XEP-0030, XEP-0054, XEP-0049)', () => {
   it('describes the server and accounts with the features actually served', async () => {
     const client = await login('dave', 'd', 'disco');
-    const info = await client.iq(`<iq type='get' id='d1' to='localhost' xmlns='jabber:client'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`, 'd1');
-    const features = info.getChild('query')?.getChildren('feature').map((f) => f.attrs.var);
+    const info = await client.iq(
+      `<iq type='get' id='d1' to='localhost' xmlns='jabber:client'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`,
+      'd1',
+    );
+    const features = info
+      .getChild('query')
+      ?.getChildren('feature')
+      .map((f) => f.attrs.var);
     expect(info.getChild('query')?.getChild('identity')?.attrs).toMatchObject({ category: 'server', type: 'im' });
     expect(features).toEqual(expect.arrayContaining(['urn:xmpp:ping', 'urn:xmpp:carbons:2', 'vcard-temp', 'jabber:iq:version', 'urn:xmpp:time']));
-    const account = await client.iq(`<iq type='get' id='d2' to='alice@localhost' xmlns='jabber:client'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`, 'd2');
+    const account = await client.iq(
+      `<iq type='get' id='d2' to='alice@localhost' xmlns='jabber:client'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`,
+      'd2',
+    );
     expect(account.getChild('query')?.getChild('identity')?.attrs).toMatchObject({ category: 'account', type: 'registered' });
-    const missing = await client.iq(`<iq type='get' id='d3' to='nobody@localhost' xmlns='jabber:client'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`, 'd3');
+    const missing = await client.iq(
+      `<iq type='get' id='d3' to='nobody@localhost' xmlns='jabber:client'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`,
+      'd3',
+    );
     expect(missing.attrs.type).toBe('error');
   });
 
@@ -166,7 +177,10 @@ describe('service discovery, vCard and private storage (XEP-0030, XEP-0054, XEP-
     expect(got.getChild('vCard', 'vcard-temp')?.getChildText('FN')).toBe('Dave');
     const empty = await alice.iq(`<iq type='get' id='v3' to='carol@localhost' xmlns='jabber:client'><vCard xmlns='vcard-temp'/></iq>`, 'v3');
     expect(empty.getChild('vCard', 'vcard-temp')).toBeDefined();
-    const forbidden = await alice.iq(`<iq type='set' id='v4' to='dave@localhost' xmlns='jabber:client'><vCard xmlns='vcard-temp'><FN>x</FN></vCard></iq>`, 'v4');
+    const forbidden = await alice.iq(
+      `<iq type='set' id='v4' to='dave@localhost' xmlns='jabber:client'><vCard xmlns='vcard-temp'><FN>x</FN></vCard></iq>`,
+      'v4',
+    );
     expect(forbidden.getChild('error')?.getChild('forbidden')).toBeDefined();
   });
 
@@ -174,10 +188,16 @@ describe('service discovery, vCard and private storage (XEP-0030, XEP-0054, XEP-
     const dave = await login('dave', 'd', 'priv');
     const store = `<iq type='set' id='p1' xmlns='jabber:client'><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'><conference jid='room@conference.localhost' autojoin='true'/></storage></query></iq>`;
     expect((await dave.iq(store, 'p1')).attrs.type).toBe('result');
-    const got = await dave.iq(`<iq type='get' id='p2' xmlns='jabber:client'><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query></iq>`, 'p2');
+    const got = await dave.iq(
+      `<iq type='get' id='p2' xmlns='jabber:client'><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query></iq>`,
+      'p2',
+    );
     expect(got.getChild('query')?.getChild('storage')?.getChild('conference')?.attrs.jid).toBe('room@conference.localhost');
     const carol = await login('carol', 'c', 'priv');
-    const other = await carol.iq(`<iq type='get' id='p3' xmlns='jabber:client'><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query></iq>`, 'p3');
+    const other = await carol.iq(
+      `<iq type='get' id='p3' xmlns='jabber:client'><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query></iq>`,
+      'p3',
+    );
     expect(other.getChild('query')?.getChild('storage')?.children).toHaveLength(0);
   });
 });

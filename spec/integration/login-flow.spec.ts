@@ -38,7 +38,12 @@ describe('a full login over BOSH with SASL PLAIN (XEP-0206 §3-§5, RFC 6120 §6
     expect(body.attrs.authid).toBeTruthy();
     expect(body.attrs.ver).toBe('1.6');
     const features = body.children.find((c): c is Element => typeof c !== 'string' && c.name === 'stream:features');
-    expect(features?.getChild('mechanisms', NS_SASL)?.getChildren('mechanism').map((m) => m.getText())).toContain('PLAIN');
+    expect(
+      features
+        ?.getChild('mechanisms', NS_SASL)
+        ?.getChildren('mechanism')
+        .map((m) => m.getText()),
+    ).toContain('PLAIN');
   });
 
   it('walks create, PLAIN, restart, bind, session and ping, each step answered as the RFCs say', async () => {
@@ -125,8 +130,14 @@ describe('two users chatting: a message is answered on the recipient’s held re
     const alice = await new BoshClient(node.url).loginPlain('alice', 'secret', 'chat');
     const bob = await new BoshClient(node.url).loginPlain('bob', 'secret', 'chat');
     // Initial presence makes both available for messages to their bare JIDs (RFC 6121 §4.2); the ping gets the request answered.
-    await bob.expect(`<presence xmlns='jabber:client'/><iq type='get' id='bp' xmlns='jabber:client'><ping xmlns='urn:xmpp:ping'/></iq>`, (e) => e.name === 'iq');
-    await alice.expect(`<presence xmlns='jabber:client'/><iq type='get' id='ap' xmlns='jabber:client'><ping xmlns='urn:xmpp:ping'/></iq>`, (e) => e.name === 'iq');
+    await bob.expect(
+      `<presence xmlns='jabber:client'/><iq type='get' id='bp' xmlns='jabber:client'><ping xmlns='urn:xmpp:ping'/></iq>`,
+      (e) => e.name === 'iq',
+    );
+    await alice.expect(
+      `<presence xmlns='jabber:client'/><iq type='get' id='ap' xmlns='jabber:client'><ping xmlns='urn:xmpp:ping'/></iq>`,
+      (e) => e.name === 'iq',
+    );
 
     const bobHeld = bob.send();
     await heldRequests(bob.sid, 1);

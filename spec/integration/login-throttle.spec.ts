@@ -17,7 +17,9 @@ const LOGIN_DEADLINE_MS = 5000;
 const LOAD_FROM_ONE_ADDRESS = { NEW_SESSIONS_PER_ADDRESS: '100000' };
 
 function startThrottledNode(settings: Record<string, string>): Promise<RunningNode> {
-  return startNode(loadConfig({ PORT: '0', STORAGE: 'memory', USERS: 'alice:secret', LOG_LEVEL: 'silent', BOSH_MAX_WAIT: '10', ...LOAD_FROM_ONE_ADDRESS, ...settings }));
+  return startNode(
+    loadConfig({ PORT: '0', STORAGE: 'memory', USERS: 'alice:secret', LOG_LEVEL: 'silent', BOSH_MAX_WAIT: '10', ...LOAD_FROM_ONE_ADDRESS, ...settings }),
+  );
 }
 
 /** Rejects when `work` has not finished by the deadline: the functional bound, not a speed figure. */

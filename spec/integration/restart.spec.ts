@@ -25,7 +25,6 @@ async function login(node: RunningNode, user: string, password: string): Promise
   return client;
 }
 
-
 /** Everything a restart must keep, written through the protocol. */
 async function leaveEverything(node: RunningNode): Promise<void> {
   await node.accounts.create('dave', 'd-secret');
@@ -59,7 +58,10 @@ async function findEverything(node: RunningNode): Promise<void> {
   expect(bob?.attrs.name).toBe('Bob');
   expect(bob?.getChildText('group')).toBe('Friends');
   expect(items.find((item) => item.attrs.jid === 'carol@localhost')?.attrs.ask).toBe('subscribe');
-  const stored = await alice.iq(`<iq type='get' id='p2' xmlns='jabber:client'><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query></iq>`, 'p2');
+  const stored = await alice.iq(
+    `<iq type='get' id='p2' xmlns='jabber:client'><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query></iq>`,
+    'p2',
+  );
   expect(stored.getChild('query')?.getChild('storage')?.getChild('conference')?.attrs.jid).toBe('room@conference.localhost');
   const vcard = await alice.iq(`<iq type='get' id='v2' xmlns='jabber:client'><vCard xmlns='vcard-temp'/></iq>`, 'v2');
   expect(vcard.getChild('vCard')?.getChildText('FN')).toBe('Alice Example');

@@ -43,7 +43,10 @@ describe('the process-level safety net', () => {
   });
 
   it('without the guards, the same rejection ends the process (what the guard prevents)', () => {
-    const result = spawnSync(process.execPath, ['-e', "Promise.reject(new Error('x')); setTimeout(() => console.log('still serving'), 50);"], { encoding: 'utf8', timeout: 20_000 });
+    const result = spawnSync(process.execPath, ['-e', "Promise.reject(new Error('x')); setTimeout(() => console.log('still serving'), 50);"], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     expect(result.status).not.toBe(0);
     expect(result.stdout).not.toContain('still serving');
   });

@@ -59,7 +59,9 @@ export class BoshTestClient {
     if (!authReply.includes('<success')) throw new Error(`login failed: ${authReply}`);
     await client.exchange(client.wrap('', `xmpp:restart='true' to='localhost' xmlns:xmpp='urn:xmpp:xbosh'`));
     const bind = await client.exchange(
-      client.wrap(`<iq type='set' id='bind' xmlns='jabber:client'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>${resource ? `<resource>${resource}</resource>` : ''}</bind></iq>`),
+      client.wrap(
+        `<iq type='set' id='bind' xmlns='jabber:client'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>${resource ? `<resource>${resource}</resource>` : ''}</bind></iq>`,
+      ),
     );
     client.jid = /<jid>([^<]+)<\/jid>/.exec(bind)?.[1] ?? '';
     if (!client.jid) throw new Error(`bind failed: ${bind}`);
@@ -174,7 +176,11 @@ export class BoshTestClient {
     if (this.closed) return this.destroy();
     this.closed = true;
     const rid = this.rid++;
-    await post(this.url, `<body rid='${rid}' sid='${this.sid}' type='terminate' xmlns='${NS}'><presence type='unavailable' xmlns='jabber:client'/></body>`, this.agent);
+    await post(
+      this.url,
+      `<body rid='${rid}' sid='${this.sid}' type='terminate' xmlns='${NS}'><presence type='unavailable' xmlns='jabber:client'/></body>`,
+      this.agent,
+    );
     this.destroy();
   }
 

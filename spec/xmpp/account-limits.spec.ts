@@ -75,7 +75,12 @@ describe('rosters are bounded in items (RFC 6121 §2; ROSTER_MAX_ITEMS)', () => 
     await expectResult(alice, rosterSet('r6', 'dave@localhost'));
 
     const roster = await alice.iq("<iq type='get' id='r7'><query xmlns='jabber:iq:roster'/></iq>");
-    expect(roster.getChild('query')?.getChildren('item').map((i) => i.attrs.jid)).toEqual(['bob@localhost', 'dave@localhost']);
+    expect(
+      roster
+        .getChild('query')
+        ?.getChildren('item')
+        .map((i) => i.attrs.jid),
+    ).toEqual(['bob@localhost', 'dave@localhost']);
   });
 
   it('answers a subscription request that would add a contact to a full roster with policy-violation, and sends nothing on', async () => {

@@ -47,9 +47,7 @@ describe('iq handlers that answer with more than one stanza (XEP-0313 §4.1.2)',
   });
 
   it('keeps answering handlers that send nothing else, with or without a sink', async () => {
-    const handlers = new IqHandlers()
-      .on('get', 'query', NS_PAGES, (iq) => iqResult(iq))
-      .on('set', 'query', NS_PAGES, () => new StanzaError('not-allowed'));
+    const handlers = new IqHandlers().on('get', 'query', NS_PAGES, (iq) => iqResult(iq)).on('set', 'query', NS_PAGES, () => new StanzaError('not-allowed'));
     expect((handlers.handle(query('q4'), request) as Element).attrs.type).toBe('result');
     const set = xml(`<iq type='set' id='q5' xmlns='jabber:client'><query xmlns='${NS_PAGES}'/></iq>`);
     expect(handlers.handle(set, request, () => undefined)).toBeInstanceOf(StanzaError);
@@ -60,7 +58,12 @@ describe('a session sends an iq handler’s interim stanzas to its client before
   it('sends the result messages in order, addressed to the requester, then the iq result', async () => {
     const world = await World.with({ alice: 'a' });
     // Test-only: an account handler that pages through three results, each after a store-like wait.
-    world.domain.services.iq.account.on('get', 'query', NS_PAGES, pages(3, () => new Promise((resolve) => setImmediate(resolve))));
+    world.domain.services.iq.account.on(
+      'get',
+      'query',
+      NS_PAGES,
+      pages(3, () => new Promise((resolve) => setImmediate(resolve))),
+    );
     const alice = await world.login('alice', 'a', 'desk');
     alice.drain();
     const answer = await alice.iq(`<iq type='get' id='archive' to='alice@localhost'><query xmlns='${NS_PAGES}'/></iq>`);

@@ -201,7 +201,9 @@ describe('a login deadline closes streams that never log in (LOGIN_TIMEOUT)', ()
       scheduler.runDeferred();
       return exchange;
     };
-    const creation = send(`<body rid='10' to='localhost' wait='60' hold='1' ver='1.11' xml:lang='en' xmpp:version='1.0' xmlns:xmpp='urn:xmpp:xbosh' xmlns='${NS}'/>`);
+    const creation = send(
+      `<body rid='10' to='localhost' wait='60' hold='1' ver='1.11' xml:lang='en' xmpp:version='1.0' xmlns:xmpp='urn:xmpp:xbosh' xmlns='${NS}'/>`,
+    );
     const sid = creation.attr('sid') as string;
     // The client polls as it should but never authenticates.
     send(`<body rid='11' sid='${sid}' xmlns='${NS}'/>`);

@@ -22,11 +22,7 @@ export function corsResponseHeaders(policy: CorsPolicy, origin: string | undefin
 }
 
 /** Headers for an OPTIONS pre-flight from an allowed origin. */
-export function corsPreflightHeaders(
-  policy: CorsPolicy,
-  origin: string,
-  requestedHeaders: string | undefined,
-): Record<string, string> {
+export function corsPreflightHeaders(policy: CorsPolicy, origin: string, requestedHeaders: string | undefined): Record<string, string> {
   return {
     ...corsResponseHeaders(policy, origin),
     'Access-Control-Allow-Methods': 'POST, GET, OPTIONS',

@@ -33,7 +33,10 @@ export function clientAddress(req: Pick<IncomingMessage, 'socket' | 'headers'>, 
   const peer = req.socket.remoteAddress === undefined ? undefined : normaliseAddress(req.socket.remoteAddress);
   if (!trusted || peer === undefined || !isTrustedProxy(trusted, peer)) return peer;
   const header = req.headers['x-forwarded-for'];
-  const hops = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((h) => normaliseAddress(h.trim())).filter((h) => h !== '');
+  const hops = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+    .split(',')
+    .map((h) => normaliseAddress(h.trim()))
+    .filter((h) => h !== '');
   for (let i = hops.length - 1; i >= 0; i--) {
     if (!isTrustedProxy(trusted, hops[i] as string)) return hops[i];
   }
@@ -50,10 +53,7 @@ function sendJson(res: ServerResponse, status: number, payload: object, headers:
  * The BOSH endpoint on a plain node:http server: the hot path skips any framework router.
  * Returns a handler that answers requests for `path` and returns false for anything else.
  */
-export function createBoshHttpHandler(
-  transport: BoshTransport,
-  options: BoshHttpOptions,
-): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function createBoshHttpHandler(transport: BoshTransport, options: BoshHttpOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
     const url = req.url ?? '/';
     const queryAt = url.indexOf('?');
@@ -85,13 +85,7 @@ export function createBoshHttpHandler(
   };
 }
 
-function readBody(
-  req: IncomingMessage,
-  res: ServerResponse,
-  transport: BoshTransport,
-  options: BoshHttpOptions,
-  origin: string | undefined,
-): void {
+function readBody(req: IncomingMessage, res: ServerResponse, transport: BoshTransport, options: BoshHttpOptions, origin: string | undefined): void {
   const chunks: Buffer[] = [];
   let size = 0;
   let done = false;

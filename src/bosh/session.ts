@@ -548,7 +548,11 @@ export class BoshSession implements StreamOutput {
     const undelivered = this.queue;
     this.queue = [];
     // A fault in the endpoint's own ending is reported; the sid is still forgotten below.
-    if (endpoint) guard(() => endpoint.end(streamEndReason(reason), undelivered), (err) => this.events.faulted(this, err, 'end'));
+    if (endpoint)
+      guard(
+        () => endpoint.end(streamEndReason(reason), undelivered),
+        (err) => this.events.faulted(this, err, 'end'),
+      );
     this.events.closed(this, reason);
   }
 
@@ -631,7 +635,13 @@ export class BoshSession implements StreamOutput {
 
   private terminal(condition: TerminalCondition): BoshResponse {
     const status = this.params.ver === undefined ? legacyHttpStatus(condition) : 200;
-    const body = status === 200 ? encodeResponse([['type', 'terminate'], ['condition', condition]]) : '';
+    const body =
+      status === 200
+        ? encodeResponse([
+            ['type', 'terminate'],
+            ['condition', condition],
+          ])
+        : '';
     return { status, body, contentType: this.params.contentType, condition };
   }
 }

@@ -282,7 +282,10 @@ function legacyRequest(raw: string): boolean {
 /** A terminal error outside any session: a BOSH body, or the legacy HTTP status (§17.1). */
 export function errorResponse(error: BoshError, legacy: boolean, contentType?: string): BoshResponse {
   const status = legacy ? legacyHttpStatus(error.condition) : 200;
-  const attributes: Array<readonly [string, string]> = [['type', 'terminate'], ['condition', error.condition]];
+  const attributes: Array<readonly [string, string]> = [
+    ['type', 'terminate'],
+    ['condition', error.condition],
+  ];
   return {
     status,
     body: status === 200 ? encodeResponse(attributes) : '',

@@ -6,7 +6,9 @@ import { BlockList, isIPv4, isIPv6 } from 'node:net';
  * also matches an IPv4 rule against the IPv4-mapped IPv6 form a dual-stack socket reports.
  */
 
-type Entry = { readonly kind: 'address'; readonly address: string; readonly family: 'ipv4' | 'ipv6' } | { readonly kind: 'range'; readonly network: string; readonly prefix: number; readonly family: 'ipv4' | 'ipv6' };
+type Entry =
+  | { readonly kind: 'address'; readonly address: string; readonly family: 'ipv4' | 'ipv6' }
+  | { readonly kind: 'range'; readonly network: string; readonly prefix: number; readonly family: 'ipv4' | 'ipv6' };
 
 function parseEntry(text: string): Entry | undefined {
   const slash = text.indexOf('/');

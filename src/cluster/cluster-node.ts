@@ -68,7 +68,9 @@ export class ClusterNode implements ClusterLink {
   async start(transport: BoshTransport, router: Router, resourceGone: ResourceGoneHandler): Promise<void> {
     await this.membership.join();
     transport.onSessionStart((session) => {
-      this.registry.register(session.sid).catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'sid not registered (redis); retried on reconnect'));
+      this.registry
+        .register(session.sid)
+        .catch((err: unknown) => this.logger.warn({ err: (err as Error).message }, 'sid not registered (redis); retried on reconnect'));
     });
     transport.onSessionEnd((session) => {
       this.registry.unregister(session.sid).catch(() => undefined);

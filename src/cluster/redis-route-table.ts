@@ -22,11 +22,7 @@ export class RedisRouteTable implements RouteTable {
   }
 
   async put(bare: string, entry: RouteEntry): Promise<void> {
-    await this.redis
-      .multi()
-      .hset(this.keys.routes(bare), entry.resource, JSON.stringify(entry))
-      .sadd(this.keys.nodeUsers(entry.node), bare)
-      .exec();
+    await this.redis.multi().hset(this.keys.routes(bare), entry.resource, JSON.stringify(entry)).sadd(this.keys.nodeUsers(entry.node), bare).exec();
   }
 
   async remove(bare: string, resource: string, node: string): Promise<void> {

@@ -52,6 +52,10 @@ export function addressGroup(address: string | undefined): string | undefined {
   const normal = normaliseAddress(address);
   if (isIPv4(normal)) return normal;
   const groups = hextets(normal);
-  if (groups) return `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
+  if (groups)
+    return `${groups
+      .slice(0, 4)
+      .map((g) => g.toString(16))
+      .join(':')}::/64`;
   return address.slice(0, MAX_OTHER);
 }

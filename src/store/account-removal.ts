@@ -38,10 +38,6 @@ export interface AccountData {
  */
 export async function removeAccount(stores: AccountData, username: string): Promise<boolean> {
   const existed = await stores.accounts.delete(username);
-  await Promise.all([
-    stores.rosters.deleteUser(username),
-    stores.offline.deleteUser(username),
-    stores.documents.deleteUser(username),
-  ]);
+  await Promise.all([stores.rosters.deleteUser(username), stores.offline.deleteUser(username), stores.documents.deleteUser(username)]);
   return existed;
 }

@@ -29,10 +29,7 @@ async function main(argv: string[]): Promise<void> {
       continue;
     }
     const password = line.password as string;
-    const [sha1, sha256] = await Promise.all([
-      deriveScramKeys('SHA-1', password, iterations),
-      deriveScramKeys('SHA-256', password, iterations),
-    ]);
+    const [sha1, sha256] = await Promise.all([deriveScramKeys('SHA-1', password, iterations), deriveScramKeys('SHA-256', password, iterations)]);
     process.stdout.write(`${line.username}:${HASHED_PREFIX}${encodeKeys(sha1)}$${encodeKeys(sha256)}\n`);
   }
 }

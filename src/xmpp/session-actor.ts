@@ -49,7 +49,14 @@ export class SessionActor implements StreamEndpoint, LocalResource {
     this.gate = new StanzaGate(services.limits, info.domain, (domain) => services.components.find(domain) !== undefined);
     const { loginTimeoutMs } = services.limits;
     if (loginTimeoutMs > 0) {
-      this.loginTimer = services.timers.setTimeout(() => guard(() => this.loginExpired(), (err) => this.fault(err, 'timer')), loginTimeoutMs);
+      this.loginTimer = services.timers.setTimeout(
+        () =>
+          guard(
+            () => this.loginExpired(),
+            (err) => this.fault(err, 'timer'),
+          ),
+        loginTimeoutMs,
+      );
     }
     this.negotiation.sendFeatures();
   }
@@ -92,7 +99,10 @@ export class SessionActor implements StreamEndpoint, LocalResource {
   deliver(stanza: Element): void {
     if (this.phase === 'closed') return;
     // The safety net: a fault while delivering to this session ends this session, not the sender's.
-    guard(() => this.send(stanza), (err) => this.fault(err, 'delivery'));
+    guard(
+      () => this.send(stanza),
+      (err) => this.fault(err, 'delivery'),
+    );
   }
 
   replaced(): void {
@@ -115,7 +125,10 @@ export class SessionActor implements StreamEndpoint, LocalResource {
       const text = element.attrs.xmlns === NS_SASL ? `<${element.name} xmlns='${NS_SASL}'>[redacted]` : serializeXml(element);
       this.services.logger.debug({ session: this.info.streamId, in: text }, 'stanza in');
     }
-    const result = guard(() => this.dispatch(element), (err) => this.failed(element, err));
+    const result = guard(
+      () => this.dispatch(element),
+      (err) => this.failed(element, err),
+    );
     if (result) {
       this.busy = true;
       void result.finally(() => this.drainMailbox());
@@ -188,7 +201,14 @@ export class SessionActor implements StreamEndpoint, LocalResource {
     await this.services.router.bind(this);
     if (this.phase !== 'bound') return;
     const { streamId, remoteAddress } = this.info;
-    this.services.events.emit('sessionStarted', { node: this.services.router.node, at: new Date(), jid: this.jid.full, resource: this.resource, streamId, remoteAddress });
+    this.services.events.emit('sessionStarted', {
+      node: this.services.router.node,
+      at: new Date(),
+      jid: this.jid.full,
+      resource: this.resource,
+      streamId,
+      remoteAddress,
+    });
   }
 
   // ---- stanzas of a bound session ----
@@ -305,7 +325,16 @@ export class SessionActor implements StreamEndpoint, LocalResource {
     const condition = ending.by === 'server' ? ending.condition : undefined;
     // RFC 6120 §7.7.2.2: a conflict closes the older session of a resource bound again.
     const reason = ending.by === 'transport' ? ending.reason : condition === 'conflict' ? 'replaced' : 'error';
-    this.services.events.emit('sessionEnded', { node: this.services.router.node, at: new Date(), jid: this.jid.full, resource: this.resource, streamId, remoteAddress, reason, condition });
+    this.services.events.emit('sessionEnded', {
+      node: this.services.router.node,
+      at: new Date(),
+      jid: this.jid.full,
+      resource: this.resource,
+      streamId,
+      remoteAddress,
+      reason,
+      condition,
+    });
   }
 
   /** RFC 6121 §4.5.4 and XEP-0206 §7: contacts hear 'unavailable'; what never reached the client is re-routed. */

@@ -6,8 +6,10 @@
 import type { Element } from 'ltx';
 import type { KeepAPollClient } from './keep-a-poll-client';
 
-const isChat = (from: string, body: string) => (s: Element): boolean =>
-  s.name === 'message' && String(s.attrs.from ?? '') === from && s.getChildText('body') === body;
+const isChat =
+  (from: string, body: string) =>
+  (s: Element): boolean =>
+    s.name === 'message' && String(s.attrs.from ?? '') === from && s.getChildText('body') === body;
 
 /**
  * `a` and `b` chat in turns, `rounds` messages each way: each side answers in the very tick the

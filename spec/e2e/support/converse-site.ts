@@ -26,9 +26,7 @@ function converseDist(): string {
 }
 
 export const CONVERSE_DIST = converseDist();
-export const CONVERSE_VERSION = (
-  JSON.parse(fs.readFileSync(path.join(CONVERSE_DIST, '..', 'package.json'), 'utf8')) as { version: string }
-).version;
+export const CONVERSE_VERSION = (JSON.parse(fs.readFileSync(path.join(CONVERSE_DIST, '..', 'package.json'), 'utf8')) as { version: string }).version;
 
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',

@@ -52,12 +52,16 @@ export interface KeepAPollOptions {
 /** POSTs one body; resolves with the HTTP status and text, rejects on a network error. */
 function post(agent: Agent, url: string, body: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'Content-Type': 'text/xml; charset=utf-8', 'Content-Length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      { method: 'POST', agent, headers: { 'Content-Type': 'text/xml; charset=utf-8', 'Content-Length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -145,7 +149,8 @@ export class KeepAPollClient {
       const check = (): boolean => {
         const found = this.inbox.find(test);
         if (found) resolve(found);
-        else if (this.terminals.length > 0) reject(new Error(`${this.label}: session ended (${JSON.stringify(this.terminals)}) while waiting for ${what}\n${this.dump()}`));
+        else if (this.terminals.length > 0)
+          reject(new Error(`${this.label}: session ended (${JSON.stringify(this.terminals)}) while waiting for ${what}\n${this.dump()}`));
         return found !== undefined || this.terminals.length > 0;
       };
       if (check()) return;

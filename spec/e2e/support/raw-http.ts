@@ -10,13 +10,7 @@ export interface RawResponse {
   body: string;
 }
 
-export function rawRequest(
-  url: string,
-  method: string,
-  body?: string,
-  headers: Record<string, string> = {},
-  timeoutMs = 5_000,
-): Promise<RawResponse> {
+export function rawRequest(url: string, method: string, body?: string, headers: Record<string, string> = {}, timeoutMs = 5_000): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : Buffer.from(body, 'utf8');
     const req = http.request(url, {
@@ -31,9 +25,7 @@ export function rawRequest(
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
-      );
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
     });
     req.end(payload);
   });

@@ -38,7 +38,9 @@ export class StanzaClient {
         this.wake();
       });
     }
-    this.agent.on('bosh:terminate', (body: unknown) => this.end(`terminal BOSH body (${(body as { condition?: string } | undefined)?.condition ?? 'no condition'})`));
+    this.agent.on('bosh:terminate', (body: unknown) =>
+      this.end(`terminal BOSH body (${(body as { condition?: string } | undefined)?.condition ?? 'no condition'})`),
+    );
     this.agent.on('disconnected', (err?: Error) => this.end(`disconnected${err ? `: ${err.message}` : ''}`));
   }
 
@@ -94,7 +96,8 @@ export class StanzaClient {
       const check = (): boolean => {
         const found = probe();
         if (found !== undefined) resolve(found);
-        else if (failOnEnd && this.ended !== undefined) reject(new Error(`${this.label}: session ended (${this.ended}) while waiting for ${what}\n${this.dump()}`));
+        else if (failOnEnd && this.ended !== undefined)
+          reject(new Error(`${this.label}: session ended (${this.ended}) while waiting for ${what}\n${this.dump()}`));
         else return false;
         return true;
       };

@@ -29,9 +29,7 @@ export const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 export const NS_PING = 'urn:xmpp:ping';
 export const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
 
-const STATUS_NAMES: Record<number, string> = Object.fromEntries(
-  Object.entries(Strophe.Status as Record<string, number>).map(([name, code]) => [code, name]),
-);
+const STATUS_NAMES: Record<number, string> = Object.fromEntries(Object.entries(Strophe.Status as Record<string, number>).map(([name, code]) => [code, name]));
 
 export function statusName(code: number): string {
   return STATUS_NAMES[code] ?? `UNKNOWN(${code})`;
@@ -128,22 +126,12 @@ export class StropheClient {
 
   /** Resolve with the first status event (already seen or future) whose name is in `names`. */
   waitForStatus(names: string[], timeoutMs = 10_000, from = 0): Promise<StatusEvent> {
-    return this.until(
-      () => this.statuses.slice(from).find((s) => names.includes(s.status)),
-      this.statusWaiters,
-      timeoutMs,
-      `status ${names.join('|')}`,
-    );
+    return this.until(() => this.statuses.slice(from).find((s) => names.includes(s.status)), this.statusWaiters, timeoutMs, `status ${names.join('|')}`);
   }
 
   /** Resolve with the first received stanza named `name` matching `pred` (already received or future). */
   waitForStanza(name: 'message' | 'presence', pred: (el: XmlElement) => boolean, timeoutMs = 5_000): Promise<XmlElement> {
-    return this.until(
-      () => this.inbox.find((el) => el.nodeName === name && pred(el)),
-      this.stanzaWaiters,
-      timeoutMs,
-      `a matching <${name}/>`,
-    );
+    return this.until(() => this.inbox.find((el) => el.nodeName === name && pred(el)), this.stanzaWaiters, timeoutMs, `a matching <${name}/>`);
   }
 
   /** Send an iq and resolve with the response (type result or error); reject on timeout. */

@@ -103,7 +103,12 @@ function parseMime(value: string | null | undefined): MimeType | null {
     const eq = p.indexOf('=');
     if (eq < 0) continue;
     if (p.slice(0, eq).trim().toLowerCase() === 'charset') {
-      charset = p.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1').toLowerCase() || null;
+      charset =
+        p
+          .slice(eq + 1)
+          .trim()
+          .replace(/^"(.*)"$/, '$1')
+          .toLowerCase() || null;
     }
   }
   return { essence, charset };
@@ -495,9 +500,7 @@ export class NodeXMLHttpRequest extends EventTarget {
   }
 
   private _finalMime(): MimeType {
-    return (
-      this._overrideMime ?? parseMime(this.getResponseHeader('content-type')) ?? { essence: 'text/xml', charset: null }
-    );
+    return this._overrideMime ?? parseMime(this.getResponseHeader('content-type')) ?? { essence: 'text/xml', charset: null };
   }
 
   private _decodeBody(): string {

@@ -22,7 +22,12 @@ export async function post(baseUrl: string, body: string, headers: Record<string
     .post(BOSH_PATH)
     .set({ 'Content-Type': 'text/xml; charset=utf-8', ...headers })
     .send(body);
-  return { status: res.status, text: res.text ?? '', contentType: res.headers['content-type'] as string | undefined, headers: res.headers as Record<string, string> };
+  return {
+    status: res.status,
+    text: res.text ?? '',
+    contentType: res.headers['content-type'] as string | undefined,
+    headers: res.headers as Record<string, string>,
+  };
 }
 
 /** The response <body/> as an element (throws when the text is not one). */
@@ -35,13 +40,11 @@ export function bodyOf(answer: Answer): Element {
 /** XEP-0124 §17.2: a terminal binding error body with its condition. */
 export function terminalCondition(answer: Answer): string | undefined {
   const body = bodyOf(answer);
-  return body.attrs.type === 'terminate' ? (body.attrs.condition as string | undefined) ?? '' : undefined;
+  return body.attrs.type === 'terminate' ? ((body.attrs.condition as string | undefined) ?? '') : undefined;
 }
 
 export function stanzaCondition(stanza: Element): string | undefined {
-  return stanza
-    .getChild('error')
-    ?.children.find((c): c is Element => typeof c !== 'string' && c.attrs.xmlns === NS_STANZAS && c.name !== 'text')?.name;
+  return stanza.getChild('error')?.children.find((c): c is Element => typeof c !== 'string' && c.attrs.xmlns === NS_STANZAS && c.name !== 'text')?.name;
 }
 
 let ridSeed = 100_000 + Math.floor(Math.random() * 1_000_000);

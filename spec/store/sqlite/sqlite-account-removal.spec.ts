@@ -52,7 +52,16 @@ describe('removing an account from the SQLite store', () => {
     await leaveData('bob');
     const before = rowsOf('bob');
     expect(Object.keys(before)).toEqual(
-      expect.arrayContaining(['accounts', 'account_keys', 'roster_items', 'roster_versions', 'roster_pending_in', 'offline_messages', 'offline_totals', 'xml_documents']),
+      expect.arrayContaining([
+        'accounts',
+        'account_keys',
+        'roster_items',
+        'roster_versions',
+        'roster_pending_in',
+        'offline_messages',
+        'offline_totals',
+        'xml_documents',
+      ]),
     );
     expect(rowsOf('alice')).toEqual(before);
     expect(await stores.removeAccount('alice')).toBe(true);

@@ -6,7 +6,10 @@ import type { LocalResource as OnlineResource } from '../../../src/routing/resou
 
 /** Only what deliverStored touches: the JID and delivery. */
 function recipient(delivered: Element[]): OnlineResource {
-  return { jid: { local: 'bob', domain: 'localhost', resource: 'r', bare: 'bob@localhost', full: 'bob@localhost/r' }, deliver: (e: Element) => delivered.push(e) } as unknown as OnlineResource;
+  return {
+    jid: { local: 'bob', domain: 'localhost', resource: 'r', bare: 'bob@localhost', full: 'bob@localhost/r' },
+    deliver: (e: Element) => delivered.push(e),
+  } as unknown as OnlineResource;
 }
 
 describe('stored offline messages that are not well-formed XML (kept by an older version)', () => {

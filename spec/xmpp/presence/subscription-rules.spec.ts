@@ -16,7 +16,11 @@ describe('RFC 6121 Appendix A.2: the user sends a subscription stanza (user’s 
   });
 
   it('subscribed approves a waiting request: none→from, to→both, and the user’s presence goes to the contact (§3.1.5)', () => {
-    expect(outbound('subscribed', state({ pendingIn: true }))).toMatchObject({ next: { subscription: 'from', pendingIn: false }, pass: true, sendPresence: true });
+    expect(outbound('subscribed', state({ pendingIn: true }))).toMatchObject({
+      next: { subscription: 'from', pendingIn: false },
+      pass: true,
+      sendPresence: true,
+    });
     expect(outbound('subscribed', state({ subscription: 'to', pendingIn: true })).next?.subscription).toBe('both');
   });
 

@@ -204,7 +204,8 @@ describe('an unknown user is not revealed at the first step (RFC 5802 §9)', () 
     await store.setPassword('user', 'pencil');
     const known = text(await new ScramExchange('SHA-1', store, DOMAIN, ITERATIONS).start(Buffer.from('n,,n=user,r=abc')));
     const unknown = text(await new ScramExchange('SHA-1', store, DOMAIN, ITERATIONS).start(Buffer.from('n,,n=nobody,r=abc')));
-    const shape = (s: string): string => s.replace(/^r=abc[^,]+,s=([^,]+),i=([0-9]+)$/, (_m, salt: string, i: string) => `r,s${Buffer.from(salt, 'base64').length},i${i}`);
+    const shape = (s: string): string =>
+      s.replace(/^r=abc[^,]+,s=([^,]+),i=([0-9]+)$/, (_m, salt: string, i: string) => `r,s${Buffer.from(salt, 'base64').length},i${i}`);
     expect(shape(unknown)).toBe(shape(known));
     expect(shape(unknown)).toBe('r,s16,i4096');
   });

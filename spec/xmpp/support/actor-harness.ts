@@ -40,7 +40,9 @@ export class RecordingOutput implements StreamOutput {
 
   /** The stream error's defined condition (RFC 6120 §4.9.3), if the stream was closed with one. */
   get streamErrorCondition(): string | undefined {
-    return this.streamError?.children.find((c): c is Element => typeof c !== 'string' && c.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-streams' && c.name !== 'text')?.name;
+    return this.streamError?.children.find(
+      (c): c is Element => typeof c !== 'string' && c.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-streams' && c.name !== 'text',
+    )?.name;
   }
 }
 
@@ -69,7 +71,9 @@ export function xml(text: string): Element {
 /** The defined condition inside a stanza's <error/> (RFC 6120 §8.3.2). */
 export function stanzaErrorOf(stanza: Element): { type: string | undefined; condition: string | undefined } {
   const error = stanza.getChild('error');
-  const condition = error?.children.find((c): c is Element => typeof c !== 'string' && c.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-stanzas' && c.name !== 'text')?.name;
+  const condition = error?.children.find(
+    (c): c is Element => typeof c !== 'string' && c.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-stanzas' && c.name !== 'text',
+  )?.name;
   return { type: error?.attrs.type as string | undefined, condition };
 }
 
@@ -99,7 +103,12 @@ export class World {
   constructor(options: WorldOptions = {}) {
     this.accounts = new MemoryAccountStore(4096, new AuthCache(100, 60_000));
     this.domain = createXmppDomain(
-      { accounts: this.accounts, rosters: new MemoryRosterStore(), offline: new MemoryOfflineStore(options.offlinePerUser ?? 100, options.offlineBytesPerUser), documents: new MemoryXmlStore() },
+      {
+        accounts: this.accounts,
+        rosters: new MemoryRosterStore(),
+        offline: new MemoryOfflineStore(options.offlinePerUser ?? 100, options.offlineBytesPerUser),
+        documents: new MemoryXmlStore(),
+      },
       {
         domain: DOMAIN,
         version: '0.0.0-test',
@@ -159,7 +168,12 @@ export class Client {
   private cursor = 0;
 
   constructor(readonly world: World) {
-    this.actor = world.domain.openStream(this.output, { domain: DOMAIN, lang: 'en', streamId: `stream-${++nextId}`, remoteAddress: '127.0.0.1' }) as SessionActor;
+    this.actor = world.domain.openStream(this.output, {
+      domain: DOMAIN,
+      lang: 'en',
+      streamId: `stream-${++nextId}`,
+      remoteAddress: '127.0.0.1',
+    }) as SessionActor;
   }
 
   get jid(): string {

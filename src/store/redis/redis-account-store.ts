@@ -59,7 +59,11 @@ export class RedisAccountStore implements AccountStore {
 
   /** The account's stored keys (none when it does not exist), in one round trip. */
   private async storedKeys(username: string): Promise<KeySet> {
-    const replies = await this.redis.multi().zscore(this.keys.accountNames(), username).hmget(this.keys.account(username), ...SCRAM_HASHES).exec();
+    const replies = await this.redis
+      .multi()
+      .zscore(this.keys.accountNames(), username)
+      .hmget(this.keys.account(username), ...SCRAM_HASHES)
+      .exec();
     if (!replies) throw new Error('account lookup: the Redis transaction was discarded');
     for (const [err] of replies) if (err) throw err;
     const keys: KeySet = {};
@@ -96,7 +100,8 @@ export class RedisAccountStore implements AccountStore {
   async changePassword(username: string, password: string): Promise<void> {
     if (!(await this.exists(username))) throw new AccountError('not-found', `no account '${username}'`);
     const values = fields(await deriveKeySet(password, this.iterations));
-    if ((await this.redis.eval(REPLACE, 2, this.keys.account(username), this.keys.accountNames(), username, ...values)) !== 1) throw new AccountError('not-found', `no account '${username}'`);
+    if ((await this.redis.eval(REPLACE, 2, this.keys.account(username), this.keys.accountNames(), username, ...values)) !== 1)
+      throw new AccountError('not-found', `no account '${username}'`);
     this.authCache.forget(username);
   }
 

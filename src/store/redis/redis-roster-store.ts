@@ -31,11 +31,7 @@ export class RedisRosterStore implements RosterStore {
   }
 
   async setItem(user: string, item: RosterItem): Promise<number> {
-    const result = await this.redis
-      .multi()
-      .hset(this.keys.roster(user), item.jid, JSON.stringify(item))
-      .incr(this.keys.rosterVersion(user))
-      .exec();
+    const result = await this.redis.multi().hset(this.keys.roster(user), item.jid, JSON.stringify(item)).incr(this.keys.rosterVersion(user)).exec();
     return Number(result?.[1]?.[1] ?? 0);
   }
 

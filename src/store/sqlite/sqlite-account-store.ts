@@ -36,7 +36,9 @@ export class SqliteAccountStore implements AccountStore {
     private readonly authCache: AuthCache,
   ) {
     this.existsQuery = db.prepare<[string], { found: number }>('SELECT 1 AS found FROM accounts WHERE username = ?');
-    this.keyQuery = db.prepare<[string, string], KeyRow>('SELECT hash, iterations, salt, stored_key, server_key FROM account_keys WHERE username = ? AND hash = ?');
+    this.keyQuery = db.prepare<[string, string], KeyRow>(
+      'SELECT hash, iterations, salt, stored_key, server_key FROM account_keys WHERE username = ? AND hash = ?',
+    );
     this.allKeysQuery = db.prepare<[string], KeyRow>('SELECT hash, iterations, salt, stored_key, server_key FROM account_keys WHERE username = ?');
     this.insertAccount = db.prepare<[string, string]>('INSERT OR IGNORE INTO accounts (username, created_at) VALUES (?, ?)');
     this.insertKey = db.prepare<[string, string, number, Buffer, Buffer, Buffer]>(

@@ -25,7 +25,9 @@ export class SqliteOfflineStore implements OfflineStore {
       `INSERT INTO offline_totals (username, messages, bytes) VALUES (@user, 1, @size)
        ON CONFLICT (username) DO UPDATE SET messages = messages + 1, bytes = bytes + @size`,
     );
-    this.messagesQuery = db.prepare<[string], { stanza: string; stored_at: string }>('SELECT stanza, stored_at FROM offline_messages WHERE username = ? ORDER BY id');
+    this.messagesQuery = db.prepare<[string], { stanza: string; stored_at: string }>(
+      'SELECT stanza, stored_at FROM offline_messages WHERE username = ? ORDER BY id',
+    );
     this.deleteMessages = db.prepare<[string]>('DELETE FROM offline_messages WHERE username = ?');
     this.deleteTotals = db.prepare<[string]>('DELETE FROM offline_totals WHERE username = ?');
     this.everythingQuery = db.prepare<[], { total: number }>('SELECT coalesce(sum(messages), 0) AS total FROM offline_totals');

@@ -84,9 +84,11 @@
   /** "alice" → alice@<gateway domain> (and "alice/phone" → alice@<domain>/phone). */
   function withDomain(text) {
     text = text.trim();
-    return text === '' || text.indexOf('@') >= 0 ? text : text.replace(/^[^/]*/, function (local) {
-      return local + '@' + DOMAIN;
-    });
+    return text === '' || text.indexOf('@') >= 0
+      ? text
+      : text.replace(/^[^/]*/, function (local) {
+          return local + '@' + DOMAIN;
+        });
   }
 
   /** The first child element `name` in namespace `ns`, by default the parent's (so not an XHTML-IM <body>). */
@@ -505,7 +507,11 @@
     event.preventDefault();
     var text = ui.messageText.value;
     if (!view.open || text.trim() === '') return;
-    conn.send($msg({ to: view.open, type: 'chat', id: conn.getUniqueId('msg') }).c('body').t(text));
+    conn.send(
+      $msg({ to: view.open, type: 'chat', id: conn.getUniqueId('msg') })
+        .c('body')
+        .t(text),
+    );
     ui.messageText.value = '';
     addMessage(view.open, { dir: 'out', text: text, time: Date.now() });
   });

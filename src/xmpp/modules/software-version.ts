@@ -19,7 +19,11 @@ export function registerVersionAndTime(iq: IqRouting, version: string, now: () =
     const time = result.c('time', { xmlns: NS_TIME });
     // XEP-0202 §3: the server keeps UTC.
     time.c('tzo').t('+00:00');
-    time.c('utc').t(now().toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    time.c('utc').t(
+      now()
+        .toISOString()
+        .replace(/\.\d{3}Z$/, 'Z'),
+    );
     return result;
   });
   iq.serverFeatures.add(NS_TIME);

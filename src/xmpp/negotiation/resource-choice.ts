@@ -10,11 +10,7 @@ export type ResourceChoice = { readonly resource: string; readonly replacing: bo
  * RFC 6120 §7.6 and §7.7: the resource for a bind request. None asked for: one is generated; one
  * asked for is normalised (RFC 7622 §3.4); one in use follows the conflict policy (§7.7.2.2).
  */
-export function chooseResource(
-  requested: string | null,
-  inUse: (resource: string) => boolean,
-  policy: ResourceConflictPolicy,
-): ResourceChoice | StanzaError {
+export function chooseResource(requested: string | null, inUse: (resource: string) => boolean, policy: ResourceConflictPolicy): ResourceChoice | StanzaError {
   let resource: string;
   if (requested === null || requested.trim() === '') {
     resource = generatedResource();

@@ -18,9 +18,7 @@ export type SaslFailure = {
 };
 
 export type SaslStep =
-  | { readonly kind: 'challenge'; readonly data: Buffer }
-  | { readonly kind: 'success'; readonly username: string; readonly data?: Buffer }
-  | SaslFailure;
+  { readonly kind: 'challenge'; readonly data: Buffer } | { readonly kind: 'success'; readonly username: string; readonly data?: Buffer } | SaslFailure;
 
 /** One authentication exchange of one mechanism; `respond` is called for each client <response/>. */
 export interface SaslExchange {

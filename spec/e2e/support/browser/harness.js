@@ -150,7 +150,13 @@
         }
         var sent = state.traffic.join('\n');
         var m = /<auth\b[^>]*\bmechanism=["']([^"']+)["']/.exec(sent);
-        return { jid: conn.jid, mechanism: m ? m[1] : null, statuses: state.statuses.map(function (s) { return s.status; }) };
+        return {
+          jid: conn.jid,
+          mechanism: m ? m[1] : null,
+          statuses: state.statuses.map(function (s) {
+            return s.status;
+          }),
+        };
       });
     },
 
@@ -261,9 +267,7 @@
         xhr.open('POST', BOSH);
         xhr.setRequestHeader('Content-Type', 'text/xml; charset=utf-8');
         xhr.send(
-          "<body xmlns='http://jabber.org/protocol/httpbind' rid='" +
-            Math.floor(Math.random() * 1e9) +
-            "' to='localhost' wait='1' hold='1' ver='1.6'/>",
+          "<body xmlns='http://jabber.org/protocol/httpbind' rid='" + Math.floor(Math.random() * 1e9) + "' to='localhost' wait='1' hold='1' ver='1.6'/>",
         );
       });
     },
