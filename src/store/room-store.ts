@@ -90,6 +90,8 @@ export interface Occupant {
   readonly role: Role;
   /** The cluster node the occupant's session lives on ('local' when the node runs alone). */
   readonly node: string;
+  /** The occupant's last presence as sent to the room (show, status), serialised. */
+  readonly presence?: string;
 }
 
 export interface RoomStore {

@@ -151,7 +151,12 @@ export function roomStoreContract(backend: RoomStoreBackend): void {
         for (let i = 0; i < 5; i++) await second.affiliation('lobby', 'x@localhost');
         inside--;
       };
-      await Promise.all([first.rooms.exclusive('lobby', work), second.exclusive('lobby', work), first.rooms.exclusive('lobby', work), second.exclusive('lobby', work)]);
+      await Promise.all([
+        first.rooms.exclusive('lobby', work),
+        second.exclusive('lobby', work),
+        first.rooms.exclusive('lobby', work),
+        second.exclusive('lobby', work),
+      ]);
       expect(most).toBe(1);
     });
   });

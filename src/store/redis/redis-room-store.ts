@@ -54,7 +54,10 @@ export class RedisRoomStore implements RoomStore {
   async room(room: string): Promise<RoomState | undefined> {
     const [config, subject] = await this.redis.hmget(this.keys.room(room), 'config', 'subject');
     if (config === null || config === undefined) return undefined;
-    return { config: { ...DEFAULT_ROOM_CONFIG, ...(JSON.parse(config) as Partial<RoomConfig>) }, subject: subject ? (JSON.parse(subject) as RoomSubject) : undefined };
+    return {
+      config: { ...DEFAULT_ROOM_CONFIG, ...(JSON.parse(config) as Partial<RoomConfig>) },
+      subject: subject ? (JSON.parse(subject) as RoomSubject) : undefined,
+    };
   }
 
   async create(room: string, config: RoomConfig, owner: string): Promise<boolean> {
@@ -106,7 +109,7 @@ export class RedisRoomStore implements RoomStore {
 
   async occupants(room: string): Promise<Occupant[]> {
     const stored = Object.values(await this.redis.hgetall(this.keys.occupants(room))).map((text) => JSON.parse(text) as StoredOccupant);
-    return stored.sort((a, b) => a.since - b.since).map(({ nick, jid, role, node }) => ({ nick, jid, role, node }));
+    return stored.sort((a, b) => a.since - b.since).map(({ since: _since, ...occupant }) => occupant);
   }
 
   async putOccupant(room: string, occupant: Occupant): Promise<void> {
@@ -114,7 +117,7 @@ export class RedisRoomStore implements RoomStore {
     const previous = await this.redis.hget(key, occupant.nick);
     // A changed occupant keeps its place; a new one goes last (time, then this node's count, breaks ties).
     const since = previous ? (JSON.parse(previous) as StoredOccupant).since : Date.now() * 1000 + (this.entries++ % 1000);
-    const stored: StoredOccupant = { nick: occupant.nick, jid: occupant.jid, role: occupant.role, node: occupant.node, since };
+    const stored: StoredOccupant = { ...occupant, since };
     await this.redis.hset(key, occupant.nick, JSON.stringify(stored));
   }
 
