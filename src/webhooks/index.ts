@@ -1,0 +1,10 @@
+export { WEBHOOK_EVENT_TYPES, DEFAULT_EVENT_TYPES, isWebhookEventType, type WebhookEventType } from './event-types';
+export type { WebhookEvent } from './webhook-event';
+export { WebhookService, type WebhookServiceOptions, type WebhookSettings, type SinkStatus, type QueueFigures } from './webhook-service';
+export { WebhookError, type WebhookErrorCode } from './webhook-error';
+export { SINK_LIMITS, type SinkInput, type SinkView } from './sink-definition';
+export { loadSinksFile } from './sinks-file';
+export { fetchPoster, type Poster, type PostResult } from './http-delivery';
+export { NO_WEBHOOK_OBSERVER, type WebhookObserver } from './observer';
+export type { AttemptOutcome, RetrySettings } from './retry-policy';
+export type { GroupMemberFacts } from './hub-events';
