@@ -7,7 +7,7 @@
 const TRANSPORTS = ['bosh'];
 
 /** Folders of src/ that sit above the transports: a transport reaches none of them. */
-const ABOVE_TRANSPORT = ['xmpp', 'routing', 'store', 'cluster', 'events', 'components', 'metrics', 'web', 'tools'];
+const ABOVE_TRANSPORT = ['xmpp', 'routing', 'store', 'cluster', 'events', 'components', 'metrics', 'web', 'tools', 'api'];
 
 module.exports = {
   forbidden: [
@@ -69,6 +69,14 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/[^/]+/' },
       to: { path: '^src/metrics/' },
+    },
+    {
+      name: 'api-only-from-the-root',
+      comment:
+        'api/ (the business REST API) drives the node from outside, like a client: only the wiring mounts it. A layer that needs something of it (SASL accepting login tokens) declares an interface that api/ implements.',
+      severity: 'error',
+      from: { path: '^src/[^/]+/', pathNot: '^src/api/' },
+      to: { path: '^src/api/' },
     },
   ],
   options: {

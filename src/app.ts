@@ -18,6 +18,8 @@ import { createXmppDomain, type XmppDomain } from './xmpp/domain';
 import { EventHub, type GatewayEventHub } from './events';
 import type { ComponentRegistry } from './components';
 import { createWebClient } from './web/web-client';
+import { readFileSync } from 'node:fs';
+import { createApi, loadApplications, LoginTokens, tokenSecret, TokenValidity } from './api';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const PACKAGE_VERSION = (require('../package.json') as { version: string }).version;
@@ -62,7 +64,7 @@ function listen(server: Server, port: number, host: string): Promise<string> {
 }
 
 /** Health, readiness and (unless it has a listener of its own) metrics, through express. */
-function buildApp(config: Config, metrics: GatewayMetrics, state: NodeState, withMetrics: boolean): express.Express {
+function buildApp(config: Config, metrics: GatewayMetrics, state: NodeState, withMetrics: boolean, api?: express.Router): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.get('/healthz', (_req, res) => {
@@ -74,6 +76,8 @@ function buildApp(config: Config, metrics: GatewayMetrics, state: NodeState, wit
     else res.json({ status: 'ready' });
   });
   if (withMetrics) mountMetrics(app, config.metrics.path, metrics);
+  // The business API (docs/api.md); later resources (groups, history) mount inside it.
+  if (api) app.use('/api/v1', api);
   if (config.webClient.enabled) app.use(createWebClient({ path: config.webClient.path, boshPath: config.boshPath, domain: config.domain }));
   app.use((_req, res) => {
     res.status(404).json({ error: 'not_found', reason: 'no such endpoint' });
@@ -123,7 +127,13 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
   state.redisReady = setup ? () => setup.redisReady() && durable.ready() : () => durable.ready();
 
   const { limits } = config;
+  // The business API, when keys are configured: its login tokens are a password SASL PLAIN accepts.
+  const applications = loadApplications(config.api.keys, config.api.keysFile, (path) => readFileSync(path, 'utf8'));
+  const tokenValidity = new TokenValidity(durable.documents);
+  const loginTokens =
+    applications.length > 0 ? new LoginTokens(tokenSecret(config.api.tokenSecret, logger), config.domain, durable.accounts, tokenValidity) : undefined;
   xmpp = createXmppDomain(durable, {
+    loginTokens,
     domain: config.domain,
     version: PACKAGE_VERSION,
     scramIterations: config.scramIterations,
@@ -196,7 +206,24 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
     trustedProxies: trustedProxyList(config.trustedProxies),
     clusterSecret: config.cluster.secret,
   });
-  const app = buildApp(config, metrics, state, config.metrics.enabled && !separateMetrics);
+  const api =
+    loginTokens &&
+    createApi({
+      applications,
+      settings: {
+        ...config.api,
+        prebindWait: Math.min(60, config.bosh.maxWait),
+        prebindHold: Math.min(1, config.bosh.maxHold),
+      },
+      version: PACKAGE_VERSION,
+      transport: boshTransport,
+      xmpp: domain,
+      stores: durable,
+      tokens: loginTokens,
+      validity: tokenValidity,
+      logger,
+    });
+  const app = buildApp(config, metrics, state, config.metrics.enabled && !separateMetrics, api);
   // The BOSH hot path takes requests before express's router.
   server.on('request', (req, res) => {
     if (!bosh(req, res)) app(req, res);

@@ -89,6 +89,23 @@ export interface Config {
     /** URL path of the page, always ending with '/'; its script and styles are served under it. */
     readonly path: string;
   };
+  /** The business API under /api/v1 (docs/api.md); on when API_KEYS or API_KEYS_FILE is set. */
+  readonly api: {
+    /** Applications and keys, `name:key[:scope+scope]` separated by commas (src/api/applications.ts). */
+    readonly keys: string | undefined;
+    /** The same, one entry a line. */
+    readonly keysFile: string | undefined;
+    /** Signs login tokens (HS256); required in cluster mode so every node verifies them. */
+    readonly tokenSecret: string | undefined;
+    readonly tokenTtlSeconds: number;
+    readonly tokenMaxTtlSeconds: number;
+    /** Push calls (POST /messages, /control) per application per minute, per node. */
+    readonly quotaPerMinute: number;
+    readonly maxRecipients: number;
+    readonly maxBodyBytes: number;
+    /** The BOSH URL POST /sessions tells a page to attach through (default BOSH_PATH). */
+    readonly boshUrl: string;
+  };
 }
 
 /** Every problem found in the environment, each named by its variable. */
@@ -292,7 +309,40 @@ export function loadConfig(env: Env): Config {
       host: value('METRICS_HOST') ?? '127.0.0.1',
     },
     webClient: { enabled: webClientEnabled, path: webClientPath },
+    api: loadApiConfig(value, integer, problems, redisUrl !== undefined, boshPath),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** API_* settings (docs/configuration.md, "Business API"). */
+function loadApiConfig(
+  value: (name: string) => string | undefined,
+  integer: (name: string, fallback: number, min: number, max: number) => number,
+  problems: string[],
+  clustered: boolean,
+  boshPath: string,
+): Config['api'] {
+  const keys = value('API_KEYS');
+  const keysFile = value('API_KEYS_FILE');
+  const tokenSecret = value('API_TOKEN_SECRET');
+  if (tokenSecret !== undefined && tokenSecret.length < 32) problems.push('API_TOKEN_SECRET: at least 32 characters (it signs login tokens)');
+  if (clustered && (keys !== undefined || keysFile !== undefined) && tokenSecret === undefined) {
+    problems.push('API_TOKEN_SECRET: required with API_KEYS or API_KEYS_FILE in cluster mode (every node verifies the login tokens any node issued)');
+  }
+  const tokenMaxTtlSeconds = integer('API_TOKEN_MAX_TTL', 86_400, 1, 365 * 86_400);
+  const boshUrl = value('API_BOSH_URL') ?? boshPath;
+  if (!/^(https?:\/\/[^/\s]+)?\/[^\s]*$/.test(boshUrl))
+    problems.push(`API_BOSH_URL=${boshUrl}: expected a path like /http-bind or a URL like https://chat.example.com/http-bind`);
+  return {
+    keys,
+    keysFile,
+    tokenSecret,
+    tokenTtlSeconds: integer('API_TOKEN_TTL', 300, 1, tokenMaxTtlSeconds),
+    tokenMaxTtlSeconds,
+    quotaPerMinute: integer('API_QUOTA_PER_MINUTE', 600, 1, 10_000_000),
+    maxRecipients: integer('API_MAX_RECIPIENTS', 1000, 1, 100_000),
+    maxBodyBytes: integer('API_MAX_BODY_BYTES', 1_048_576, 1024, 64 * 1024 * 1024),
+    boshUrl,
+  };
 }

@@ -12,6 +12,7 @@ function session(resource: string, delivered: Element[] = []): LocalResource & {
     replaced() {
       this.replacedCount++;
     },
+    closeWith: () => undefined,
   };
 }
 

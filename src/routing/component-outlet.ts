@@ -6,7 +6,7 @@ import type { Component, ComponentOutlet } from '../components';
 export interface ComponentRoute {
   readonly domain: string;
   /** Routes a stanza to a user of the domain or to a component. */
-  route(stanza: Element, to: Jid): Promise<void>;
+  route(stanza: Element, to: Jid): Promise<unknown>;
 }
 
 /**

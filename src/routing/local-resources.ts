@@ -45,6 +45,11 @@ export class LocalResources {
     return this.bound;
   }
 
+  /** Users with at least one session bound here. */
+  get userCount(): number {
+    return this.users.size;
+  }
+
   find(bare: string, resource: string): LocalResource | undefined {
     return this.users.get(bare)?.get(resource);
   }

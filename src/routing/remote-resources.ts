@@ -1,6 +1,7 @@
 import type { Element } from 'ltx';
 import { parseStrictXml, serializeXml } from '../xml';
 import { makeJid, parseJid, type Jid } from '../base/jid';
+import type { StreamErrorCondition } from '../base/stream-error';
 import type { Resource, ResourceState } from './resource';
 import type { BusMessage, ClusterLink, RouteEntry } from './route-table';
 
@@ -69,6 +70,11 @@ export class RemoteResources {
   async replaceElsewhere(bare: string, resource: string): Promise<void> {
     const elsewhere = (await this.cluster.routes.resources(bare)).find((entry) => entry.resource === resource && entry.node !== this.cluster.node);
     if (elsewhere) await this.cluster.bus.send(elsewhere.node, { kind: 'replace', bare, resource }).catch(() => undefined);
+  }
+
+  /** Asks the node holding a session of the user to end it with a stream error. */
+  async end(node: string, bare: string, resource: string, ending: { readonly condition: StreamErrorCondition; readonly text: string }): Promise<void> {
+    await this.cluster.bus.send(node, { kind: 'end', bare, resource, condition: ending.condition, text: ending.text });
   }
 
   /** Writes this node's entry for a local resource. */

@@ -1,5 +1,6 @@
 import type { Element } from 'ltx';
 import type { Jid } from '../base/jid';
+import type { StreamErrorCondition } from '../base/stream-error';
 
 /**
  * What routing knows of a bound resource: RFC 6121 availability and priority, the last presence,
@@ -34,4 +35,6 @@ export interface LocalResource {
   deliver(stanza: Element): void;
   /** Another session bound the same resource and replaced this one (RFC 6120 §7.7.2.2). */
   replaced(): void;
+  /** The server ends the session with a stream error (RFC 6120 §4.9): the account was removed, or it was kicked. */
+  closeWith(condition: StreamErrorCondition, text: string): void;
 }

@@ -1,3 +1,5 @@
+import type { StreamErrorCondition } from '../base/stream-error';
+
 /** One resource's entry in the cluster-wide route table (user → online resources). */
 export interface RouteEntry {
   readonly resource: string;
@@ -21,7 +23,9 @@ export interface RouteTable {
 /** What one node asks another to do for a resource bound there. */
 export type BusMessage =
   | { readonly kind: 'deliver'; readonly to: string; readonly stanza: string; readonly hops: number }
-  | { readonly kind: 'replace'; readonly bare: string; readonly resource: string };
+  | { readonly kind: 'replace'; readonly bare: string; readonly resource: string }
+  /** Ends a user's session there with a stream error (account removed, kicked by the API). */
+  | { readonly kind: 'end'; readonly bare: string; readonly resource: string; readonly condition: StreamErrorCondition; readonly text: string };
 
 /** Carries messages to the node that owns a session. */
 export interface Bus {

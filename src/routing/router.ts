@@ -6,6 +6,7 @@ import type { AccountStore } from '../store/account-store';
 import { parseStrictXml } from '../xml';
 import { parseJid, type Jid } from '../base/jid';
 import { errorReply, StanzaError } from '../base/stanza-error';
+import type { StreamErrorCondition } from '../base/stream-error';
 import { bounceAddress } from './bounce-address';
 import { componentOutlet } from './component-outlet';
 import { decideDelivery, type StanzaKind } from './delivery-rules';
@@ -25,8 +26,27 @@ export type { ResourceChange } from './local-resources';
  */
 export type OfflineHandler = (stanza: Element, to: Jid) => Promise<'stored' | 'ignored' | 'full'>;
 
+/**
+ * What became of a routed stanza: handed to resources (here or over the bus), kept offline, not
+ * worth keeping (RFC 6121 §8.5.2.2.1), answered with an error to its sender, dropped where RFC 6121
+ * says so, or given to a component.
+ */
+export type RouteOutcome = 'delivered' | 'stored' | 'ignored' | 'bounced' | 'dropped' | 'handled';
+
+/** How a session is ended from outside (the API): an RFC 6120 §4.9.3 condition and a text. */
+export interface SessionEnding {
+  readonly condition: StreamErrorCondition;
+  readonly text: string;
+}
+
 /** Told of every message delivered to a user's resources (for XEP-0280 carbons). */
 export type DeliveredHandler = (message: Element, to: Jid, recipients: readonly Resource[], all: readonly Resource[]) => void;
+
+/**
+ * XEP-0313: archives a message about to be delivered to a user or kept offline, and may stamp it
+ * (XEP-0359 stanza-id) before it goes; it decides itself what is archived, and once.
+ */
+export type ArchiveHandler = (message: Element, to: Jid) => Promise<void>;
 
 /**
  * What the router works with besides the resources. The first two are part of delivery, called in
@@ -41,6 +61,8 @@ export interface RouterSeams {
   readonly events?: GatewayEventHub;
   /** Services on subdomains: stanzas addressed to their domains go to them. */
   readonly components?: ComponentRegistry;
+  /** XEP-0313: messages into the users' archives, before delivery so the live copy carries its archive id. */
+  readonly archive?: ArchiveHandler;
 }
 
 /**
@@ -70,6 +92,11 @@ export class Router {
   /** Resources bound on this node. */
   get boundCount(): number {
     return this.local.count;
+  }
+
+  /** Users with a resource bound on this node. */
+  get userCount(): number {
+    return this.local.userCount;
   }
 
   /** The way out for a component: its stanzas are routed like a user's (see component-outlet.ts). */
@@ -125,18 +152,22 @@ export class Router {
   }
 
   /** Routes a stanza whose `to` names a user of this domain or a component; `from` is already stamped. */
-  async route(stanza: Element, to: Jid, hops = 0): Promise<void> {
-    if (to.domain !== this.domain) return this.toComponent(stanza, to);
+  async route(stanza: Element, to: Jid, hops = 0): Promise<RouteOutcome> {
+    if (to.domain !== this.domain) {
+      await this.toComponent(stanza, to);
+      return 'handled';
+    }
     const kind = stanza.name as StanzaKind;
     const usable = usableResources(await this.resourcesOf(to.bare, hops), hops, this.node);
     const exists = usable.length > 0 || (await this.accounts.exists(to.local));
     const decision = decideDelivery(kind, stanza.attrs.type, to.resource, exists, usable);
+    if (kind === 'message' && (decision.kind === 'deliver' || decision.kind === 'offline')) await this.seams.archive?.(stanza, to);
     switch (decision.kind) {
       case 'deliver':
         if (kind === 'message') this.routedEvent(stanza, to, decision.to);
         for (const resource of decision.to) resource.deliver(stanza);
         if (kind === 'message') this.seams.delivered?.(stanza, to, decision.to, usable);
-        return;
+        return 'delivered';
       case 'offline': {
         const { offline, events } = this.seams;
         const outcome = offline ? await offline(stanza, to) : 'full';
@@ -144,24 +175,42 @@ export class Router {
         if (outcome === 'full') {
           // XEP-0160 §3 / RFC 6121 §8.5.2.2: the sender learns the message was not kept.
           this.bounce(stanza, new StanzaError('service-unavailable', offline ? 'offline storage is full' : 'the recipient is not online'), to);
+          return 'bounced';
         }
-        return;
+        return outcome;
       }
       case 'account':
         this.bounce(stanza, new StanzaError('service-unavailable'), to);
-        return;
+        return 'bounced';
       case 'bounce':
         this.bounce(stanza, new StanzaError(decision.condition), to);
-        return;
+        return 'bounced';
       case 'drop':
-        return;
+        return 'dropped';
     }
+  }
+
+  /**
+   * Ends a user's sessions (or the one of `resource`) wherever they are: on this node at once, on
+   * another node through the bus to its owner. Returns how many there were.
+   */
+  async endSessions(bare: string, ending: SessionEnding, resource?: string): Promise<number> {
+    const targets = (await this.resourcesOf(bare)).filter((r) => resource === undefined || r.resource === resource);
+    for (const target of targets) {
+      if (target.node === this.node) this.find(bare, target.resource)?.closeWith(ending.condition, ending.text);
+      else await this.remote?.end(target.node, bare, target.resource, ending);
+    }
+    return targets.length;
   }
 
   /** A message from the bus for a resource of this node. */
   async receive(message: BusMessage): Promise<void> {
     if (message.kind === 'replace') {
       this.find(message.bare, message.resource)?.replaced();
+      return;
+    }
+    if (message.kind === 'end') {
+      this.find(message.bare, message.resource)?.closeWith(message.condition, message.text);
       return;
     }
     const to = parseJid(message.to);

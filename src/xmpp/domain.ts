@@ -3,7 +3,7 @@ import { ComponentRegistry } from '../components';
 import { EventHub, type GatewayEventHub } from '../events';
 import { AuthThrottle } from '../limits/auth-throttle';
 import type { ResourceConflictPolicy } from '../base/resource-conflict';
-import { Router } from '../routing/router';
+import { Router, type ArchiveHandler } from '../routing/router';
 import type { ClusterLink } from '../routing/route-table';
 import type { AccountStore } from '../store/account-store';
 import type { OfflineStore } from '../store/offline-store';
@@ -24,6 +24,7 @@ import { NS_ROSTER, RosterService } from './roster/roster-service';
 import type { SessionLimits, Timers, XmppServices } from './services';
 import { SessionActor } from './session-actor';
 import type { StreamOpener } from '../base/stream';
+import type { LoginTokenCheck } from './sasl/login-token';
 
 export interface DomainStores {
   readonly accounts: AccountStore;
@@ -41,6 +42,8 @@ export interface DomainOptions {
   readonly resourceConflict: ResourceConflictPolicy;
   readonly limits: SessionLimits;
   readonly authThrottle: AuthThrottle;
+  /** Login tokens accepted by SASL PLAIN as the password (src/api/login-tokens.ts). */
+  readonly loginTokens?: LoginTokenCheck;
   /** Per-account bounds (private XML, vCard, roster); defaults a real user never reaches. */
   readonly accountLimits?: AccountLimits;
   readonly logger: Logger;
@@ -52,6 +55,8 @@ export interface DomainOptions {
   readonly storesReady?: () => boolean;
   /** The node's event hub (default: one of the domain's own, logging subscriber failures). */
   readonly events?: GatewayEventHub;
+  /** XEP-0313: archives users' chats before delivery (src/archive/chat-archiver.ts); none without it. */
+  readonly archive?: ArchiveHandler;
 }
 
 const processTimers: Timers = {
@@ -93,6 +98,7 @@ export function createXmppDomain(stores: DomainStores, options: DomainOptions): 
     },
     events,
     components,
+    ...(options.archive ? { archive: options.archive } : {}),
   });
   const accountLimits = options.accountLimits ?? DEFAULT_ACCOUNT_LIMITS;
   const rosters: RosterService = new RosterService(stores.rosters, router, domain, accountLimits.rosterItems, {
@@ -121,6 +127,7 @@ export function createXmppDomain(stores: DomainStores, options: DomainOptions): 
     offline,
     iq,
     authThrottle: options.authThrottle,
+    loginTokens: options.loginTokens,
     scramIterations: options.scramIterations,
     resourceConflict: options.resourceConflict,
     limits: options.limits,

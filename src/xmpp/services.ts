@@ -6,6 +6,7 @@ import type { ResourceConflictPolicy } from '../base/resource-conflict';
 import type { Router } from '../routing/router';
 import type { AccountStore } from '../store/account-store';
 import type { IqRouting } from './iq-handlers';
+import type { LoginTokenCheck } from './sasl/login-token';
 import type { XmppObserver } from './observer';
 import type { OfflineService } from './offline/offline-service';
 import type { PresenceService } from './presence/presence-service';
@@ -41,6 +42,8 @@ export interface XmppServices {
   readonly offline: OfflineService;
   readonly iq: IqRouting;
   readonly authThrottle: AuthThrottle;
+  /** Login tokens SASL PLAIN accepts in place of a password (the business API's); none without the API. */
+  readonly loginTokens?: LoginTokenCheck;
   readonly scramIterations: number;
   readonly resourceConflict: ResourceConflictPolicy;
   readonly limits: SessionLimits;

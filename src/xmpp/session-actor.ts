@@ -110,6 +110,10 @@ export class SessionActor implements StreamEndpoint, LocalResource {
     this.close({ by: 'server', condition: 'conflict', text: 'replaced by a new session with the same resource' });
   }
 
+  closeWith(condition: StreamErrorCondition, text: string): void {
+    this.close({ by: 'server', condition, text });
+  }
+
   private send(element: Element): void {
     this.services.observer.stanzaOut(element.name);
     if (this.services.logStanzas) this.services.logger.debug({ session: this.info.streamId, out: serializeXml(element) }, 'stanza out');
@@ -219,7 +223,9 @@ export class SessionActor implements StreamEndpoint, LocalResource {
     // For a component (the gate let only those through from other domains): it answers, not the
     // server. Presence still goes through the presence service, which remembers directed presence
     // so the component hears 'unavailable' when this session ends (RFC 6121 §4.6.3).
-    if (verdict.to && verdict.to.domain !== this.info.domain && element.name !== 'presence') return this.services.router.route(element, verdict.to);
+    if (verdict.to && verdict.to.domain !== this.info.domain && element.name !== 'presence') {
+      return this.services.router.route(element, verdict.to).then(() => undefined);
+    }
     switch (element.name) {
       case 'presence':
         return this.services.presence.fromClient(this, element);

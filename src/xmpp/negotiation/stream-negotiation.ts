@@ -143,7 +143,7 @@ export class StreamNegotiation {
     const gate: PasswordGate = (username, check) => authThrottle.attempt(username, this.info.remoteAddress, check);
     switch (mechanism) {
       case 'PLAIN':
-        return new PlainExchange(accounts, domain, gate);
+        return new PlainExchange(accounts, domain, gate, this.services.loginTokens);
       case 'SCRAM-SHA-1':
         return new ScramExchange('SHA-1', accounts, domain, scramIterations, gate);
       case 'SCRAM-SHA-256':

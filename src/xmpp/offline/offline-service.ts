@@ -7,6 +7,8 @@ import type { LocalResource } from '../../routing/resource';
 export const NS_DELAY = 'urn:xmpp:delay';
 export const NS_HINTS = 'urn:xmpp:hints';
 export const NS_OFFLINE = 'msgoffline';
+/** XEP-0023 message expiration. */
+export const NS_EXPIRE = 'jabber:x:expire';
 
 /**
  * XEP-0160: messages for a user with no available resource are kept (bounded per user) and handed
@@ -17,6 +19,7 @@ export class OfflineService {
     private readonly store: OfflineStore,
     private readonly domain: string,
     private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /**
@@ -54,12 +57,27 @@ export class OfflineService {
         this.logger.warn({ user: session.jid.local, reason: err.message }, 'dropped a stored message that is not well-formed');
         continue;
       }
+      if (this.expired(stanza, message.storedAt)) continue;
       // XEP-0203: when and where the message was held.
       stanza.cnode(
         new Element('delay', { xmlns: NS_DELAY, from: this.domain, stamp: message.storedAt.toISOString().replace(/\.\d{3}Z$/, 'Z') }).t('Offline Storage'),
       );
       session.deliver(stanza);
     }
+  }
+
+  /**
+   * XEP-0023 §3: a stored message whose `seconds` have passed since it was kept is dropped, not
+   * delivered; one still valid goes out with the seconds it has left.
+   */
+  private expired(stanza: Element, storedAt: Date): boolean {
+    const expire = stanza.getChild('x', NS_EXPIRE);
+    const seconds = Number(expire?.attrs.seconds);
+    if (!expire || !Number.isFinite(seconds)) return false;
+    const left = seconds - Math.floor((this.now() - storedAt.getTime()) / 1000);
+    if (left <= 0) return true;
+    expire.attrs.seconds = String(left);
+    return false;
   }
 
   count(user: string): Promise<number> {

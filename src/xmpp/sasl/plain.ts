@@ -1,5 +1,6 @@
 import type { AccountStore } from '../../store/account-store';
 import { normaliseLocal } from '../../base/jid';
+import type { LoginTokenCheck } from './login-token';
 import { BUSY, failure, ungated, type PasswordGate, type SaslExchange, type SaslStep } from './mechanism';
 
 /** RFC 4616 PLAIN: `authzid NUL authcid NUL password`, in one message. */
@@ -8,6 +9,8 @@ export class PlainExchange implements SaslExchange {
     private readonly accounts: AccountStore,
     private readonly domain: string,
     private readonly gate: PasswordGate = ungated,
+    /** Login tokens of the business API, accepted as the password (src/api/login-tokens.ts). */
+    private readonly tokens?: LoginTokenCheck,
   ) {}
 
   async start(initial: Buffer | undefined): Promise<SaslStep> {
@@ -26,7 +29,11 @@ export class PlainExchange implements SaslExchange {
     if (authzid !== '' && authzid.toLowerCase() !== `${username}@${this.domain}` && authzid.toLowerCase() !== username) {
       return failure('invalid-authzid');
     }
-    switch (await this.gate(username, () => this.accounts.verifyPassword(username, password))) {
+    // A valid login token stands for the password; anything else is checked as a password. Both under
+    // the gate, so failed tokens slow an attacker down like failed passwords.
+    const check = async (): Promise<boolean> =>
+      (this.tokens !== undefined && (await this.tokens.accepts(username, password))) || this.accounts.verifyPassword(username, password);
+    switch (await this.gate(username, check)) {
       case 'accepted':
         return { kind: 'success', username };
       case 'refused':
