@@ -16,6 +16,7 @@ export type StanzaErrorCondition =
   | 'not-authorized'
   | 'policy-violation'
   | 'recipient-unavailable'
+  | 'registration-required'
   | 'remote-server-not-found'
   | 'resource-constraint'
   | 'service-unavailable'
@@ -38,6 +39,7 @@ const DEFAULT_TYPE: Record<StanzaErrorCondition, StanzaErrorType> = {
   'not-authorized': 'auth',
   'policy-violation': 'modify',
   'recipient-unavailable': 'wait',
+  'registration-required': 'auth',
   'remote-server-not-found': 'cancel',
   'resource-constraint': 'wait',
   'service-unavailable': 'cancel',

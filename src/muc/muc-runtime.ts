@@ -1,0 +1,82 @@
+import type { Element } from 'ltx';
+import type { Logger } from '../observability/logger';
+import type { GatewayEventHub } from '../events';
+import type { ArchiveStore } from '../store/archive-store';
+import type { Affiliation, Occupant, RoomConfig, RoomState, RoomStore } from '../store/room-store';
+import type { OccupantDelivery } from './occupant-delivery';
+import { occupantPresence, type StatusCode } from './occupant-presence';
+
+/** What the parts of the MUC service share: the stores, the way out, the clock. */
+export interface MucRuntime {
+  /** The service's domain, e.g. conference.example.com. */
+  readonly domain: string;
+  /** This node's name in the cluster ('local' alone): where the occupants who join here live. */
+  readonly node: string;
+  readonly rooms: RoomStore;
+  readonly archive: ArchiveStore;
+  /** The options of a new room. */
+  readonly defaults: RoomConfig;
+  readonly delivery: OccupantDelivery;
+  /** Any other stanza out (answers, errors, notices, invitations), through the component's outlet. */
+  send(stanza: Element): Promise<void>;
+  now(): number;
+  readonly logger?: Logger;
+  readonly events?: GatewayEventHub;
+}
+
+/** A room as one piece of exclusive work sees it. */
+export interface RoomView {
+  /** The room's bare JID (name@service). */
+  readonly jid: string;
+  /** Its local part: the key in the store. */
+  readonly name: string;
+  readonly state: RoomState;
+  readonly occupants: Occupant[];
+  readonly affiliations: Map<string, Affiliation>;
+}
+
+export async function viewRoom(runtime: MucRuntime, name: string): Promise<RoomView | undefined> {
+  const state = await runtime.rooms.room(name);
+  if (!state) return undefined;
+  const [occupants, affiliations] = await Promise.all([runtime.rooms.occupants(name), runtime.rooms.affiliations(name)]);
+  return { jid: `${name}@${runtime.domain}`, name, state, occupants, affiliations };
+}
+
+/** A bare JID's affiliation in a viewed room. */
+export function affiliationOf(view: RoomView, jid: string): Affiliation {
+  return view.affiliations.get(bareOf(jid)) ?? 'none';
+}
+
+export function bareOf(jid: string): string {
+  const slash = jid.indexOf('/');
+  return slash < 0 ? jid : jid.slice(0, slash);
+}
+
+/** XEP-0045 §7.2.3: one occupant's presence to every occupant in `to` (each sees what its role may). */
+export async function broadcastPresence(
+  runtime: MucRuntime,
+  view: RoomView,
+  occupant: Occupant,
+  to: readonly Occupant[],
+  extra: { unavailable?: boolean; codes?: readonly StatusCode[]; newNick?: string; reason?: string; actor?: string; selfCodes?: readonly StatusCode[] } = {},
+): Promise<void> {
+  const affiliation = affiliationOf(view, occupant.jid);
+  await runtime.delivery.deliver(
+    to.map((viewer) => ({
+      occupant: viewer,
+      stanza: occupantPresence({
+        room: view.jid,
+        occupant,
+        affiliation,
+        viewer,
+        viewerRole: viewer.role,
+        config: view.state.config,
+        unavailable: extra.unavailable,
+        codes: [...(extra.codes ?? []), ...(viewer.jid === occupant.jid ? (extra.selfCodes ?? []) : [])],
+        newNick: extra.newNick,
+        reason: extra.reason,
+        actor: extra.actor,
+      }),
+    })),
+  );
+}
