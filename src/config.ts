@@ -83,6 +83,21 @@ export interface Config {
     readonly port: number | undefined;
     readonly host: string;
   };
+  /** The message archive (XEP-0313) and its retention; a limit of 0 means none. */
+  readonly archive: {
+    /** Users' chats are archived (MAM_ENABLED); rooms archive their own messages whatever this says. */
+    readonly enabled: boolean;
+    /** Days a message is kept (MAM_RETENTION_DAYS). */
+    readonly retentionDays: number;
+    /** Messages kept per archive, the newest (MAM_RETENTION_COUNT). */
+    readonly retentionCount: number;
+  };
+  /** The multi-user chat service (XEP-0045, src/muc/): on by default at conference.<XMPP_DOMAIN>. */
+  readonly muc: {
+    readonly enabled: boolean;
+    /** The service's domain (MUC_DOMAIN): rooms are name@domain. */
+    readonly domain: string;
+  };
   /** The browser page for trying the gateway (src/web/). */
   readonly webClient: {
     readonly enabled: boolean;
@@ -105,6 +120,24 @@ export interface Config {
     readonly maxBodyBytes: number;
     /** The BOSH URL POST /sessions tells a page to attach through (default BOSH_PATH). */
     readonly boshUrl: string;
+  };
+  /** Webhooks: signed, retried, durable event delivery to business systems (docs/webhooks.md). */
+  readonly webhooks: {
+    /** Read-only sinks from a JSON file (src/webhooks/sinks-file.ts). */
+    readonly file: string | undefined;
+    readonly maxAttempts: number;
+    readonly retryBaseMs: number;
+    readonly retryMaxDelayMs: number;
+    readonly maxAgeSeconds: number;
+    /** Per-attempt timeout for sinks that name none. */
+    readonly timeoutMs: number;
+    /** Cluster mode: a node's held events untouched this long are taken over by another node. */
+    readonly claimIdleMs: number;
+    readonly pollMs: number;
+    readonly maxSinks: number;
+    readonly deadLettersPerSink: number;
+    /** Sinks named in per-sink metrics (the deepest queues); the label set stays bounded. */
+    readonly metricsMaxSinks: number;
   };
 }
 
@@ -206,6 +239,11 @@ export function loadConfig(env: Env): Config {
   if (metricsPath === boshPath) problems.push('METRICS_PATH must differ from BOSH_PATH');
   const metricsPortText = value('METRICS_PORT');
 
+  const mucEnabled = oneOf('MUC_ENABLED', 'true', ['true', 'false']) === 'true';
+  const mucText = value('MUC_DOMAIN') ?? `conference.${domainText}`;
+  const mucJid = parseJid(mucText);
+  if (!mucJid || mucJid.local !== '' || mucJid.resource !== '') problems.push(`MUC_DOMAIN=${mucText}: expected a domain name`);
+  else if (mucJid.domain === domainJid?.domain) problems.push(`MUC_DOMAIN=${mucText} must differ from XMPP_DOMAIN`);
   const webClientEnabled = oneOf('WEB_CLIENT', 'true', ['true', 'false']) === 'true';
   const webClientText = value('WEB_CLIENT_PATH') ?? '/';
   const webClientPath = webClientText.endsWith('/') ? webClientText : `${webClientText}/`;
@@ -308,8 +346,28 @@ export function loadConfig(env: Env): Config {
       port: metricsPortText === undefined ? undefined : integer('METRICS_PORT', 9464, 0, 65535),
       host: value('METRICS_HOST') ?? '127.0.0.1',
     },
+    muc: { enabled: mucEnabled, domain: mucJid?.domain ?? mucText },
     webClient: { enabled: webClientEnabled, path: webClientPath },
     api: loadApiConfig(value, integer, problems, redisUrl !== undefined, boshPath),
+    webhooks: {
+      file: value('WEBHOOKS_FILE'),
+      maxAttempts: integer('WEBHOOK_MAX_ATTEMPTS', 20, 1, 1000),
+      retryBaseMs: integer('WEBHOOK_RETRY_BASE_MS', 1000, 1, 600_000),
+      retryMaxDelayMs: integer('WEBHOOK_RETRY_MAX_DELAY_MS', 300_000, 1, 86_400_000),
+      maxAgeSeconds: integer('WEBHOOK_MAX_AGE', 86_400, 1, 30 * 86_400),
+      timeoutMs: integer('WEBHOOK_TIMEOUT_MS', 10_000, 100, 30_000),
+      // Above the longest attempt (30 s), so a node waiting for a slow receiver is not overtaken.
+      claimIdleMs: integer('WEBHOOK_CLAIM_IDLE_MS', 60_000, 31_000, 3_600_000),
+      pollMs: integer('WEBHOOK_POLL_MS', 1000, 10, 60_000),
+      maxSinks: integer('WEBHOOK_MAX_SINKS', 100, 1, 10_000),
+      deadLettersPerSink: integer('WEBHOOK_DEAD_LETTERS_PER_SINK', 10_000, 1, 10_000_000),
+      metricsMaxSinks: integer('WEBHOOK_METRICS_MAX_SINKS', 20, 0, 1000),
+    },
+    archive: {
+      enabled: oneOf('MAM_ENABLED', 'true', ['true', 'false']) === 'true',
+      retentionDays: integer('MAM_RETENTION_DAYS', 365, 0, 36_500),
+      retentionCount: integer('MAM_RETENTION_COUNT', 10_000, 0, 100_000_000),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

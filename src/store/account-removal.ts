@@ -9,11 +9,13 @@ export interface AccountData {
   readonly rosters: RosterStore;
   readonly offline: OfflineStore;
   readonly documents: XmlStore;
+  /** The user's message archive (XEP-0313), where there is one. */
+  readonly archive?: { deleteUser(username: string): Promise<void> };
 }
 
 /**
  * Removes an account completely: its credentials, then its roster, pending subscription requests,
- * offline messages and documents (vCard, private XML), so a new account of the same name starts
+ * offline messages, documents (vCard, private XML) and message archive, so a new account of the same name starts
  * empty. Whatever deletes an account (the account management API) calls this, never
  * `AccountStore.delete` alone. A store added later for per-user data (archives, say) is cleared here.
  *
@@ -38,6 +40,11 @@ export interface AccountData {
  */
 export async function removeAccount(stores: AccountData, username: string): Promise<boolean> {
   const existed = await stores.accounts.delete(username);
-  await Promise.all([stores.rosters.deleteUser(username), stores.offline.deleteUser(username), stores.documents.deleteUser(username)]);
+  await Promise.all([
+    stores.rosters.deleteUser(username),
+    stores.offline.deleteUser(username),
+    stores.documents.deleteUser(username),
+    stores.archive?.deleteUser(username),
+  ]);
   return existed;
 }

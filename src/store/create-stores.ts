@@ -4,19 +4,27 @@ import type { Config } from '../config';
 import type { Logger } from '../observability/logger';
 import { createRedis, whenReady, type RedisObserver } from '../redis/redis-client';
 import { removeAccount } from './account-removal';
+import type { ArchiveRetention, ArchiveStore } from './archive-store';
 import type { AccountStore } from './account-store';
 import { AuthCache } from './auth-cache';
 import { ConfiguredAccounts } from './configured-accounts';
 import { MemoryAccountStore } from './memory-account-store';
+import { MemoryArchiveStore } from './memory-archive-store';
 import { MemoryOfflineStore, type OfflineStore } from './offline-store';
+import { RedisArchiveKeys } from './redis/archive-keys';
 import { RedisAccountStore } from './redis/redis-account-store';
+import { RedisArchiveStore } from './redis/redis-archive-store';
 import { RedisOfflineStore } from './redis/redis-offline-store';
 import { RedisRosterStore } from './redis/redis-roster-store';
 import { RedisStoreKeys } from './redis/store-keys';
 import { RedisXmlStore } from './redis/redis-xml-store';
+import { RedisRoomKeys, RedisRoomStore } from './redis/redis-room-store';
+import { MemoryRoomStore, type RoomStore } from './room-store';
+import { SqliteRoomStore } from './sqlite/sqlite-room-store';
 import { MemoryRosterStore, type RosterStore } from './roster-store';
 import { openDatabase } from './sqlite/database';
 import { SqliteAccountStore } from './sqlite/sqlite-account-store';
+import { SqliteArchiveStore } from './sqlite/sqlite-archive-store';
 import { SqliteOfflineStore } from './sqlite/sqlite-offline-store';
 import { SqliteRosterStore } from './sqlite/sqlite-roster-store';
 import { SqliteXmlStore } from './sqlite/sqlite-xml-store';
@@ -33,6 +41,10 @@ export interface Stores {
   readonly rosters: RosterStore;
   readonly offline: OfflineStore;
   readonly documents: XmlStore;
+  /** Message archives (XEP-0313) of users and rooms, and each conversation's sequence numbers. */
+  readonly archive: ArchiveStore;
+  /** Multi-user chat rooms (XEP-0045): configuration, affiliations, occupants (shared in cluster mode). */
+  readonly rooms: RoomStore;
   /**
    * Removes an account and everything stored for it (src/store/account-removal.ts): what account
    * management calls to delete a user. Whether there was such an account; AccountError 'read-only'
@@ -57,6 +69,8 @@ interface Durable {
   readonly rosters: RosterStore;
   readonly offline: OfflineStore;
   readonly documents: XmlStore;
+  readonly archive: ArchiveStore;
+  readonly rooms: RoomStore;
   offlineTotal(): number | undefined;
   ready(): boolean;
   close(): Promise<void>;
@@ -93,7 +107,20 @@ export async function createStores(config: Config, deps: StoreDependencies): Pro
     rosters: durable.rosters,
     offline: durable.offline,
     documents: durable.documents,
-    removeAccount: (username) => removeAccount({ accounts, rosters: durable.rosters, offline: durable.offline, documents: durable.documents }, username),
+    archive: durable.archive,
+    rooms: durable.rooms,
+    removeAccount: (username) =>
+      removeAccount(
+        {
+          accounts,
+          rosters: durable.rosters,
+          offline: durable.offline,
+          documents: durable.documents,
+          // A user's archive is kept under the bare JID.
+          archive: { deleteUser: (user) => durable.archive.deleteOwner(`${user}@${config.domain}`) },
+        },
+        username,
+      ),
     offlineTotal: () => durable.offlineTotal(),
     ready: () => durable.ready(),
     close: async () => {
@@ -105,6 +132,7 @@ export async function createStores(config: Config, deps: StoreDependencies): Pro
 
 async function openDurable(config: Config, deps: StoreDependencies, authCache: AuthCache): Promise<Durable> {
   const { limits } = config;
+  const retention: ArchiveRetention = { maxPerOwner: config.archive.retentionCount, maxAgeMs: config.archive.retentionDays * 86_400_000 };
   switch (config.storage) {
     case 'memory': {
       const offline = new MemoryOfflineStore(limits.offlinePerUser, limits.offlineBytesPerUser);
@@ -113,6 +141,8 @@ async function openDurable(config: Config, deps: StoreDependencies, authCache: A
         rosters: new MemoryRosterStore(),
         offline,
         documents: new MemoryXmlStore(),
+        archive: new MemoryArchiveStore(retention),
+        rooms: new MemoryRoomStore(),
         offlineTotal: () => offline.total,
         ready: () => true,
         close: async () => undefined,
@@ -127,6 +157,8 @@ async function openDurable(config: Config, deps: StoreDependencies, authCache: A
         rosters: new SqliteRosterStore(db),
         offline,
         documents: new SqliteXmlStore(db),
+        archive: new SqliteArchiveStore(db, retention),
+        rooms: new SqliteRoomStore(db),
         offlineTotal: () => offline.total,
         ready: () => db.open,
         close: async () => {
@@ -149,6 +181,8 @@ async function openDurable(config: Config, deps: StoreDependencies, authCache: A
         rosters: new RedisRosterStore(redis, keys),
         offline: new RedisOfflineStore(redis, keys, limits.offlinePerUser, limits.offlineBytesPerUser),
         documents: new RedisXmlStore(redis, keys),
+        archive: new RedisArchiveStore(redis, new RedisArchiveKeys(config.cluster.redisPrefix), retention),
+        rooms: new RedisRoomStore(redis, new RedisRoomKeys(config.cluster.redisPrefix)),
         offlineTotal: () => undefined,
         ready: () => redis.status === 'ready',
         close: async () => {
