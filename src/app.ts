@@ -15,9 +15,12 @@ import { createStores, type Stores } from './store/create-stores';
 import { connectCluster } from './cluster';
 import { clusterSid } from './cluster/forwarder';
 import { createXmppDomain, type XmppDomain } from './xmpp/domain';
+import { chatArchiver, registerUserArchive, startRetentionSweep } from './archive';
 import { EventHub, type GatewayEventHub } from './events';
 import type { ComponentRegistry } from './components';
 import { createWebClient } from './web/web-client';
+import { MucComponent } from './muc/muc-component';
+import { busDelivery } from './muc/bus-delivery';
 import { readFileSync } from 'node:fs';
 import { createApi, loadApplications, LoginTokens, tokenSecret, TokenValidity } from './api';
 
@@ -167,7 +170,27 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
     cluster: setup?.cluster,
     // One hub per node; a failing subscriber is logged and counted, never the node's failure.
     events: new EventHub({ logger, observer: metrics }),
+    // XEP-0313, on by default (MAM_ENABLED): chats archived in the delivery path, stamped with their archive id.
+    archive: config.archive.enabled ? chatArchiver(durable.archive, config.domain, logger) : undefined,
   });
+  if (config.archive.enabled) registerUserArchive(xmpp.services.iq, durable.archive);
+  const retentionSweep = startRetentionSweep(durable.archive, logger);
+  if (config.muc.enabled) {
+    const link = setup?.cluster;
+    // Rooms live in the stores, so every node registers the service and serves any room.
+    xmpp.components.register(
+      new MucComponent({
+        domain: config.muc.domain,
+        rooms: durable.rooms,
+        archive: durable.archive,
+        node: xmpp.services.router.node,
+        // Cluster mode: occupants' stanzas go through each node's bus stream, in the room's order (src/muc/bus-delivery.ts).
+        delivery: link ? (fallback) => busDelivery(link, fallback) : undefined,
+        logger,
+        events: xmpp.events,
+      }),
+    );
+  }
   const newSessions = new WindowCounter(60_000);
   transport = new BoshTransport({
     limits: config.bosh,
@@ -257,6 +280,7 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
     close: () => {
       closing ??= (async () => {
         state.draining = true;
+        retentionSweep.stop();
         // Sessions are told (system-shutdown); their contacts hear 'unavailable' before this node deregisters.
         boshTransport.shutdown();
         await domain.settle();
