@@ -836,9 +836,18 @@ function writeDocs(results: BenchResults): void {
   // a partial run replaces only its own sections
   let text = existing;
   const written: string[] = [];
-  if (results.cycles) ((text = spliceCyclesSection(text, cycles)), written.push('cycles'));
-  if (clusterMeasured) ((text = spliceClusterSection(text, cluster)), written.push('cluster'));
-  if (c?.failover) ((text = spliceFailoverSection(text, failover)), written.push('failover'));
+  if (results.cycles) {
+    text = spliceCyclesSection(text, cycles);
+    written.push('cycles');
+  }
+  if (clusterMeasured) {
+    text = spliceClusterSection(text, cluster);
+    written.push('cluster');
+  }
+  if (c?.failover) {
+    text = spliceFailoverSection(text, failover);
+    written.push('failover');
+  }
   if (text !== existing) {
     writeFileSync(doc, text);
     log(`docs/performance.md: ${written.join(' and ')} section written`);

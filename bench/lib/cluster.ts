@@ -140,7 +140,7 @@ export class RedisServer {
     });
     this.stats.on('error', () => undefined);
     await this.stats.connect();
-    const pong = await this.stats.ping();
+    const pong: string = await this.stats.ping();
     if (pong !== 'PONG') throw new Error(`redis-server answered ${pong} to PING`);
   }
 
@@ -511,7 +511,7 @@ export class Cluster {
       this.nodes.push(
         new ServerProcess({
           ...o.node,
-          port: ports[i] as number,
+          port: ports[i],
           name: `node${i + 1}`,
           readyPath: '/readyz',
           extraEnv: {

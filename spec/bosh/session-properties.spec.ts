@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { Exchange, Harness } from '../support/bosh-harness';
+import type { Exchange } from '../support/bosh-harness';
+import { Harness } from '../support/bosh-harness';
 
 /**
  * ARCHITECTURE invariants under random interleavings (XEP-0124 §8, §14): a well-behaved client that

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { Element } from 'ltx';
 import { Harness, NS } from '../support/bosh-harness';
 
 function open(limits = {}, attrs = "wait='10' hold='1' ver='1.11'") {
@@ -317,7 +319,6 @@ describe('XEP-0124 §11 overactivity and §12 polling', () => {
 });
 
 describe('XEP-0124 §15 keys', () => {
-  const { createHash } = require('node:crypto') as typeof import('node:crypto');
   const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
 
   it('processes requests with the right key and answers a wrong one with item-not-found', () => {
@@ -374,7 +375,6 @@ describe('XEP-0124 §9 acknowledgements', () => {
 
 describe('stream endings through the transport', () => {
   it('sends a stream error as remote-stream-error with <stream:error/> (XEP-0206 §7)', () => {
-    const { Element } = require('ltx') as typeof import('ltx');
     const { h, sid, endpoint } = open();
     const held = h.request(sid, 1001);
     const error = new Element('stream:error').c('conflict', { xmlns: 'urn:ietf:params:xml:ns:xmpp-streams' }).up();

@@ -30,12 +30,12 @@ class FakeOwner {
   ) {}
 
   static async start(handler: Handler, port = 0): Promise<FakeOwner> {
-    let owner: FakeOwner | undefined;
+    // Requests arrive only after start() returns, so the handler can read `owner` (declared below).
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const self = owner as FakeOwner;
+        const self = owner;
         const nth = self.bodies.push(Buffer.concat(chunks).toString('utf8'));
         res.on('close', () => {
           if (!res.writableFinished) self.dropped.push(nth);
@@ -43,7 +43,7 @@ class FakeOwner {
         self.handler(req, res, self.bodies[nth - 1] as string, nth);
       });
     });
-    owner = new FakeOwner(server, handler);
+    const owner: FakeOwner = new FakeOwner(server, handler);
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     return owner;
   }
@@ -175,13 +175,12 @@ describe('a connection reset while the owner is alive', () => {
 describe('an owner that refuses connections', () => {
   it('is tried again while its heartbeat is alive, and serves the request once it listens again', async () => {
     const port = await freePort();
-    let node: FakeOwner | undefined;
     const dir = directory(`http://127.0.0.1:${port}`, () => true);
     const forwarder = forwarderFor(dir);
     const pending = forward(forwarder);
     // Wait for the event (a failed attempt asked for liveness), then bring the owner up.
     await waitFor(() => dir.livenessChecks > 0);
-    node = await owner(answer, port);
+    const node = await owner(answer, port);
     const response = await pending;
     expect(response.body).toBe(ANSWER);
     expect(node.bodies).toEqual([BODY]);

@@ -45,6 +45,7 @@
  * Run: npx jest --runInBand spec/e2e/cluster-nginx.spec.ts
  * Needs /usr/sbin/nginx (Debian package `nginx`) and redis-server; fails, never skips, without.
  */
+import { XMLSerializer } from '@xmldom/xmldom';
 import Redis from 'ioredis';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -180,7 +181,7 @@ const unavailableFrom =
     p.getAttribute('from') === full && p.getAttribute('type') === 'unavailable';
 
 function delayOf(message: XmlElement): XmlElement | undefined {
-  return (message.getElementsByTagNameNS(NS_DELAY, 'delay')[0] as XmlElement | undefined) ?? undefined;
+  return message.getElementsByTagNameNS(NS_DELAY, 'delay')[0] ?? undefined;
 }
 
 /** Bounded polling: resolves with the first truthy value of `probe`. */
@@ -535,7 +536,9 @@ describe('cluster of three nodes behind real nginx (round-robin, no stickiness),
         );
         expect(stored).toHaveLength(3);
         // None of them was bounced to alice as an error.
-        expect(alice.inbox.filter((s) => s.nodeName === 'message' && s.getAttribute('type') === 'error').map((s) => s.toString())).toEqual([]);
+        expect(
+          alice.inbox.filter((s) => s.nodeName === 'message' && s.getAttribute('type') === 'error').map((s) => new XMLSerializer().serializeToString(s)),
+        ).toEqual([]);
       });
     }, 20_000);
 
@@ -684,7 +687,7 @@ describe('cluster of three nodes behind real nginx (round-robin, no stickiness),
 
         // The nodes stayed up (no crash, no hang on losing Redis).
         expect(nodesHealthy).toEqual(nodes.filter((n) => n.alive).map((n) => `${n.id}: 200`));
-        for (const [who, record] of Object.entries(outage) as Array<[string, OutageRecord]>) {
+        for (const [who, record] of Object.entries(outage)) {
           // The step is meaningful only if a request met a node that must ask Redis for the owner.
           expect({ who, record, crossedNonOwner: record.crossedNonOwner }).toEqual({ who, record, crossedNonOwner: true });
           for (const outcome of record.pings) {

@@ -110,7 +110,7 @@ async function withPageLogs<T>(fn: () => Promise<T>): Promise<T> {
 function parse(xml: string): XmlElement | null {
   try {
     const doc = new DOMParser({ onError: () => undefined }).parseFromString(xml, 'text/xml');
-    return (doc.documentElement as unknown as XmlElement) ?? null;
+    return doc.documentElement ?? null;
   } catch {
     return null;
   }
@@ -424,7 +424,6 @@ describe(`Converse.js ${CONVERSE_VERSION} in headless Chromium against the gatew
     await until('an answer to every iq Converse sent', () => iqExchanges().every((x) => x.answer !== 'no answer'), 5_000, 100).catch(() => undefined);
     const exchanges = iqExchanges();
     const table = exchanges.map((x) => `${x.type.padEnd(3)} to=${x.to.padEnd(36)} ${x.payload.padEnd(70)} -> ${x.answer}`);
-    // eslint-disable-next-line no-console
     console.log(`iqs sent by Converse.js ${CONVERSE_VERSION} (${exchanges.length}):\n${table.join('\n')}`);
 
     expect(exchanges.filter((x) => x.answer === 'no answer')).toEqual([]);

@@ -14,7 +14,8 @@ import * as path from 'node:path';
 import request from 'supertest';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { startNode, type RunningNode } from '../../src/app';
-import { ConfigError, loadConfig } from '../../src/config';
+import type { ConfigError } from '../../src/config';
+import { loadConfig } from '../../src/config';
 import { CHROMIUM, CHROMIUM_ARGS } from './support/chromium';
 import { until } from './support/until';
 

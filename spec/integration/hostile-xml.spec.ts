@@ -208,8 +208,8 @@ async function postBytes(bytes: Buffer): Promise<Answer> {
   return {
     status: res.status,
     text: res.text ?? '',
-    contentType: res.headers['content-type'] as string | undefined,
-    headers: res.headers as Record<string, string>,
+    contentType: res.headers['content-type'],
+    headers: res.headers,
   };
 }
 

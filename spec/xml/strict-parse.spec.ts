@@ -1,4 +1,4 @@
-import { Element } from 'ltx';
+import type { Element } from 'ltx';
 import { parseStrictXml, parseXmlDocument, TruncatedElement, XmlDepthError, XmlSyntaxError } from '../../src/xml';
 
 /** `<r><e><e>…</e></e></r>`: the root holds a chain making the document `depth` levels deep. */

@@ -9,10 +9,13 @@ export type Jid = {
   readonly full: string;
 };
 
-// RFC 7622 §3.3.1: characters a localpart may not contain.
+// RFC 7622 §3.3.1: characters a localpart may not contain. Finding control characters is what these
+// patterns are for, so no-control-regex is off for them.
+/* eslint-disable no-control-regex */
 const FORBIDDEN_IN_LOCAL = /["&'/:<>@\s\u0000-\u001f\u007f]/;
 const FORBIDDEN_IN_DOMAIN = /[\s/@\u0000-\u001f\u007f]/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
+/* eslint-enable no-control-regex */
 const MAX_PART_BYTES = 1023;
 
 export function makeJid(local: string, domain: string, resource = ''): Jid {

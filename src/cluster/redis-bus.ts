@@ -61,7 +61,7 @@ export class RedisBus implements Bus {
     while (this.running) {
       let batch: Array<[string, Array<[string, string[]]>]> | null;
       try {
-        batch = (await this.reader.xread('COUNT', 200, 'BLOCK', 1000, 'STREAMS', stream, this.lastId)) as typeof batch;
+        batch = await this.reader.xread('COUNT', 200, 'BLOCK', 1000, 'STREAMS', stream, this.lastId);
       } catch (err) {
         if (!this.running) return;
         this.logger.debug({ err: (err as Error).message }, 'bus read failed; retrying');

@@ -54,9 +54,9 @@ export class EventHub<Events extends object = GatewayEvents> {
       handlers = new Set();
       this.subscribers.set(event, handlers);
     }
-    handlers.add(handler as EventHandler<never>);
+    handlers.add(handler);
     return () => {
-      handlers.delete(handler as EventHandler<never>);
+      handlers.delete(handler);
     };
   }
 
@@ -88,8 +88,8 @@ export class EventHub<Events extends object = GatewayEvents> {
   private run<K extends keyof Events>(event: K, handler: EventHandler<Events[K]>, facts: Events[K]): void {
     try {
       const result = handler(facts);
-      if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-        (result as Promise<void>).then(undefined, (err: unknown) => this.failed(event, err, 'event subscriber failed'));
+      if (result !== undefined && typeof result.then === 'function') {
+        result.then(undefined, (err: unknown) => this.failed(event, err, 'event subscriber failed'));
       }
     } catch (err) {
       this.failed(event, err, 'event subscriber failed');

@@ -29,6 +29,8 @@ const NC_NAME_CHAR = `${NC_NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F\\u204
 const NC_NAME = `[${NC_NAME_START}][${NC_NAME_CHAR}]*`;
 // RFC 6120 §11.2 wants namespace-well-formed XML: a name is a QName, at most one colon, with a
 // prefix and a local part that are both names. Every QName is also an XML 1.0 Name.
+// The class lists ranges (combining marks U+0300-U+036F among them), not a combined character.
+// eslint-disable-next-line no-misleading-character-class
 const QNAME = new RegExp(`^(?:${NC_NAME}:)?${NC_NAME}$`, 'u');
 const SIMPLE_QNAME = /^(?:[A-Za-z_][A-Za-z0-9._-]*:)?[A-Za-z_][A-Za-z0-9._-]*$/;
 

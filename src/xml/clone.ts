@@ -7,7 +7,7 @@ type ElementClass = new (name: string, attrs?: Record<string, unknown>) => Eleme
  * stanza's depth is the client's choice). Attributes are copied, text shared (strings are immutable).
  */
 export function cloneElement(element: Element): Element {
-  const make = (from: Element): Element => new (from.constructor as ElementClass)(from.name, from.attrs as Record<string, unknown>);
+  const make = (from: Element): Element => new (from.constructor as ElementClass)(from.name, from.attrs);
   const copy = make(element);
   const pending: Array<readonly [Element, Element]> = [[element, copy]];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {

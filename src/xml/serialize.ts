@@ -30,6 +30,8 @@ function startTag(element: Element): string {
   for (const name in attrs) {
     const value = attrs[name];
     if (value === undefined || value === null) continue;
+    // Callers set numbers and booleans as well as strings (ltx takes any value); they print as themselves.
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string
     tag += ` ${name}="${escapeAttribute(typeof value === 'string' ? value : String(value))}"`;
   }
   return tag;

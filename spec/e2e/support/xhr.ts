@@ -129,7 +129,6 @@ function domException(message: string, name: string): Error {
 
 /** Browsers report exceptions thrown by event handlers instead of propagating them. */
 function reportException(err: unknown): void {
-  // eslint-disable-next-line no-console
   console.error('Uncaught exception in an XMLHttpRequest event handler:', err);
 }
 
@@ -524,7 +523,7 @@ export class NodeXMLHttpRequest extends EventTarget {
           if (level === 'fatalError' || level === 'error') fatal = true;
         },
       });
-      const doc = parser.parseFromString(text, 'text/xml') as XmlDocument;
+      const doc = parser.parseFromString(text, 'text/xml');
       if (fatal || !doc || !doc.documentElement) return null;
       return doc;
     } catch {

@@ -1,4 +1,5 @@
-import { Element, parse } from 'ltx';
+import type { Element } from 'ltx';
+import { parse } from 'ltx';
 import request from 'supertest';
 import { ScramClient } from '../../xmpp/support/scram-client';
 
@@ -25,14 +26,14 @@ export async function post(baseUrl: string, body: string, headers: Record<string
   return {
     status: res.status,
     text: res.text ?? '',
-    contentType: res.headers['content-type'] as string | undefined,
-    headers: res.headers as Record<string, string>,
+    contentType: res.headers['content-type'],
+    headers: res.headers,
   };
 }
 
 /** The response <body/> as an element (throws when the text is not one). */
 export function bodyOf(answer: Answer): Element {
-  const element = parse(answer.text) as Element;
+  const element = parse(answer.text);
   if (element.name !== 'body' || element.attrs.xmlns !== NS_HTTPBIND) throw new Error(`not a BOSH body: ${answer.text}`);
   return element;
 }

@@ -4,10 +4,11 @@ import { deriveScramKeys, type ScramHash } from '../../../src/store/scram-keys';
 import type { SaslStep } from '../../../src/xmpp/sasl/mechanism';
 import { ScramExchange } from '../../../src/xmpp/sasl/scram';
 import { ScramClient } from '../support/scram-client';
+import type * as NodeCrypto from 'node:crypto';
 
 // The live module object scram.ts calls into, so one randomBytes call can be pinned.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const nodeCrypto = require('node:crypto') as typeof import('node:crypto');
+const nodeCrypto = require('node:crypto') as typeof NodeCrypto;
 
 const ITERATIONS = 4096;
 const DOMAIN = 'localhost';
@@ -64,8 +65,8 @@ async function storeFor(vector: Vector): Promise<MemoryAccountStore> {
  */
 function pinServerNonce(suffix: string): void {
   const fake = Buffer.alloc(18);
-  fake.toString = (() => suffix) as typeof fake.toString;
-  jest.spyOn(nodeCrypto, 'randomBytes').mockImplementationOnce((() => fake) as unknown as typeof nodeCrypto.randomBytes);
+  fake.toString = () => suffix;
+  jest.spyOn(nodeCrypto, 'randomBytes').mockImplementationOnce(() => fake);
 }
 
 function text(step: SaslStep): string {

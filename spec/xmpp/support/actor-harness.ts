@@ -65,7 +65,7 @@ export async function quiesce(turns = 20): Promise<void> {
 }
 
 export function xml(text: string): Element {
-  return parse(text) as Element;
+  return parse(text);
 }
 
 /** The defined condition inside a stanza's <error/> (RFC 6120 §8.3.2). */

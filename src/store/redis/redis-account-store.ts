@@ -70,7 +70,7 @@ export class RedisAccountStore implements AccountStore {
     if (replies[0]?.[1] === null) return keys;
     const stored = replies[1]?.[1] as Array<string | null>;
     SCRAM_HASHES.forEach((hash, index) => {
-      const decoded = stored[index] ? decodeKeys(stored[index] as string) : undefined;
+      const decoded = stored[index] ? decodeKeys(stored[index]) : undefined;
       if (decoded) keys[hash] = decoded;
     });
     return keys;
