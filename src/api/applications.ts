@@ -5,7 +5,7 @@
  */
 
 /** What an application may be allowed to do; each endpoint needs one (docs/api.md). */
-export const SCOPES = ['users', 'tokens', 'sessions', 'push', 'stats'] as const;
+export const SCOPES = ['users', 'tokens', 'sessions', 'push', 'stats', 'webhooks'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface Application {
@@ -49,8 +49,14 @@ export function parseApplications(entries: ReadonlyArray<{ readonly text: string
       problems.push(`${where}: unknown scope ${unknown.join(', ')} for '${name}' (known: ${SCOPES.join(', ')}, or * for all)`);
       continue;
     }
-    if (names.has(name)) problems.push(`${where}: the application '${name}' is listed twice`);
-    else if (keys.has(key)) problems.push(`${where}: '${name}' uses the key of another application`);
+    if (names.has(name)) {
+      problems.push(`${where}: the application '${name}' is listed twice`);
+      continue;
+    }
+    if (keys.has(key)) {
+      problems.push(`${where}: '${name}' uses the key of another application`);
+      continue;
+    }
     names.add(name);
     keys.add(key);
     applications.push({ name, key, scopes });
