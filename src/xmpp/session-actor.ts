@@ -10,6 +10,7 @@ import { StreamNegotiation } from './negotiation/stream-negotiation';
 import type { XmppServices } from './services';
 import { errorReply, StanzaError } from '../base/stanza-error';
 import { StanzaGate, type GateVerdict } from './stanza-gate';
+import { stripForgedStanzaIds } from './stanza-ids';
 import type { RefusalReason, StreamEndpoint, StreamEndReason, StreamInfo, StreamOutput } from '../base/stream';
 import { streamError, type StreamErrorCondition } from '../base/stream-error';
 
@@ -240,6 +241,8 @@ export class SessionActor implements StreamEndpoint, LocalResource {
     // RFC 6120 §10.3.1: a message with no 'to' is for the sender's own bare JID.
     const target = to ?? makeJid(this.jid.local, this.jid.domain);
     if (target.local === '') return this.reply(message, new StanzaError('service-unavailable', 'the server does not take messages'));
+    // XEP-0359 §3.1: only this server says which archive id a message has.
+    stripForgedStanzaIds(message, this.info.domain);
     await this.services.router.route(message, target);
     // XEP-0280 §7: the user's other resources see what this one sent.
     await sendCarbons(this.services.router, 'sent', message, this.jid.bare, [this]);
