@@ -1,0 +1,95 @@
+import type { Element } from 'ltx';
+import { startNode, type RunningNode } from '../../src/app';
+import { loadConfig } from '../../src/config';
+import { BoshTestClient } from '../support/bosh-client';
+import { TestRedis } from '../support/redis-server';
+
+const ROOM = 'ops@conference.localhost';
+const MUC_USER = 'http://jabber.org/protocol/muc#user';
+const ROUNDS = 10;
+
+let redis: TestRedis;
+const nodes: RunningNode[] = [];
+const clients: BoshTestClient[] = [];
+
+function nodeConfig(id: string) {
+  return loadConfig({
+    PORT: '0',
+    USERS: 'alice:a,bob:b,carol:c',
+    LOG_LEVEL: 'silent',
+    REDIS_URL: redis.url,
+    CLUSTER_SECRET: 'cluster-secret-for-tests',
+    NODE_ID: id,
+    WEB_CLIENT: 'false',
+    HEARTBEAT_MS: '200',
+    NODE_TTL_MS: '800',
+  });
+}
+
+beforeAll(async () => {
+  redis = await TestRedis.start();
+  for (const id of ['n1', 'n2', 'n3']) nodes.push(await startNode(nodeConfig(id)));
+});
+
+afterAll(async () => {
+  for (const client of clients) client.destroy();
+  for (const node of nodes) await node.close();
+  await redis.stop();
+});
+
+async function login(node: RunningNode, user: string): Promise<BoshTestClient> {
+  const client = await BoshTestClient.login(node.boshUrl, user, user[0] as string, node === nodes[0] ? 'n1' : node === nodes[1] ? 'n2' : 'n3');
+  clients.push(client);
+  return client;
+}
+
+const isSelf = (e: Element) =>
+  e.name === 'presence' &&
+  e
+    .getChild('x', MUC_USER)
+    ?.getChildren('status')
+    .some((s) => s.attrs.code === '110') === true;
+const roomMessages = (client: BoshTestClient) =>
+  client.inbox.filter((e) => e.name === 'message' && e.attrs.type === 'groupchat' && e.getChild('body') !== undefined);
+const seqOf = (message: Element) => Number(/-(\d+)$/.exec(String(message.getChild('stanza-id', 'urn:xmpp:sid:0')?.attrs.id))?.[1]);
+
+describe('cluster: a room with occupants on three nodes', () => {
+  it('gives every occupant the same messages in the same order, numbered without gaps, and MAM returns them so', async () => {
+    const people = [await login(nodes[0] as RunningNode, 'alice'), await login(nodes[1] as RunningNode, 'bob'), await login(nodes[2] as RunningNode, 'carol')];
+    // One after the other, so the first is the owner; each waits for its own presence in the room.
+    for (const [i, client] of people.entries()) {
+      client.send(`<presence xmlns='jabber:client'/>`);
+      client.send(`<presence to='${ROOM}/p${i}' xmlns='jabber:client'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/></x></presence>`);
+      await client.waitFor(isSelf, 5000, 'own presence in the room');
+    }
+    // Everyone at once, from three nodes: the room puts them in one order.
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [i, client] of people.entries())
+        client.send(`<message to='${ROOM}' type='groupchat' xmlns='jabber:client'><body>p${i}-${round}</body></message>`);
+    }
+    const total = ROUNDS * people.length;
+    for (const client of people) {
+      await client.waitFor(() => roomMessages(client).length >= total, 10_000, `${total} room messages`);
+    }
+    const orders = people.map((client) => roomMessages(client).map((m) => m.getChildText('body')));
+    expect(orders[1]).toEqual(orders[0]);
+    expect(orders[2]).toEqual(orders[0]);
+    expect(roomMessages(people[0] as BoshTestClient).map(seqOf)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    // Each sender's own messages keep the order it sent them in.
+    for (let i = 0; i < people.length; i++) {
+      expect((orders[0] ?? []).filter((b) => b?.startsWith(`p${i}-`))).toEqual(Array.from({ length: ROUNDS }, (_, r) => `p${i}-${r}`));
+    }
+
+    const asker = people[1] as BoshTestClient;
+    asker.send(
+      `<iq type='set' id='mam' to='${ROOM}' xmlns='jabber:client'><query xmlns='urn:xmpp:mam:2' queryid='all'><set xmlns='http://jabber.org/protocol/rsm'><max>100</max></set></query></iq>`,
+    );
+    const fin = await asker.waitFor((e) => e.name === 'iq' && e.attrs.id === 'mam');
+    expect(fin.getChild('fin', 'urn:xmpp:mam:2')?.attrs.complete).toBe('true');
+    const archived = asker.inbox
+      .filter((e) => e.getChild('result', 'urn:xmpp:mam:2')?.attrs.queryid === 'all')
+      .map((e) => e.getChild('result')?.getChild('forwarded')?.getChild('message')?.getChildText('body'));
+    expect(archived).toEqual(orders[0]);
+    for (const client of people) await client.terminate();
+  });
+});
