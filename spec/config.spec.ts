@@ -300,3 +300,19 @@ describe('STORAGE and DATA_DIR choose where durable data lives', () => {
     expect(problemsOf({ STORAGE: 'disk' })).toEqual([expect.stringMatching(/^STORAGE=disk: expected one of memory, sqlite, redis/)]);
   });
 });
+
+describe('MUC_ENABLED and MUC_DOMAIN place the multi-user chat service', () => {
+  it('serves rooms at conference.<XMPP_DOMAIN> by default, or at the domain given, lower-cased', () => {
+    expect(loadConfig({}).muc).toEqual({ enabled: true, domain: 'conference.localhost' });
+    expect(loadConfig({ XMPP_DOMAIN: 'example.com' }).muc.domain).toBe('conference.example.com');
+    expect(loadConfig({ MUC_DOMAIN: 'Rooms.Example.com', MUC_ENABLED: 'false' }).muc).toEqual({ enabled: false, domain: 'rooms.example.com' });
+  });
+
+  it('refuses a domain that is not one, or the server’s own', () => {
+    expect(problemsOf({ MUC_DOMAIN: 'room@conference.localhost' })).toEqual([
+      expect.stringMatching(/^MUC_DOMAIN=room@conference.localhost: expected a domain name/),
+    ]);
+    expect(problemsOf({ MUC_DOMAIN: 'localhost' })).toEqual(['MUC_DOMAIN=localhost must differ from XMPP_DOMAIN']);
+    expect(problemsOf({ MUC_ENABLED: 'yes' })).toEqual([expect.stringMatching(/^MUC_ENABLED=yes: expected one of true, false/)]);
+  });
+});

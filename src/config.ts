@@ -242,8 +242,10 @@ export function loadConfig(env: Env): Config {
   const mucEnabled = oneOf('MUC_ENABLED', 'true', ['true', 'false']) === 'true';
   const mucText = value('MUC_DOMAIN') ?? `conference.${domainText}`;
   const mucJid = parseJid(mucText);
-  if (!mucJid || mucJid.local !== '' || mucJid.resource !== '') problems.push(`MUC_DOMAIN=${mucText}: expected a domain name`);
-  else if (mucJid.domain === domainJid?.domain) problems.push(`MUC_DOMAIN=${mucText} must differ from XMPP_DOMAIN`);
+  // A bad XMPP_DOMAIN is reported once, not again through the default MUC_DOMAIN derived from it.
+  const mucChecked = value('MUC_DOMAIN') !== undefined || (domainJid?.local === '' && domainJid.resource === '');
+  if (mucChecked && (!mucJid || mucJid.local !== '' || mucJid.resource !== '')) problems.push(`MUC_DOMAIN=${mucText}: expected a domain name`);
+  else if (mucChecked && mucJid?.domain === domainJid?.domain) problems.push(`MUC_DOMAIN=${mucText} must differ from XMPP_DOMAIN`);
   const webClientEnabled = oneOf('WEB_CLIENT', 'true', ['true', 'false']) === 'true';
   const webClientText = value('WEB_CLIENT_PATH') ?? '/';
   const webClientPath = webClientText.endsWith('/') ? webClientText : `${webClientText}/`;
