@@ -7,7 +7,7 @@
 const TRANSPORTS = ['bosh'];
 
 /** Folders of src/ that sit above the transports: a transport reaches none of them. */
-const ABOVE_TRANSPORT = ['xmpp', 'routing', 'store', 'cluster', 'events', 'components', 'metrics', 'web', 'tools', 'api'];
+const ABOVE_TRANSPORT = ['xmpp', 'routing', 'store', 'cluster', 'events', 'components', 'metrics', 'web', 'tools', 'api', 'webhooks'];
 
 module.exports = {
   forbidden: [
@@ -54,14 +54,14 @@ module.exports = {
       comment: 'routing/ delivers stanzas; the XMPP session and its services (xmpp/) use it, never the other way round.',
       severity: 'error',
       from: { path: '^src/routing/' },
-      to: { path: '^src/(xmpp|cluster|bosh|metrics)/' },
+      to: { path: '^src/(xmpp|cluster|bosh|metrics|webhooks)/' },
     },
     {
       name: 'store-below-the-protocol',
       comment: 'store/ keeps data behind interfaces; it knows nothing of sessions, routing, transports or the cluster.',
       severity: 'error',
       from: { path: '^src/store/' },
-      to: { path: '^src/(xmpp|routing|cluster|bosh|events|components|metrics)/' },
+      to: { path: '^src/(xmpp|routing|cluster|bosh|events|components|metrics|webhooks)/' },
     },
     {
       name: 'metrics-only-from-the-root',

@@ -23,6 +23,8 @@ import { MucComponent } from './muc/muc-component';
 import { busDelivery } from './muc/bus-delivery';
 import { readFileSync } from 'node:fs';
 import { createApi, loadApplications, LoginTokens, tokenSecret, TokenValidity } from './api';
+import { loadSinksFile, WebhookService } from './webhooks';
+import { WebhookMetrics } from './metrics/webhook-metrics';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const PACKAGE_VERSION = (require('../package.json') as { version: string }).version;
@@ -44,6 +46,8 @@ export interface RunningNode {
   readonly events: GatewayEventHub;
   /** Services on subdomains; every node of a cluster registers the same ones. */
   readonly components: ComponentRegistry;
+  /** Webhook sinks and their delivery (docs/webhooks.md). */
+  readonly webhooks: WebhookService;
   /** Stops taking sessions, ends the live ones with system-shutdown, closes the listeners. */
   close(): Promise<void>;
 }
@@ -52,6 +56,8 @@ interface NodeState {
   draining: boolean;
   /** Cluster mode: whether Redis is reachable (a node without it cannot take new sessions). */
   redisReady: () => boolean;
+  /** Webhook sinks whose deliveries fail: reported in /readyz, never a reason to leave the load balancer. */
+  failingWebhooks?: () => readonly object[];
 }
 
 function listen(server: Server, port: number, host: string): Promise<string> {
@@ -76,7 +82,10 @@ function buildApp(config: Config, metrics: GatewayMetrics, state: NodeState, wit
   app.get('/readyz', (_req, res) => {
     if (state.draining) res.status(503).json({ status: 'draining' });
     else if (!state.redisReady()) res.status(503).json({ status: 'redis-unreachable' });
-    else res.json({ status: 'ready' });
+    else {
+      const failing = state.failingWebhooks?.() ?? [];
+      res.json(failing.length > 0 ? { status: 'ready', webhooks: { failing } } : { status: 'ready' });
+    }
   });
   if (withMetrics) mountMetrics(app, config.metrics.path, metrics);
   // The business API (docs/api.md); later resources (groups, history) mount inside it.
@@ -229,6 +238,38 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
     trustedProxies: trustedProxyList(config.trustedProxies),
     clusterSecret: config.cluster.secret,
   });
+  // Webhooks: what happens on this node, queued durably and delivered by one worker per sink.
+  let webhooks: WebhookService | undefined;
+  const webhookMetrics = new WebhookMetrics(
+    metrics.registry,
+    (limit) => webhooks?.queueFigures(limit) ?? Promise.resolve([]),
+    config.webhooks.metricsMaxSinks,
+  );
+  const hooks = new WebhookService({
+    stores: durable.webhooks,
+    fileSinks: config.webhooks.file ? loadSinksFile(config.webhooks.file, Date.now()) : [],
+    events: domain.events,
+    domain: config.domain,
+    settings: {
+      retry: {
+        maxAttempts: config.webhooks.maxAttempts,
+        baseDelayMs: config.webhooks.retryBaseMs,
+        maxDelayMs: config.webhooks.retryMaxDelayMs,
+        maxAgeMs: config.webhooks.maxAgeSeconds * 1000,
+      },
+      defaultTimeoutMs: config.webhooks.timeoutMs,
+      pollMs: config.webhooks.pollMs,
+      keepAliveMs: Math.floor(config.webhooks.claimIdleMs / 3),
+      maxSinks: config.webhooks.maxSinks,
+      refreshMs: 5000,
+      bufferMax: 100_000,
+    },
+    logger,
+    observer: webhookMetrics,
+  });
+  webhooks = hooks;
+  await hooks.start();
+  state.failingWebhooks = () => hooks.failing();
   const api =
     loginTokens &&
     createApi({
@@ -245,6 +286,7 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
       tokens: loginTokens,
       validity: tokenValidity,
       logger,
+      webhooks: hooks,
     });
   const app = buildApp(config, metrics, state, config.metrics.enabled && !separateMetrics, api);
   // The BOSH hot path takes requests before express's router.
@@ -277,6 +319,7 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
     xmpp: domain,
     events: domain.events,
     components: domain.components,
+    webhooks: hooks,
     close: () => {
       closing ??= (async () => {
         state.draining = true;
@@ -284,6 +327,8 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
         // Sessions are told (system-shutdown); their contacts hear 'unavailable' before this node deregisters.
         boshTransport.shutdown();
         await domain.settle();
+        // What the ending sessions emitted is queued before the store closes.
+        await hooks.stop();
         await setup?.close();
         metricsServer?.close();
         await new Promise<void>((resolve) => {

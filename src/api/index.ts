@@ -19,6 +19,8 @@ import { statsRoutes } from './stats-handlers';
 import { tokenRoutes } from './token-handlers';
 import type { TokenValidity } from './token-validity';
 import { usersRoutes } from './users-handlers';
+import { webhookRoutes } from './webhook-handlers';
+import type { WebhookService } from '../webhooks';
 
 export { loadApplications, parseApplications, type Application, type Scope } from './applications';
 export { LoginTokens } from './login-tokens';
@@ -49,6 +51,8 @@ export interface ApiDependencies {
   readonly validity: TokenValidity;
   readonly logger: Logger;
   readonly now?: () => number;
+  /** Webhook sinks (docs/webhooks.md): /webhooks. */
+  readonly webhooks?: WebhookService;
 }
 
 /**
@@ -122,6 +126,7 @@ export function createApi(deps: ApiDependencies): ExpressRouter {
       boshSessions: () => deps.transport.sessionCount,
     }),
   );
+  if (deps.webhooks) api.use(webhookRoutes(deps.webhooks));
   api.use(notFound);
   api.use(renderErrors(logger));
   return api;

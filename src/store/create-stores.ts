@@ -30,6 +30,10 @@ import { SqliteRosterStore } from './sqlite/sqlite-roster-store';
 import { SqliteXmlStore } from './sqlite/sqlite-xml-store';
 import { loadUsersList, WatchedUsersFile } from './users-file';
 import { MemoryXmlStore, type XmlStore } from './xml-store';
+import { memoryWebhookStores } from './memory-webhook-store';
+import { redisWebhookStores } from './redis/redis-webhook-store';
+import { sqliteWebhookStores } from './sqlite/sqlite-webhook-store';
+import type { WebhookStores } from './webhook-store';
 
 export interface Stores {
   /** Every account: USERS / USERS_FILE (read-only) in front of the durable store. */
@@ -43,6 +47,8 @@ export interface Stores {
   readonly documents: XmlStore;
   /** Message archives (XEP-0313) of users and rooms, and each conversation's sequence numbers. */
   readonly archive: ArchiveStore;
+  /** Webhook sinks created over the API, their delivery queues and dead letters (src/webhooks/). */
+  readonly webhooks: WebhookStores;
   /** Multi-user chat rooms (XEP-0045): configuration, affiliations, occupants (shared in cluster mode). */
   readonly rooms: RoomStore;
   /**
@@ -70,6 +76,7 @@ interface Durable {
   readonly offline: OfflineStore;
   readonly documents: XmlStore;
   readonly archive: ArchiveStore;
+  readonly webhooks: WebhookStores;
   readonly rooms: RoomStore;
   offlineTotal(): number | undefined;
   ready(): boolean;
@@ -108,6 +115,7 @@ export async function createStores(config: Config, deps: StoreDependencies): Pro
     offline: durable.offline,
     documents: durable.documents,
     archive: durable.archive,
+    webhooks: durable.webhooks,
     rooms: durable.rooms,
     removeAccount: (username) =>
       removeAccount(
@@ -142,6 +150,7 @@ async function openDurable(config: Config, deps: StoreDependencies, authCache: A
         offline,
         documents: new MemoryXmlStore(),
         archive: new MemoryArchiveStore(retention),
+        webhooks: memoryWebhookStores(config.webhooks.deadLettersPerSink),
         rooms: new MemoryRoomStore(),
         offlineTotal: () => offline.total,
         ready: () => true,
@@ -158,6 +167,7 @@ async function openDurable(config: Config, deps: StoreDependencies, authCache: A
         offline,
         documents: new SqliteXmlStore(db),
         archive: new SqliteArchiveStore(db, retention),
+        webhooks: sqliteWebhookStores(db, config.webhooks.deadLettersPerSink),
         rooms: new SqliteRoomStore(db),
         offlineTotal: () => offline.total,
         ready: () => db.open,
@@ -182,6 +192,8 @@ async function openDurable(config: Config, deps: StoreDependencies, authCache: A
         offline: new RedisOfflineStore(redis, keys, limits.offlinePerUser, limits.offlineBytesPerUser),
         documents: new RedisXmlStore(redis, keys),
         archive: new RedisArchiveStore(redis, new RedisArchiveKeys(config.cluster.redisPrefix), retention),
+        // One consumer per node in each sink's consumer group.
+        webhooks: redisWebhookStores(redis, config.cluster.redisPrefix, config.cluster.nodeId, config.webhooks.claimIdleMs, config.webhooks.deadLettersPerSink),
         rooms: new RedisRoomStore(redis, new RedisRoomKeys(config.cluster.redisPrefix)),
         offlineTotal: () => undefined,
         ready: () => redis.status === 'ready',
