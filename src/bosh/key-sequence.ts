@@ -11,10 +11,6 @@ export class KeySequence {
     this.expected = initialNewKey?.toLowerCase();
   }
 
-  get active(): boolean {
-    return this.expected !== undefined;
-  }
-
   /** Checks a request's key and advances the sequence. Returns false when the request must be refused. */
   accept(key: string | undefined, newKey: string | undefined): boolean {
     if (this.expected !== undefined) {

@@ -48,7 +48,7 @@ function parseVersion(ver: string): [number, number] {
 }
 
 /** §7.2: the version in use is the lower of the client's and ours. */
-export function negotiateVersion(clientVer: string): string {
+function negotiateVersion(clientVer: string): string {
   const [cMajor, cMinor] = parseVersion(clientVer);
   const [sMajor, sMinor] = parseVersion(BOSH_VERSION);
   return cMajor < sMajor || (cMajor === sMajor && cMinor < sMinor) ? clientVer : BOSH_VERSION;

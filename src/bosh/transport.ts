@@ -170,11 +170,6 @@ export class BoshTransport {
     else respond(errorResponse(error, false));
   }
 
-  /** Stops taking new sessions (graceful drain). */
-  stopAccepting(): void {
-    this.accepting = false;
-  }
-
   /** Ends every session with system-shutdown (§17.2). */
   shutdown(): void {
     this.accepting = false;

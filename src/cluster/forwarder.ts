@@ -265,7 +265,7 @@ export function clusterSid(uuid: string, node: string): string {
   return `${uuid}.${node}`;
 }
 
-export function ownerOfSid(sid: string): string | null {
+function ownerOfSid(sid: string): string | null {
   const match = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.([A-Za-z0-9._-]{1,64})$/.exec(sid);
   return match ? (match[1] as string) : null;
 }

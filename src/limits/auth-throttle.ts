@@ -27,7 +27,7 @@ export interface AuthThrottleObserver {
   attemptTurnedAway(scope: 'pair' | 'address'): void;
 }
 
-export const silentThrottleObserver: AuthThrottleObserver = {
+const silentThrottleObserver: AuthThrottleObserver = {
   failureDelayed: () => undefined,
   attemptTurnedAway: () => undefined,
 };

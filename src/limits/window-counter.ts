@@ -35,9 +35,4 @@ export class WindowCounter {
     this.current.set(key, (this.current.get(key) ?? 0) + 1);
     return this.count(key);
   }
-
-  reset(key: string): void {
-    this.current.delete(key);
-    this.previous.delete(key);
-  }
 }

@@ -12,7 +12,7 @@ export interface ScramKeys {
   readonly serverKey: Buffer;
 }
 
-export function nodeDigest(hash: ScramHash): 'sha1' | 'sha256' {
+function nodeDigest(hash: ScramHash): 'sha1' | 'sha256' {
   return hash === 'SHA-1' ? 'sha1' : 'sha256';
 }
 
@@ -32,7 +32,7 @@ export function saltedPassword(hash: ScramHash, password: string, salt: Buffer, 
   });
 }
 
-export function keysFromSaltedPassword(hash: ScramHash, salted: Buffer, salt: Buffer, iterations: number): ScramKeys {
+function keysFromSaltedPassword(hash: ScramHash, salted: Buffer, salt: Buffer, iterations: number): ScramKeys {
   const clientKey = hmac(hash, salted, 'Client Key');
   return { salt, iterations, storedKey: digest(hash, clientKey), serverKey: hmac(hash, salted, 'Server Key') };
 }

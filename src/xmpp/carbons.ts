@@ -10,7 +10,7 @@ export const NS_FORWARD = 'urn:xmpp:forward:0';
 const NS_HINTS = 'urn:xmpp:hints';
 
 /** XEP-0280 §6: which messages are copied to the user's other resources. */
-export function carbonEligible(message: Element): boolean {
+function carbonEligible(message: Element): boolean {
   const type = (message.attrs.type as string | undefined) ?? 'normal';
   if (type !== 'chat' && !(type === 'normal' && message.getChild('body'))) return false;
   if (message.getChild('private', NS_CARBONS) || message.getChild('no-copy', NS_HINTS)) return false;
@@ -20,7 +20,7 @@ export function carbonEligible(message: Element): boolean {
 }
 
 /** XEP-0280 §7: the wrapper sent to one resource of the owner. */
-export function carbonCopy(direction: 'sent' | 'received', message: Element, ownerBare: string, toFull: string): Element {
+function carbonCopy(direction: 'sent' | 'received', message: Element, ownerBare: string, toFull: string): Element {
   const copy = new Element('message', { xmlns: NS_CLIENT, from: ownerBare, to: toFull, type: message.attrs.type ?? 'normal' });
   copy.c(direction, { xmlns: NS_CARBONS }).c('forwarded', { xmlns: NS_FORWARD }).cnode(cloneElement(message));
   return copy;

@@ -176,7 +176,7 @@ export class RosterService {
 }
 
 /** RFC 6121 §2.1.2: a roster item as sent to clients. */
-export function itemElement(item: RosterItem): Element {
+function itemElement(item: RosterItem): Element {
   const element = new Element('item', { jid: item.jid, subscription: item.subscription });
   if (item.name !== undefined) element.attrs.name = item.name;
   if (item.ask) element.attrs.ask = 'subscribe';
