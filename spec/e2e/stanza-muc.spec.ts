@@ -86,7 +86,7 @@ describe('StanzaJS 12 in a room of the MUC service', () => {
   it('reads the room’s archive with searchHistory, oldest first', async () => {
     const fin = await alice.agent.searchHistory(ROOM, {});
     expect(fin.complete).toBe(true);
-    const bodies = fin.results?.map((r) => (r.item.message)?.body);
+    const bodies = fin.results?.map((r) => r.item.message?.body);
     expect(bodies).toEqual(['hello from StanzaJS', 'hello from bob']);
   });
 });
