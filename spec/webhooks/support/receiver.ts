@@ -31,10 +31,10 @@ export class TestReceiver {
   ) {}
 
   static async start(port = 0): Promise<TestReceiver> {
-    let receiver: TestReceiver | undefined;
-    const server = createServer((req, res) => receiver?.handle(req, res));
+    const server = createServer();
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-    receiver = new TestReceiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`);
+    const receiver = new TestReceiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => receiver.handle(req, res));
     return receiver;
   }
 
