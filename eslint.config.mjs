@@ -25,6 +25,9 @@ export default tseslint.config(
       // `_name` marks a parameter an interface requires but this implementation does not read.
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'separate-type-imports' }],
+      // A `let` that closures read before its one assignment (wiring that refers to parts made later)
+      // must stay `let`: as a const, an early read would throw instead of seeing undefined.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       // Stores and handlers implement async interfaces; an `async` method with no await still turns
       // a throw into a rejection, which is what callers of the interface expect.
       '@typescript-eslint/require-await': 'off',

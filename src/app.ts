@@ -296,7 +296,7 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
     const metricsApp = express();
     mountMetrics(metricsApp, config.metrics.path, metrics);
     metricsServer = createServer(metricsApp);
-    metricsUrl = `${await listen(metricsServer, config.metrics.port as number, config.metrics.host)}${config.metrics.path}`;
+    metricsUrl = `${await listen(metricsServer, config.metrics.port, config.metrics.host)}${config.metrics.path}`;
   }
   logger.info(
     { url: `${url}${config.boshPath}`, domain: config.domain, metrics: metricsUrl, cluster: setup ? { node: config.cluster.nodeId, nodeUrl } : undefined },

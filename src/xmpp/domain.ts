@@ -1,7 +1,7 @@
 import type { Logger } from '../observability/logger';
 import { ComponentRegistry } from '../components';
 import { EventHub, type GatewayEventHub } from '../events';
-import { AuthThrottle } from '../limits/auth-throttle';
+import type { AuthThrottle } from '../limits/auth-throttle';
 import type { ResourceConflictPolicy } from '../base/resource-conflict';
 import { Router, type ArchiveHandler } from '../routing/router';
 import type { ClusterLink } from '../routing/route-table';
