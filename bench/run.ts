@@ -12,6 +12,8 @@ import { bucketQuantile, Cluster, forwardStats, NGINX_BINARY, parseProm, promSum
 import { parseConfig, type BenchConfig } from './lib/config';
 import { CpuWatch, machineBusy, readRssKb, type CpuReport } from './lib/cpu';
 import { runCycles } from './lib/cycles';
+import { runApiPush, type ApiPushResult } from './lib/api-push';
+import { keptApiSection, renderApiSection, spliceApiSection } from './lib/api-push-report';
 import { keptCyclesSection, renderCyclesSection, spliceCyclesSection, type CyclesResult } from './lib/cycles-report';
 import { runFailover, type FailoverResult } from './lib/failover';
 import { failoverLines, keptFailoverSection, renderFailoverSection, spliceFailoverSection } from './lib/failover-report';
@@ -680,6 +682,34 @@ async function phaseHop(ctx: Ctx): Promise<HopResult> {
  * (per-sid maps, timers, listeners). Readings are taken after an idle period and a forced GC, before and after the
  * measured cycles; the warm-up first brings JIT code and pools to their steady size.
  */
+/** The business API: one /control to 1,000 online users, then 100 single-recipient pushes a second (docs/api.md). */
+async function phaseApi(ctx: Ctx): Promise<ApiPushResult> {
+  const { cfg } = ctx;
+  const key = 'bench-api-key-0123456789abcdef';
+  const server = await startServer(
+    {
+      ...ctx,
+      cfg: {
+        ...cfg,
+        serverEnv: { ...cfg.serverEnv, API_KEYS: `bench:${key}`, API_QUOTA_PER_MINUTE: '10000000', API_TOKEN_SECRET: 'bench-token-secret-0123456789abcdef' },
+      },
+    },
+    'api',
+  );
+  const users = Array.from({ length: Math.min(1000, cfg.users) }, (_, i) => userFor(i));
+  try {
+    const result = await runApiPush(server.origin, new URL(server.url).pathname, key, users, { rate: 100, seconds: cfg.quick ? 5 : 20 }, log);
+    const { fanout: fo, steady: st } = result;
+    log(`api: /control to ${fo.recipients} users: last arrival ${fo.lastMs.toFixed(0)} ms (call ${fo.apiMs.toFixed(0)} ms), ${fo.arrived} arrived`);
+    log(
+      `api: ${st.rate} pushes/s for ${st.seconds} s: API p50/p99 ${st.apiP50Ms.toFixed(1)}/${st.apiP99Ms.toFixed(1)} ms, arrival p50/p99 ${st.arrivalP50Ms.toFixed(1)}/${st.arrivalP99Ms.toFixed(1)} ms`,
+    );
+    return result;
+  } finally {
+    await server.stop();
+  }
+}
+
 async function phaseCycles(ctx: Ctx): Promise<CyclesResult> {
   const { cfg } = ctx;
   // every cycle comes from 127.0.0.1: the per-address limit on new sessions (NEW_SESSIONS_PER_ADDRESS) is lifted
@@ -827,9 +857,11 @@ function writeDocs(results: BenchResults): void {
   const cluster = c && clusterMeasured ? renderClusterMarkdown(c, results.machine, keptClusterNotes(existing)) : keptClusterSection(existing);
   const cycles = results.cycles ? renderCyclesSection(results.cycles, results.when, results.command) : keptCyclesSection(existing);
   const failover = c?.failover ? renderFailoverSection(c.failover, c.when, c.command) : keptFailoverSection(existing);
+  const api = results.api ? renderApiSection(results.api, results.when, results.command) : keptApiSection(existing);
   mkdirSync(dirname(doc), { recursive: true });
   if (results.login || results.memory || results.chat || !existing) {
-    writeFileSync(doc, renderMarkdown(results, keptNotes(existing), cluster, cycles, failover));
+    const rendered = renderMarkdown(results, keptNotes(existing), cluster, cycles, failover);
+    writeFileSync(doc, api ? spliceApiSection(rendered, api) : rendered);
     log('docs/performance.md written');
     return;
   }
@@ -847,6 +879,10 @@ function writeDocs(results: BenchResults): void {
   if (c?.failover) {
     text = spliceFailoverSection(text, failover);
     written.push('failover');
+  }
+  if (results.api) {
+    text = spliceApiSection(text, api);
+    written.push('api');
   }
   if (text !== existing) {
     writeFileSync(doc, text);
@@ -895,7 +931,8 @@ async function main(): Promise<void> {
     log(`USERS_FILE enlarged to ${cfg.users} accounts to fit the run`);
   }
   // every loop below is bounded; this is the last resort
-  const hardLimitMs = cfg.deadlineMs + (cfg.quick ? 60_000 : 120_000) + (cfg.phases.has('cycles') ? 2 * cfg.cyclesSettleMs + 60_000 : 0);
+  const hardLimitMs =
+    cfg.deadlineMs + (cfg.quick ? 60_000 : 120_000) + (cfg.phases.has('cycles') ? 2 * cfg.cyclesSettleMs + 60_000 : 0) + (cfg.phases.has('api') ? 90_000 : 0);
   const hard = setTimeout(() => {
     log(`overall limit of ${hardLimitMs / 1000} s reached: aborting`);
     void cleanup().finally(() => process.exit(4));
@@ -985,6 +1022,7 @@ async function main(): Promise<void> {
         // its idle periods are fixed: the cluster suite does not pay for them
         cyclesMs = performance.now() - t;
       }
+      if (cfg.phases.has('api')) results.api = await phaseApi(ctx);
       results.background = ctx.background;
       results.notes = [...ctx.notes];
     }

@@ -3,7 +3,7 @@ import type { FifthExchange } from './bosh';
 
 export interface BenchConfig {
   quick: boolean;
-  phases: Set<'login' | 'memory' | 'chat' | 'hop' | 'cycles' | 'failover'>;
+  phases: Set<'login' | 'memory' | 'chat' | 'hop' | 'cycles' | 'failover' | 'api'>;
   workers: number;
   /** lines in the generated USERS_FILE */
   users: number;
@@ -82,10 +82,11 @@ export interface BenchConfig {
 const HELP = `usage: npm run bench -- [options]
 
   --quick                 short run (< 1 min): fewer accounts/sessions, short chat steps
-  --phases=a,b            subset of login,memory,chat,hop,cycles,failover (default all; hop is the cluster's forwarding hop,
+  --phases=a,b            subset of login,memory,chat,hop,cycles,failover,api (default all; hop is the cluster's forwarding hop,
                           failover its node-kill and Redis-restart timings (--cluster --phases=failover alone: about a minute);
                           cycles, memory per session cycle, is single-node only and not in --quick unless named;
-                          --phases=cycles alone runs just it and writes only its section of docs/performance.md)
+                          --phases=cycles alone runs just it and writes only its section of docs/performance.md;
+                          api, the business API's control fan-out to 1,000 users and 100 pushes/s, likewise)
   --workers=N             load-generator processes (default 1)
   --users=N               lines in the generated USERS_FILE (default 100000)
   --login-accounts=N      accounts logged in per pass (cold pass, then warm pass)
@@ -221,14 +222,14 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig
   const noCluster = clusterText !== undefined && ['0', 'false', 'no', ''].includes(clusterText);
   const clusterOnly = clusterText !== undefined && !noCluster;
   const phases = new Set(
-    (opts.get('phases') ?? (quick ? 'login,memory,chat,hop' : 'login,memory,chat,hop,cycles,failover'))
+    (opts.get('phases') ?? (quick ? 'login,memory,chat,hop' : 'login,memory,chat,hop,cycles,failover,api'))
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean),
   ) as BenchConfig['phases'];
-  for (const p of phases) if (!['login', 'memory', 'chat', 'hop', 'cycles', 'failover'].includes(p)) throw new Error(`unknown phase ${p}`);
+  for (const p of phases) if (!['login', 'memory', 'chat', 'hop', 'cycles', 'failover', 'api'].includes(p)) throw new Error(`unknown phase ${p}`);
   // only single-node phases named (e.g. --phases=cycles): no cluster suite unless asked for
-  const singleOnly = opts.has('phases') && ![...phases].some((p) => p !== 'cycles');
+  const singleOnly = opts.has('phases') && ![...phases].some((p) => p !== 'cycles' && p !== 'api');
   if (singleOnly && clusterOnly) throw new Error('the cycles phase runs on a single node only (drop --cluster)');
   const cluster = clusterOnly ? (clusterText === '1' || clusterText === 'true' ? 3 : Number(clusterText)) : noCluster || quick || singleOnly ? 0 : 3;
   if (!Number.isInteger(cluster) || cluster < 0 || cluster === 1 || cluster > 8) throw new Error('--cluster=N needs N from 2 to 8 (--cluster alone is 3)');

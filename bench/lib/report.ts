@@ -1,4 +1,5 @@
 // Result types, the console table and docs/performance.md.
+import type { ApiPushResult } from './api-push';
 import type { ClusterMem, ForwardStats } from './cluster';
 import type { CpuReport, ProcCpu } from './cpu';
 import { cyclesRow, type CyclesResult } from './cycles-report';
@@ -142,6 +143,8 @@ export interface BenchResults {
   chat?: { setup: string; base: ChatStepRow | undefined; steps: ChatStepRow[]; maxRate: number; firstFail: ChatStepRow | undefined };
   /** memory per session cycle (single node only) */
   cycles?: CyclesResult;
+  /** the business API: control fan-out and steady pushes (single node only) */
+  api?: ApiPushResult;
   /** start-up with the bench's USERS_FILE (single node, with the login phase) */
   startup?: StartupResult;
   profiles?: ProfileSummary[];
