@@ -99,6 +99,40 @@ export interface RosterChanged extends EventOrigin {
   readonly version: number;
 }
 
+/**
+ * A room of the MUC service (XEP-0045) took a message: archived with the room's next sequence number,
+ * then delivered to every occupant. Emitted once per message, on the node that took it, whatever the
+ * number of occupants (each delivery is not an event of its own).
+ */
+export interface GroupMessage extends EventOrigin {
+  /** The room's bare JID. */
+  readonly room: string;
+  /** The sender's occupant JID (room@service/nick). */
+  readonly from: string;
+  /** The sender's real bare JID. */
+  readonly sender: string;
+  /** The room's sequence number of the message, and its archive id (the XEP-0359 stanza-id). */
+  readonly seq: number;
+  readonly archiveId: string;
+  readonly id: string | undefined;
+  /** The message as occupants get it (to the room), serialised. */
+  readonly stanza: string;
+  /** How many occupants it was sent to. */
+  readonly occupants: number;
+}
+
+/** A user became a member of a room (member, admin or owner: a group's member), or stopped being one. */
+export interface GroupMemberChange extends EventOrigin {
+  /** The room's bare JID. */
+  readonly room: string;
+  /** The member's bare JID. */
+  readonly jid: string;
+  /** The bare JID of whoever made the change, when a user did. */
+  readonly by: string | undefined;
+  /** The affiliation after the change ('none' or 'outcast' once removed). */
+  readonly affiliation: string;
+}
+
 /** Every event the hub carries, by name. */
 export interface GatewayEvents {
   messageRouted: MessageRouted;
@@ -108,6 +142,9 @@ export interface GatewayEvents {
   sessionStarted: SessionStarted;
   sessionEnded: SessionEnded;
   rosterChanged: RosterChanged;
+  groupMessage: GroupMessage;
+  groupMemberAdded: GroupMemberChange;
+  groupMemberRemoved: GroupMemberChange;
 }
 
 export type EventName = keyof GatewayEvents;

@@ -3,6 +3,8 @@ export type {
   EventName,
   EventOrigin,
   GatewayEvents,
+  GroupMemberChange,
+  GroupMessage,
   MessageBounced,
   MessageRouted,
   MessageStored,

@@ -6,6 +6,7 @@ import { affiliationOf, bareOf, broadcastPresence, viewRoom, type MucRuntime, ty
 import { NS_MUC_ADMIN } from './namespaces';
 import { defaultRole, isMember, mayChangeAffiliation, mayChangeRole, mayReadAffiliations } from './permissions';
 import { removeOccupant } from './room-entry';
+import { membershipChanged } from './group-events';
 
 const AFFILIATIONS: readonly Affiliation[] = ['owner', 'admin', 'member', 'none', 'outcast'];
 const ROLES: readonly Role[] = ['moderator', 'participant', 'visitor', 'none'];
@@ -55,7 +56,10 @@ export async function adminSet(runtime: MucRuntime, from: Jid, to: Jid, query: E
       // §10.6: a room always keeps an owner.
       if (current === 'owner' && next !== 'owner' && owners.filter((o) => o !== target.bare).length === 0)
         throw new StanzaError('conflict', 'the room would have no owner');
-      changes.push(() => changeAffiliation(runtime, view, target.bare, next, reason, actor?.nick));
+      changes.push(async () => {
+        await changeAffiliation(runtime, view, target.bare, next, reason, actor?.nick);
+        membershipChanged(runtime, view.jid, target.bare, current, next, from.bare);
+      });
     } else if (item.attrs.role !== undefined) {
       const role = item.attrs.role as Role;
       const occupant = view.occupants.find((o) => o.nick === item.attrs.nick);

@@ -7,6 +7,7 @@ import { affiliationOf, broadcastPresence, viewRoom, type MucRuntime, type RoomV
 import { NS_DELAY, NS_MUC, NS_SID } from './namespaces';
 import { keptPresence, type StatusCode } from './occupant-presence';
 import { defaultRole, entryRefusal } from './permissions';
+import { membershipChanged } from './group-events';
 import { parseStrictXml, serializeXml } from '../xml';
 
 /**
@@ -31,7 +32,8 @@ export async function occupantPresenceIn(runtime: MucRuntime, stanza: Element, f
   if (!view) {
     // §10.1.2: an instant room — the creator is its owner and may chat at once; it may be
     // configured afterwards with the muc#owner form.
-    await runtime.rooms.create(to.local, runtime.defaults, from.bare);
+    if (await runtime.rooms.create(to.local, runtime.defaults, from.bare))
+      membershipChanged(runtime, `${to.local}@${runtime.domain}`, from.bare, 'none', 'owner', from.bare);
     view = await viewRoom(runtime, to.local);
     if (!view) throw new StanzaError('internal-server-error');
     codes.push(201);

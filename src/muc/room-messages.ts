@@ -9,6 +9,7 @@ import { NS_MUC_USER, NS_SID } from './namespaces';
 import { maySendPrivate, maySetSubject, maySpeak } from './permissions';
 import { removeOccupant } from './room-entry';
 import { sendMemberNotices } from './member-notices';
+import { membershipChanged } from './group-events';
 
 /** The children of a client's message that the room passes on (its own stanza-ids and addressing stay behind). */
 function relayedChildren(message: Element, room: string): Element[] {
@@ -56,6 +57,18 @@ export async function groupMessage(runtime: MucRuntime, stanza: Element, from: J
     }),
   );
   await sendMemberNotices(runtime, view, message, { seq: receipt.seq, archiveId: receipt.archiveId, nick: sender.nick, senderJid: from.bare });
+  runtime.events?.emit('groupMessage', () => ({
+    node: runtime.node,
+    at: new Date(runtime.now()),
+    room: view.jid,
+    from: `${view.jid}/${sender.nick}`,
+    sender: from.bare,
+    seq: receipt.seq,
+    archiveId: receipt.archiveId,
+    id: message.attrs.id as string | undefined,
+    stanza: serializeXml(message),
+    occupants: view.occupants.length,
+  }));
 }
 
 /** XEP-0045 §8.1: the new subject goes to everyone and is kept for newcomers. */
@@ -118,7 +131,10 @@ export async function invitation(runtime: MucRuntime, from: Jid, to: Jid, x: Ele
     const invitee = parseJid(String(invite.attrs.to ?? ''));
     if (!invitee) throw new StanzaError('jid-malformed', 'an invitation names the invitee');
     if (config.membersOnly && config.invitesGrantMembership && (affiliation === 'owner' || affiliation === 'admin')) {
-      if ((view.affiliations.get(invitee.bare) ?? 'none') === 'none') await runtime.rooms.setAffiliation(view.name, invitee.bare, 'member');
+      if ((view.affiliations.get(invitee.bare) ?? 'none') === 'none') {
+        await runtime.rooms.setAffiliation(view.name, invitee.bare, 'member');
+        membershipChanged(runtime, view.jid, invitee.bare, 'none', 'member', from.bare);
+      }
     }
     const message = new Element('message', { xmlns: 'jabber:client', from: view.jid, to: invitee.full });
     const out = message.c('x', { xmlns: NS_MUC_USER });
