@@ -9,10 +9,11 @@ import type { ArchiveStore } from '../store/archive-store';
 import { DEFAULT_ROOM_CONFIG, type RoomConfig, type RoomStore } from '../store/room-store';
 import type { MucRuntime } from './muc-runtime';
 import { viewRoom } from './muc-runtime';
-import { NS_DATA, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MAM, NS_MUC_ADMIN, NS_MUC_OWNER, NS_MUC_USER } from './namespaces';
+import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MAM, NS_MUC_ADMIN, NS_MUC_OWNER, NS_MUC_USER } from './namespaces';
 import { outletDelivery, type OccupantDelivery } from './occupant-delivery';
 import { adminGet, adminSet } from './room-admin';
 import { roomArchiveQuery } from './room-archive-query';
+import { mamSearchForm } from '../archive';
 import { roomInfo, roomItems, serviceInfo, serviceItems } from './room-disco';
 import { occupantPresenceIn } from './room-entry';
 import { deliveryError, groupMessage, invitation, privateMessage } from './room-messages';
@@ -143,7 +144,7 @@ export class MucComponent implements Component {
       return this.answer(stanza);
     }
     if (xmlns === NS_MAM && payload.name === 'query') {
-      if (type === 'get') return this.answer(stanza, mamForm());
+      if (type === 'get') return this.answer(stanza, searchForm());
       const { results, fin } = await roomArchiveQuery(this.runtime, from, to, payload);
       // The requester's session is on this node (a component handles what this node received): the
       // results and then the answer go the way occupants' stanzas go, in this order.
@@ -178,11 +179,9 @@ export class MucComponent implements Component {
   }
 }
 
-/** XEP-0313 §5.1.1: the fields a room's archive can be searched by. */
-function mamForm(): Element {
+/** XEP-0313 §5.1.1: the fields a room's archive can be searched by (the same as a user's). */
+function searchForm(): Element {
   const query = new Element('query', { xmlns: NS_MAM });
-  const form = query.c('x', { xmlns: NS_DATA, type: 'form' });
-  form.c('field', { var: 'FORM_TYPE', type: 'hidden' }).c('value').t(NS_MAM);
-  for (const name of ['with', 'start', 'end', 'after-id', 'before-id']) form.c('field', { var: name, type: name === 'with' ? 'jid-single' : 'text-single' });
+  query.cnode(mamSearchForm());
   return query;
 }
