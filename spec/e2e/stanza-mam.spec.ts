@@ -23,7 +23,7 @@ async function connect(user: string): Promise<StanzaClient> {
   const client = new StanzaClient(`${user} (StanzaJS)`, gateway.boshUrl, `${user}@${TEST_DOMAIN}`, TEST_PASSWORD);
   clients.push(client);
   await client.start();
-  await client.agent.sendPresence();
+  client.agent.sendPresence();
   return client;
 }
 
