@@ -64,6 +64,14 @@ module.exports = {
       to: { path: '^src/(xmpp|routing|cluster|bosh|events|components|metrics|webhooks)/' },
     },
     {
+      name: 'muc-is-a-service-on-top',
+      comment:
+        'muc/ (XEP-0045 rooms) is a component wired in app.ts: it uses components/, routing/, store/, events/ and archive/; none of the layers below it, nor the archive, imports it.',
+      severity: 'error',
+      from: { path: '^src/(xml|base|observability|limits|safety|bosh|config|redis|store|events|components|routing|xmpp|cluster|archive)(/|\\.ts$)' },
+      to: { path: '^src/muc/' },
+    },
+    {
       name: 'metrics-only-from-the-root',
       comment: "metrics/ implements every layer's observer interface; layers declare the interface and never import the implementation.",
       severity: 'error',
