@@ -60,13 +60,18 @@ describe('entering a room', () => {
 });
 
 describe('leaving a room', () => {
-  it('tells everyone, the leaver with 110, and removes a temporary room with its last occupant', async () => {
+  it('tells everyone, the leaver with 110, and removes a temporary room and its history with its last occupant', async () => {
     const h = await roomWithAliceAndBob();
     await h.send(BOB, `<presence to='${ROOM}/bo' type='unavailable'/>`);
     expect(h.to(ALICE)[0]?.attrs).toMatchObject({ from: `${ROOM}/bo`, type: 'unavailable' });
     expect(statusCodes(h.to(BOB)[0] as Element)).toEqual(['110']);
+    await h.say(ALICE, 'lobby', 'before it went');
     await h.send(ALICE, `<presence to='${ROOM}/al' type='unavailable'/>`);
     expect(await h.rooms.room('lobby')).toBeUndefined();
+    // A new room of the same name starts without the old one's history.
+    h.take();
+    await h.join(CAROL, 'lobby', 'ca');
+    expect(bodies(h.to(CAROL))).toEqual([]);
   });
 });
 

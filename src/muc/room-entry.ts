@@ -104,7 +104,12 @@ export async function removeOccupant(
   const audience = why.tellOccupant === false ? remaining : [...remaining, occupant];
   await broadcastPresence(runtime, view, occupant, audience, { unavailable: true, codes: why.codes, reason: why.reason, actor: why.actor });
   const current = await runtime.rooms.occupants(view.name);
-  if (current.length === 0 && !view.state.config.persistent) await runtime.rooms.destroy(view.name);
+  if (current.length === 0 && !view.state.config.persistent) {
+    // A temporary room leaves nothing behind: a new room of the same name starts with no history
+    // (its sequence numbers go on: a number is never given twice).
+    await runtime.rooms.destroy(view.name);
+    await runtime.archive.deleteOwner(view.jid);
+  }
 }
 
 /** §7.2.15: the discussion history the newcomer asked for, with XEP-0203 delay stamps. */
