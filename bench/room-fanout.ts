@@ -6,7 +6,7 @@
  * storage (SQLite under a fresh DATA_DIR, archiving on); the clients run in this process. Figures go to
  * docs/performance.md ("Rooms").
  *
- *   node -r ./scripts/register-ts.js bench/room-fanout.ts [--occupants=200] [--rate=10] [--seconds=20]
+ *   node -r ./scripts/register-ts.js bench/room-fanout.ts [--occupants=200] [--rate=10] [--seconds=20] [--memory]
  */
 import * as hdr from 'hdr-histogram-js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     path: '/http-bind',
     maxWait: 30,
     inactivity: 60,
+    extraEnv: MEMORY ? { STORAGE: 'memory' } : undefined,
   });
   await server.start();
   const transport = new Transport(server.origin, '/http-bind');
