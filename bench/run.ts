@@ -857,7 +857,7 @@ function writeDocs(results: BenchResults): void {
   const cluster = c && clusterMeasured ? renderClusterMarkdown(c, results.machine, keptClusterNotes(existing)) : keptClusterSection(existing);
   const cycles = results.cycles ? renderCyclesSection(results.cycles, results.when, results.command) : keptCyclesSection(existing);
   const failover = c?.failover ? renderFailoverSection(c.failover, c.when, c.command) : keptFailoverSection(existing);
-  const api = results.api ? renderApiSection(results.api, results.when, results.command) : keptApiSection(existing);
+  const api = results.api ? renderApiSection(results.api, results.when, results.command, results.background?.api) : keptApiSection(existing);
   mkdirSync(dirname(doc), { recursive: true });
   if (results.login || results.memory || results.chat || !existing) {
     const rendered = renderMarkdown(results, keptNotes(existing), cluster, cycles, failover);

@@ -12,15 +12,19 @@ export const API_TARGETS = { fanoutMs: 1_000, apiP99Ms: 10, arrivalP99Ms: 20 };
 const f = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const met = (ok: boolean): string => (ok ? 'yes' : '**no**');
 
-export function renderApiSection(r: ApiPushResult, when: string, command: string): string {
+/** `busy`: % of the machine other processes used just before the phase (figures are low when it is high). */
+export function renderApiSection(r: ApiPushResult, when: string, command: string, busy?: number): string {
   const { fanout: fo, steady: st } = r;
   const fanoutOk = fo.arrived === fo.recipients && fo.lastMs <= API_TARGETS.fanoutMs;
   return [
     API_START,
     '## Business API: control fan-out and pushes',
     '',
-    `Measured ${when} with \`${command}\`, one node (memory of a real server process), ${r.users} prebound BOSH sessions that`,
+    `Measured ${when} with \`${command}\`, one node (a server process of its own), ${r.users} prebound BOSH sessions that`,
     'keep one request held (POST /sessions, then initial presence), driven from the bench process over loopback.',
+    ...(busy !== undefined && busy > 25
+      ? ['', `**The machine was ${busy.toFixed(0)}% busy with other processes before this phase: the figures are lower than an idle machine gives.**`]
+      : []),
     '',
     '| figure | result | target | met |',
     '|---|---|---|---|',
@@ -29,7 +33,8 @@ export function renderApiSection(r: ApiPushResult, when: string, command: string
     `| the same: push-to-arrival p50 / p99 (${st.arrived}/${st.sent} arrived, ${st.delivered} reported delivered) | ${f(st.arrivalP50Ms)} / ${f(st.arrivalP99Ms)} ms | p99 ≤ ${API_TARGETS.arrivalP99Ms} ms | ${met(st.arrivalP99Ms <= API_TARGETS.arrivalP99Ms && st.arrived === st.sent)} |`,
     '',
     'Arrival is when the page read the response carrying the control message; the fan-out is routed in one call, and the',
-    'held requests are answered as the router hands each session its message (src/api/push-delivery.ts).',
+    'held requests are answered as the router hands each session its message (src/api/push-delivery.ts). Arrival times',
+    'include the bench process reading 1,000 responses and sending 1,000 new polls on one core.',
     API_END,
   ].join('\n');
 }
