@@ -391,8 +391,10 @@ function loadApiConfig(
     problems.push('API_TOKEN_SECRET: required with API_KEYS or API_KEYS_FILE in cluster mode (every node verifies the login tokens any node issued)');
   }
   const tokenMaxTtlSeconds = integer('API_TOKEN_MAX_TTL', 86_400, 1, 365 * 86_400);
-  const boshUrl = value('API_BOSH_URL') ?? boshPath;
-  if (!/^(https?:\/\/[^/\s]+)?\/[^\s]*$/.test(boshUrl))
+  const boshUrlSetting = value('API_BOSH_URL');
+  const boshUrl = boshUrlSetting ?? boshPath;
+  // A bad BOSH_PATH is reported once, under its own name.
+  if (boshUrlSetting !== undefined && !/^(https?:\/\/[^/\s]+)?\/[^\s]*$/.test(boshUrlSetting))
     problems.push(`API_BOSH_URL=${boshUrl}: expected a path like /http-bind or a URL like https://chat.example.com/http-bind`);
   return {
     keys,
