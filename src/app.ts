@@ -187,18 +187,25 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
   if (config.muc.enabled) {
     const link = setup?.cluster;
     // Rooms live in the stores, so every node registers the service and serves any room.
-    xmpp.components.register(
-      new MucComponent({
-        domain: config.muc.domain,
-        rooms: durable.rooms,
-        archive: durable.archive,
-        node: xmpp.services.router.node,
-        // Cluster mode: occupants' stanzas go through each node's bus stream, in the room's order (src/muc/bus-delivery.ts).
-        delivery: link ? (fallback) => busDelivery(link, fallback) : undefined,
-        logger,
-        events: xmpp.events,
-      }),
-    );
+    const muc = new MucComponent({
+      domain: config.muc.domain,
+      rooms: durable.rooms,
+      archive: durable.archive,
+      node: xmpp.services.router.node,
+      // Cluster mode: occupants' stanzas go through each node's bus stream, in the room's order (src/muc/bus-delivery.ts).
+      delivery: link ? (fallback) => busDelivery(link, fallback) : undefined,
+      logger,
+      events: xmpp.events,
+    });
+    xmpp.components.register(muc);
+    // A session that ends (or vanishes with its node) leaves its rooms, whatever presence it sent.
+    const gone = (jid: string): void => {
+      muc.occupantGone(jid).catch((err: unknown) => logger.warn({ err }, 'could not take a departed session out of its rooms'));
+    };
+    xmpp.events.on('sessionEnded', (event) => gone(event.jid));
+    xmpp.events.on('presenceChanged', (event) => {
+      if (!event.available) gone(event.jid);
+    });
   }
   const newSessions = new WindowCounter(60_000);
   transport = new BoshTransport({

@@ -80,6 +80,22 @@ describe('the MUC service on a node (conference.<domain>)', () => {
   });
 });
 
+describe('a session that ends leaves its rooms', () => {
+  it('even when it entered without initial presence (no directed presence is remembered then)', async () => {
+    const alice = await login('alice', 'stay');
+    const carol = await login('carol', 'bare');
+    await enter(alice, 'quiet@conference.localhost', 'al');
+    // carol goes straight to the room, with no presence of her own first.
+    carol.send(`<presence to='quiet@conference.localhost/ca' xmlns='jabber:client'><x xmlns='${MUC}'/></presence>`);
+    await carol.waitFor(selfPresence('quiet@conference.localhost'), 5000, 'own presence in the room');
+    await carol.terminate();
+    const gone = await alice.waitFor((e) => e.name === 'presence' && e.attrs.from === 'quiet@conference.localhost/ca' && e.attrs.type === 'unavailable');
+    expect(gone.attrs.to).toBe(alice.jid);
+    expect((await node.stores.rooms.occupants('quiet')).map((o) => o.nick)).toEqual(['al']);
+    await alice.terminate();
+  });
+});
+
 describe('groups: a members-only persistent room', () => {
   it('tells an online member outside the room of each message, and an offline member catches up after its last sequence number', async () => {
     const GROUP = 'crew@conference.localhost';

@@ -15,7 +15,7 @@ import { adminGet, adminSet } from './room-admin';
 import { roomArchiveQuery } from './room-archive-query';
 import { mamSearchForm } from '../archive';
 import { roomInfo, roomItems, serviceInfo, serviceItems } from './room-disco';
-import { occupantPresenceIn } from './room-entry';
+import { leave, occupantPresenceIn } from './room-entry';
 import { deliveryError, groupMessage, invitation, privateMessage } from './room-messages';
 import { ownerGet, ownerSet } from './room-owner';
 
@@ -74,6 +74,18 @@ export class MucComponent implements Component {
   private out(): ComponentOutlet {
     if (!this.outlet) throw new Error('the MUC service is not registered');
     return this.outlet;
+  }
+
+  /**
+   * A session ended, or went unavailable, or vanished with its node: it leaves every room it was in
+   * (as if it had sent 'unavailable' to each, XEP-0045 §7.14). The presence service already tells rooms
+   * of a session that had sent initial presence; this also covers the others, and the sessions of a
+   * dead node (the reaper's presenceChanged), so rooms keep no ghosts.
+   */
+  async occupantGone(jid: string): Promise<void> {
+    for (const room of await this.runtime.rooms.roomsOf(jid)) {
+      await this.runtime.rooms.exclusive(room, () => leave(this.runtime, room, jid));
+    }
   }
 
   async handle(stanza: Element): Promise<void> {

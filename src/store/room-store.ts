@@ -118,6 +118,8 @@ export interface RoomStore {
   /** Adds the occupant, or replaces the one with the same nick. */
   putOccupant(room: string, occupant: Occupant): Promise<void>;
   removeOccupant(room: string, nick: string): Promise<void>;
+  /** The rooms a full JID is an occupant of (to take a vanished session out of every room). */
+  roomsOf(jid: string): Promise<string[]>;
 
   /**
    * Runs `work` while no other call of `exclusive` for the same room runs, on this node or on any
@@ -192,6 +194,10 @@ export class MemoryRoomStore implements RoomStore {
 
   async removeOccupant(room: string, nick: string): Promise<void> {
     this.data.get(room)?.occupants.delete(nick);
+  }
+
+  async roomsOf(jid: string): Promise<string[]> {
+    return [...this.data].filter(([, room]) => [...room.occupants.values()].some((o) => o.jid === jid)).map(([name]) => name);
   }
 
   exclusive<T>(room: string, work: () => Promise<T>): Promise<T> {

@@ -85,6 +85,22 @@ export function roomStoreContract(backend: RoomStoreBackend): void {
       expect((await rooms.occupants('lobby')).map((o) => o.nick)).toEqual(['bo']);
     });
 
+    it('knows the rooms a full JID is in, through entries, nick changes, departures and destruction', async () => {
+      const { rooms } = await open();
+      for (const room of ['a', 'b', 'c']) await rooms.create(room, DEFAULT_ROOM_CONFIG, 'alice@localhost');
+      await rooms.putOccupant('a', { nick: 'al', jid: 'alice@localhost/x', role: 'moderator', node: 'n1' });
+      await rooms.putOccupant('b', { nick: 'al', jid: 'alice@localhost/x', role: 'moderator', node: 'n1' });
+      await rooms.putOccupant('c', { nick: 'al', jid: 'alice@localhost/y', role: 'moderator', node: 'n1' });
+      expect((await rooms.roomsOf('alice@localhost/x')).sort()).toEqual(['a', 'b']);
+      await rooms.removeOccupant('a', 'al');
+      expect(await rooms.roomsOf('alice@localhost/x')).toEqual(['b']);
+      await rooms.destroy('b');
+      expect(await rooms.roomsOf('alice@localhost/x')).toEqual([]);
+      expect(await rooms.roomsOf('alice@localhost/y')).toEqual(['c']);
+      await rooms.removeOccupant('c', 'nobody');
+      expect(await rooms.roomsOf('nobody@localhost/z')).toEqual([]);
+    });
+
     it('destroys a room with its affiliations and occupants', async () => {
       const { rooms } = await open();
       await rooms.create('lobby', DEFAULT_ROOM_CONFIG, 'alice@localhost');

@@ -23,6 +23,10 @@ export class RedisRoomKeys {
   occupants(room: string): string {
     return `${this.prefix}room:${room}:occ`;
   }
+  /** Set of the rooms a full JID is an occupant of. */
+  roomsOf(jid: string): string {
+    return `${this.prefix}occupant-rooms:${jid}`;
+  }
   /** The room's lock: the token of the node holding it. */
   lock(room: string): string {
     return `${this.prefix}room:${room}:lock`;
@@ -77,7 +81,10 @@ export class RedisRoomStore implements RoomStore {
   }
 
   async destroy(room: string): Promise<void> {
-    await this.redis.multi().del(this.keys.room(room), this.keys.affiliations(room), this.keys.occupants(room)).srem(this.keys.rooms(), room).exec();
+    const occupants = await this.occupants(room);
+    const multi = this.redis.multi();
+    for (const occupant of occupants) multi.srem(this.keys.roomsOf(occupant.jid), room);
+    await multi.del(this.keys.room(room), this.keys.affiliations(room), this.keys.occupants(room)).srem(this.keys.rooms(), room).exec();
   }
 
   async rooms(): Promise<Array<{ room: string; config: RoomConfig }>> {
@@ -118,11 +125,24 @@ export class RedisRoomStore implements RoomStore {
     // A changed occupant keeps its place; a new one goes last (time, then this node's count, breaks ties).
     const since = previous ? (JSON.parse(previous) as StoredOccupant).since : Date.now() * 1000 + (this.entries++ % 1000);
     const stored: StoredOccupant = { ...occupant, since };
-    await this.redis.hset(key, occupant.nick, JSON.stringify(stored));
+    const multi = this.redis.multi().hset(key, occupant.nick, JSON.stringify(stored)).sadd(this.keys.roomsOf(occupant.jid), room);
+    // The nick passed to another JID: the one it had before is no longer here under it.
+    if (previous) {
+      const before = (JSON.parse(previous) as StoredOccupant).jid;
+      if (before !== occupant.jid) multi.srem(this.keys.roomsOf(before), room);
+    }
+    await multi.exec();
   }
 
   async removeOccupant(room: string, nick: string): Promise<void> {
-    await this.redis.hdel(this.keys.occupants(room), nick);
+    const previous = await this.redis.hget(this.keys.occupants(room), nick);
+    if (!previous) return;
+    const { jid } = JSON.parse(previous) as StoredOccupant;
+    await this.redis.multi().hdel(this.keys.occupants(room), nick).srem(this.keys.roomsOf(jid), room).exec();
+  }
+
+  async roomsOf(jid: string): Promise<string[]> {
+    return (await this.redis.smembers(this.keys.roomsOf(jid))).sort();
   }
 
   /**

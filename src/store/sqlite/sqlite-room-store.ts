@@ -102,6 +102,10 @@ export class SqliteRoomStore implements RoomStore {
     if (occupants?.size === 0) this.present.delete(room);
   }
 
+  async roomsOf(jid: string): Promise<string[]> {
+    return [...this.present].filter(([, occupants]) => [...occupants.values()].some((o) => o.jid === jid)).map(([room]) => room);
+  }
+
   /** One process holds the database: its own queue per room is the one order. */
   exclusive<T>(room: string, work: () => Promise<T>): Promise<T> {
     return this.queue.run(room, work);
