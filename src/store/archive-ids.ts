@@ -16,8 +16,13 @@ export function conversationHash(conversation: string): string {
 
 /** The sequence number an archive id carries, or undefined for a string that is not an archive id. */
 export function seqOfArchiveId(id: string): number | undefined {
-  const match = /^[0-9a-f]{10}-([1-9][0-9]{0,15})$/.exec(id);
+  return parseArchiveId(id)?.seq;
+}
+
+/** The conversation hash and sequence number of an archive id, or undefined for a string that is not one. */
+export function parseArchiveId(id: string): { readonly hash: string; readonly seq: number } | undefined {
+  const match = /^([0-9a-f]{10})-([1-9][0-9]{0,15})$/.exec(id);
   if (!match) return undefined;
-  const seq = Number(match[1]);
-  return Number.isSafeInteger(seq) ? seq : undefined;
+  const seq = Number(match[2]);
+  return Number.isSafeInteger(seq) ? { hash: match[1] as string, seq } : undefined;
 }

@@ -145,6 +145,8 @@ export interface ArchiveStore {
   prune(now: Date): Promise<number>;
   /** Drops an owner's whole archive (the account or room is being removed). */
   deleteOwner(owner: string): Promise<void>;
+  /** Writes whatever appends are still pending (a backend that commits in groups); before closing. */
+  flush(): Promise<void>;
 }
 
 /** The conversation of two users' chats: both bare JIDs, sorted, so each pair has one key. */

@@ -161,17 +161,22 @@ async function openDurable(config: Config, deps: StoreDependencies, authCache: A
       const db = openDatabase(config.dataDir);
       deps.logger.info({ database: resolve(config.dataDir) }, 'storage: SQLite');
       const offline = new SqliteOfflineStore(db, limits.offlinePerUser, limits.offlineBytesPerUser);
+      const archive = new SqliteArchiveStore(db, retention, undefined, {
+        onWriteFailure: (err, rows) => deps.logger.error({ err, rows }, 'archive: a group commit failed; its entries are lost'),
+      });
       return {
         accounts: new SqliteAccountStore(db, config.scramIterations, authCache),
         rosters: new SqliteRosterStore(db),
         offline,
         documents: new SqliteXmlStore(db),
-        archive: new SqliteArchiveStore(db, retention),
+        archive,
         webhooks: sqliteWebhookStores(db, config.webhooks.deadLettersPerSink),
         rooms: new SqliteRoomStore(db),
         offlineTotal: () => offline.total,
         ready: () => db.open,
         close: async () => {
+          // Group commits still pending go in before the database closes.
+          await archive.flush();
           db.close();
         },
       };

@@ -111,4 +111,7 @@ export class MemoryArchiveStore implements ArchiveStore {
   async deleteOwner(owner: string): Promise<void> {
     this.archives.delete(owner);
   }
+
+  /** Nothing pending: every append is kept at once. */
+  async flush(): Promise<void> {}
 }

@@ -4,6 +4,7 @@ import { archiveStoreContract } from '../contract/archive-store.contract';
 
 archiveStoreContract({
   name: 'memory',
+  concurrentWriters: false,
   fresh: async (retention, now) => ({ archive: new MemoryArchiveStore(retention, now), another: undefined, close: async () => undefined }),
 });
 

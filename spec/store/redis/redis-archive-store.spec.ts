@@ -28,6 +28,7 @@ function open(prefix: string, retention: ArchiveRetention, now: () => Date): Arc
 let count = 0;
 archiveStoreContract({
   name: 'redis',
+  concurrentWriters: true,
   // Each test's data under a prefix of its own on the one server.
   fresh: async (retention, now) => open(`t${++count}:`, retention, now),
 });

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ArchiveRetention } from '../../../src/store/archive-store';
-import { openDatabase } from '../../../src/store/sqlite/database';
-import { SqliteArchiveStore } from '../../../src/store/sqlite/sqlite-archive-store';
+import { chatConversation, type ArchiveRetention } from '../../../src/store/archive-store';
+import { openDatabase, type SqliteDatabase } from '../../../src/store/sqlite/database';
+import { SqliteArchiveStore, type SqliteArchiveOptions } from '../../../src/store/sqlite/sqlite-archive-store';
 import { archiveStoreContract, type ArchiveInstance } from '../contract/archive-store.contract';
 
 const dirs: string[] = [];
@@ -25,9 +25,68 @@ function open(dir: string, retention: ArchiveRetention, now: () => Date): Archiv
 
 archiveStoreContract({
   name: 'sqlite',
+  concurrentWriters: false,
   fresh: async (retention, now) => {
     const dir = mkdtempSync(join(tmpdir(), 'gateway-archive-'));
     dirs.push(dir);
     return open(dir, retention, now);
   },
+});
+
+describe('SQLite ArchiveStore group commit', () => {
+  const entry = (body: string) => ({
+    conversation: chatConversation('a@x', 'b@x'),
+    copies: [
+      { owner: 'a@x', with: 'b@x' },
+      { owner: 'b@x', with: 'a@x' },
+    ],
+    from: 'a@x/r',
+    to: 'b@x',
+    type: 'chat' as const,
+    body,
+    stanza: `<message><body>${body}</body></message>`,
+  });
+  const rowsIn = (db: SqliteDatabase): number => (db.prepare('SELECT count(*) AS n FROM archive_messages').get() as { n: number }).n;
+  const openStore = (options: SqliteArchiveOptions) => {
+    const dir = mkdtempSync(join(tmpdir(), 'gateway-archive-'));
+    dirs.push(dir);
+    const db = openDatabase(dir);
+    return { db, store: new SqliteArchiveStore(db, { maxPerOwner: 2, maxAgeMs: 0 }, () => new Date(), options) };
+  };
+
+  it('numbers appends at once and writes them together when the timer fires', async () => {
+    const timers: Array<() => void> = [];
+    const { db, store } = openStore({ schedule: (flush) => (timers.push(flush), () => undefined) });
+    expect((await store.append(entry('one'))).seq).toBe(1);
+    expect((await store.append(entry('two'))).seq).toBe(2);
+    expect(await store.lastSeq(chatConversation('a@x', 'b@x'))).toBe(2);
+    expect(timers).toHaveLength(1);
+    expect(rowsIn(db)).toBe(0);
+    timers[0]?.();
+    expect(rowsIn(db)).toBe(4);
+    db.close();
+  });
+
+  it('commits what is pending before any read, and at maxBatch rows without waiting', async () => {
+    const { db, store } = openStore({ schedule: () => () => undefined, maxBatch: 6 });
+    await store.append(entry('one'));
+    const page = await store.query({ owner: 'b@x', limit: 10 });
+    expect('messages' in page && page.messages.map((m) => m.body)).toEqual(['one']);
+    await store.append(entry('two'));
+    await store.append(entry('three'));
+    await store.append(entry('four'));
+    // The retention count (2 per owner) is kept at the commit.
+    expect(rowsIn(db)).toBe(4);
+    db.close();
+  });
+
+  it('reports a commit it could not write, with the rows lost', async () => {
+    const failures: number[] = [];
+    const { db, store } = openStore({ schedule: () => () => undefined, onWriteFailure: (_err, rows) => failures.push(rows) });
+    await store.append(entry('one'));
+    db.exec('DROP TABLE archive_totals');
+    await store.flush();
+    expect(failures).toEqual([2]);
+    db.close();
+  });
 });

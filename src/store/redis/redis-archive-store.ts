@@ -221,6 +221,9 @@ export class RedisArchiveStore implements ArchiveStore {
     return 0;
   }
 
+  /** Nothing pending: every append is one step in Redis. */
+  async flush(): Promise<void> {}
+
   async deleteOwner(owner: string): Promise<void> {
     await this.redis.eval(DELETE_OWNER, 3, this.keys.order(owner), this.keys.messages(owner), this.keys.index(owner));
   }

@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import { archiveIdOf } from '../archive-ids';
+import { conversationHash, parseArchiveId } from '../archive-ids';
 import type {
   ArchiveBounds,
   ArchivedMessage,
@@ -12,13 +12,14 @@ import type {
   ArchiveStore,
   UnknownArchiveId,
 } from '../archive-store';
+import { chatConversation } from '../archive-store';
 import type { SqliteDatabase } from './database';
 
 interface Row {
   owner: string;
   conversation: string;
+  conv_hash: string;
   seq: number;
-  archive_id: string;
   with_jid: string;
   from_jid: string;
   to_jid: string;
@@ -29,24 +30,53 @@ interface Row {
   ts: number;
 }
 
-interface Pending {
-  readonly entry: ArchiveEntry;
-  readonly resolve: (receipt: ArchiveReceipt) => void;
-  readonly reject: (err: unknown) => void;
+/** How the store writes: group commits, and what it tells of a batch it could not write. */
+export interface SqliteArchiveOptions {
+  /** Milliseconds appends wait for their group commit at most (default 50). */
+  readonly flushMs?: number;
+  /** Rows that make a commit at once, before the timer (default 2,000). */
+  readonly maxBatch?: number;
+  /** A group commit failed: its rows are dropped (the messages were delivered). */
+  readonly onWriteFailure?: (err: unknown, rows: number) => void;
+  /** Schedules the next group commit; returns how to cancel it (default: an unref'd setTimeout). */
+  readonly schedule?: (flush: () => void, ms: number) => () => void;
 }
+
+const defaultSchedule = (flush: () => void, ms: number): (() => void) => {
+  const timer = setTimeout(flush, ms);
+  // A pending commit never keeps a stopping process alive: closing the stores flushes.
+  timer.unref();
+  return () => clearTimeout(timer);
+};
 
 /** Rows the age sweep deletes per statement; the event loop runs between batches. */
 const PRUNE_BATCH = 2000;
 
 /**
- * The archive in the node's SQLite database (migration 003-archive). Appends made in one turn of the
- * event loop are written in one transaction, in the order they were made: a commit per message would
- * cap the chat rate near the disk's sync rate, and one transaction keeps each conversation's sequence
- * numbers in call order. The retention count is kept at each append; the age limit by prune().
+ * The archive in the node's SQLite database (migration 003-archive), written by one process (the
+ * node that owns DATA_DIR).
+ *
+ * Group commit: an append takes the conversation's next sequence number in memory at once (from the
+ * database's last, plus what is pending) and resolves, so the message is delivered with its archive id
+ * without waiting for a disk; its rows are written with everything else appended within `flushMs`
+ * (or `maxBatch` rows) in one transaction. Every row costs a page in each index per commit, whoever
+ * it is for: one commit per message or per event-loop turn would spend most of the chat rate's CPU
+ * rewriting the same index pages. Every read (query, since, bounds, lastSeq) commits what is pending
+ * first, so what was appended is always seen; closing the stores flushes. What a process crash takes
+ * is the last window of archive entries (the messages themselves were delivered), and their numbers
+ * may be given again after the restart.
+ *
+ * The retention count is kept at each commit, per owner; the age limit by prune().
  */
 export class SqliteArchiveStore implements ArchiveStore {
-  private pending: Pending[] = [];
-  private readonly nextSeq;
+  private pending: Row[] = [];
+  /** The last number given in each conversation with rows still pending (the database has the rest). */
+  private readonly pendingSeqs = new Map<string, number>();
+  private cancelFlush: (() => void) | undefined;
+  private readonly flushMs: number;
+  private readonly maxBatch: number;
+  private readonly schedule: (flush: () => void, ms: number) => () => void;
+  private readonly saveSeq;
   private readonly insertRow;
   private readonly addToTotals;
   private readonly totalQuery;
@@ -69,35 +99,33 @@ export class SqliteArchiveStore implements ArchiveStore {
     private readonly db: SqliteDatabase,
     private readonly retention: ArchiveRetention,
     private readonly now: () => Date = () => new Date(),
-    private readonly defer: (flush: () => void) => void = (flush) => setImmediate(flush),
+    private readonly options: SqliteArchiveOptions = {},
   ) {
-    this.nextSeq = db.prepare<[string], { seq: number }>(
-      `INSERT INTO archive_sequences (conversation, seq) VALUES (?, 1)
-       ON CONFLICT (conversation) DO UPDATE SET seq = seq + 1 RETURNING seq`,
+    this.flushMs = options.flushMs ?? 50;
+    this.maxBatch = options.maxBatch ?? 2000;
+    this.schedule = options.schedule ?? defaultSchedule;
+    this.saveSeq = db.prepare<[string, number]>(
+      `INSERT INTO archive_sequences (conversation, seq) VALUES (?, ?) ON CONFLICT (conversation) DO UPDATE SET seq = excluded.seq`,
     );
     this.insertRow = db.prepare<[Row]>(
-      `INSERT INTO archive_messages (owner, conversation, seq, archive_id, with_jid, from_jid, to_jid, type, origin_id, body, stanza, ts)
-       VALUES (@owner, @conversation, @seq, @archive_id, @with_jid, @from_jid, @to_jid, @type, @origin_id, @body, @stanza, @ts)`,
+      `INSERT INTO archive_messages (owner, conversation, conv_hash, seq, with_jid, from_jid, to_jid, type, origin_id, body, stanza, ts)
+       VALUES (@owner, @conversation, @conv_hash, @seq, @with_jid, @from_jid, @to_jid, @type, @origin_id, @body, @stanza, @ts)`,
     );
-    this.addToTotals = db.prepare<[string]>(
-      `INSERT INTO archive_totals (owner, messages) VALUES (?, 1) ON CONFLICT (owner) DO UPDATE SET messages = messages + 1`,
+    this.addToTotals = db.prepare<[string, number]>(
+      `INSERT INTO archive_totals (owner, messages) VALUES (?, ?) ON CONFLICT (owner) DO UPDATE SET messages = messages + excluded.messages`,
     );
     this.totalQuery = db.prepare<[string], { messages: number }>('SELECT messages FROM archive_totals WHERE owner = ?');
     this.dropOldest = db.prepare<[string, number]>(
       'DELETE FROM archive_messages WHERE id IN (SELECT id FROM archive_messages WHERE owner = ? ORDER BY id LIMIT ?)',
     );
     this.takeFromTotals = db.prepare<[number, string]>('UPDATE archive_totals SET messages = messages - ? WHERE owner = ?');
-    this.positionQuery = db.prepare<[string, string], { id: number }>('SELECT id FROM archive_messages WHERE owner = ? AND archive_id = ?');
-    this.sinceQuery = db.prepare<[string, string, number, number], Row>(
-      'SELECT * FROM archive_messages WHERE owner = ? AND conversation = ? AND seq > ? ORDER BY seq LIMIT ?',
+    this.positionQuery = db.prepare<[string, string, number], { id: number }>('SELECT id FROM archive_messages WHERE owner = ? AND conv_hash = ? AND seq = ?');
+    this.sinceQuery = db.prepare<[string, string, number, string, number], Row>(
+      'SELECT * FROM archive_messages WHERE owner = ? AND conv_hash = ? AND seq > ? AND conversation = ? ORDER BY seq LIMIT ?',
     );
     this.lastSeqQuery = db.prepare<[string], { seq: number }>('SELECT seq FROM archive_sequences WHERE conversation = ?');
-    this.firstQuery = db.prepare<[string], { archive_id: string; ts: number }>(
-      'SELECT archive_id, ts FROM archive_messages WHERE owner = ? ORDER BY id LIMIT 1',
-    );
-    this.lastQuery = db.prepare<[string], { archive_id: string; ts: number }>(
-      'SELECT archive_id, ts FROM archive_messages WHERE owner = ? ORDER BY id DESC LIMIT 1',
-    );
+    this.firstQuery = db.prepare<[string], Row>('SELECT * FROM archive_messages WHERE owner = ? ORDER BY id LIMIT 1');
+    this.lastQuery = db.prepare<[string], Row>('SELECT * FROM archive_messages WHERE owner = ? ORDER BY id DESC LIMIT 1');
     // The oldest rows of the whole table are the oldest messages (ids grow with time): the age sweep
     // looks at those only, never scanning the table for a timestamp.
     this.pruneOldest = db.prepare<[number, number], { owner: string }>(
@@ -105,7 +133,7 @@ export class SqliteArchiveStore implements ArchiveStore {
     );
     this.deleteRows = db.prepare<[string]>('DELETE FROM archive_messages WHERE owner = ?');
     this.deleteTotals = db.prepare<[string]>('DELETE FROM archive_totals WHERE owner = ?');
-    this.writeBatch = db.transaction((batch: readonly Pending[]): ArchiveReceipt[] => batch.map(({ entry }) => this.write(entry)));
+    this.writeBatch = db.transaction((rows: readonly Row[], seqs: ReadonlyMap<string, number>): void => this.write(rows, seqs));
     this.pruneBatch = db.transaction((cutoff: number): number => {
       const dropped = new Map<string, number>();
       for (const { owner } of this.pruneOldest.all(PRUNE_BATCH, cutoff)) dropped.set(owner, (dropped.get(owner) ?? 0) + 1);
@@ -123,37 +151,18 @@ export class SqliteArchiveStore implements ArchiveStore {
     });
   }
 
-  append(entry: ArchiveEntry): Promise<ArchiveReceipt> {
-    return new Promise((resolve, reject) => {
-      if (this.pending.length === 0) this.defer(() => this.flush());
-      this.pending.push({ entry, resolve, reject });
-    });
-  }
-
-  private flush(): void {
-    const batch = this.pending;
-    this.pending = [];
-    let receipts: ArchiveReceipt[];
-    try {
-      receipts = this.writeBatch(batch);
-    } catch (err) {
-      for (const item of batch) item.reject(err);
-      return;
-    }
-    batch.forEach((item, i) => item.resolve(receipts[i] as ArchiveReceipt));
-  }
-
-  /** One message, inside the batch's transaction: its sequence number, its rows, the retention count. */
-  private write(entry: ArchiveEntry): ArchiveReceipt {
-    const seq = (this.nextSeq.get(entry.conversation) as { seq: number }).seq;
-    const archiveId = archiveIdOf(entry.conversation, seq);
+  async append(entry: ArchiveEntry): Promise<ArchiveReceipt> {
+    const { conversation } = entry;
+    const seq = (this.pendingSeqs.get(conversation) ?? this.lastSeqQuery.get(conversation)?.seq ?? 0) + 1;
+    this.pendingSeqs.set(conversation, seq);
+    const hash = conversationHash(conversation);
     const ts = entry.ts ?? this.now();
     for (const copy of entry.copies) {
-      this.insertRow.run({
+      this.pending.push({
         owner: copy.owner,
-        conversation: entry.conversation,
+        conversation,
+        conv_hash: hash,
         seq,
-        archive_id: archiveId,
         with_jid: copy.with,
         from_jid: entry.from,
         to_jid: entry.to,
@@ -163,22 +172,63 @@ export class SqliteArchiveStore implements ArchiveStore {
         stanza: entry.stanza,
         ts: ts.getTime(),
       });
-      this.addToTotals.run(copy.owner);
-      const { maxPerOwner } = this.retention;
-      if (maxPerOwner > 0) {
-        const over = (this.totalQuery.get(copy.owner)?.messages ?? 0) - maxPerOwner;
-        if (over > 0) {
-          this.dropOldest.run(copy.owner, over);
-          this.takeFromTotals.run(over, copy.owner);
-        }
+    }
+    if (this.pending.length >= this.maxBatch) this.commit();
+    else this.cancelFlush ??= this.schedule(() => this.commit(), this.flushMs);
+    return { conversation, seq, archiveId: `${hash}-${seq}`, ts };
+  }
+
+  async flush(): Promise<void> {
+    this.commit();
+  }
+
+  /** Writes what is pending in one transaction; a failed batch is reported and dropped. */
+  private commit(): void {
+    this.cancelFlush?.();
+    this.cancelFlush = undefined;
+    if (this.pending.length === 0) return;
+    const rows = this.pending;
+    const seqs = new Map(this.pendingSeqs);
+    this.pending = [];
+    this.pendingSeqs.clear();
+    try {
+      this.writeBatch(rows, seqs);
+    } catch (err) {
+      this.options.onWriteFailure?.(err, rows.length);
+    }
+  }
+
+  /** Inside the batch's transaction: the rows, each conversation's last number, each owner's total and retention count. */
+  private write(rows: readonly Row[], seqs: ReadonlyMap<string, number>): void {
+    const added = new Map<string, number>();
+    for (const row of rows) {
+      this.insertRow.run(row);
+      added.set(row.owner, (added.get(row.owner) ?? 0) + 1);
+    }
+    for (const [conversation, seq] of seqs) this.saveSeq.run(conversation, seq);
+    const { maxPerOwner } = this.retention;
+    for (const [owner, count] of added) {
+      this.addToTotals.run(owner, count);
+      if (maxPerOwner <= 0) continue;
+      const over = (this.totalQuery.get(owner)?.messages ?? 0) - maxPerOwner;
+      if (over > 0) {
+        this.dropOldest.run(owner, over);
+        this.takeFromTotals.run(over, owner);
       }
     }
-    return { conversation: entry.conversation, seq, archiveId, ts };
   }
 
   async query(query: ArchiveQuery): Promise<ArchivePage | UnknownArchiveId> {
+    this.commit();
     const params: Record<string, unknown> = { owner: query.owner, limit: query.limit + 1 };
     const where = ['owner = @owner'];
+    // A user's chats with one contact are one conversation: read through its index in seq order, which
+    // is its archive order. Anything else (a room's occupant) is a filter over the owner's archive.
+    const conversation = query.with !== undefined && !query.with.includes('/') ? conversationHash(chatConversation(query.owner, query.with)) : undefined;
+    if (conversation !== undefined) {
+      params.conversation = conversation;
+      where.push('conv_hash = @conversation');
+    }
     for (const [name, id, op] of [
       ['afterId', query.afterId, '>'],
       ['beforeId', query.beforeId, '<'],
@@ -186,10 +236,13 @@ export class SqliteArchiveStore implements ArchiveStore {
       ['before', query.before, '<'],
     ] as const) {
       if (!id) continue;
-      const row = this.positionQuery.get(query.owner, id);
-      if (!row) return { unknownId: id };
-      params[name] = row.id;
-      where.push(`id ${op} @${name}`);
+      const parsed = parseArchiveId(id);
+      const row = parsed && this.positionQuery.get(query.owner, parsed.hash, parsed.seq);
+      if (!parsed || !row) return { unknownId: id };
+      // Reading one conversation, a bound in it is a seq bound (a range of its index); any other is a place.
+      const bySeq = conversation !== undefined && parsed.hash === conversation;
+      params[name] = bySeq ? parsed.seq : row.id;
+      where.push(`${bySeq ? 'seq' : 'id'} ${op} @${name}`);
     }
     if (query.with !== undefined) {
       params.with = query.with;
@@ -206,10 +259,11 @@ export class SqliteArchiveStore implements ArchiveStore {
     if (query.ids) {
       // json_each keeps the statement one shape whatever the number of ids.
       params.ids = JSON.stringify(query.ids);
-      where.push('archive_id IN (SELECT value FROM json_each(@ids))');
+      where.push("conv_hash || '-' || seq IN (SELECT value FROM json_each(@ids))");
     }
     const backward = query.before !== undefined;
-    const sql = `SELECT * FROM archive_messages WHERE ${where.join(' AND ')} ORDER BY id ${backward ? 'DESC' : 'ASC'} LIMIT @limit`;
+    const order = conversation !== undefined ? 'seq' : 'id';
+    const sql = `SELECT * FROM archive_messages WHERE ${where.join(' AND ')} ORDER BY ${order} ${backward ? 'DESC' : 'ASC'} LIMIT @limit`;
     const rows = this.page(sql).all(params);
     const complete = rows.length <= query.limit;
     const taken = rows.slice(0, query.limit);
@@ -230,25 +284,30 @@ export class SqliteArchiveStore implements ArchiveStore {
   }
 
   async since(owner: string, conversation: string, afterSeq: number, limit: number): Promise<ArchivedMessage[]> {
-    return this.sinceQuery.all(owner, conversation, afterSeq, limit).map(toMessage);
+    this.commit();
+    return this.sinceQuery.all(owner, conversationHash(conversation), afterSeq, conversation, limit).map(toMessage);
   }
 
   async lastSeq(conversation: string): Promise<number> {
+    const pending = this.pendingSeqs.get(conversation);
+    if (pending !== undefined) return pending;
     return this.lastSeqQuery.get(conversation)?.seq ?? 0;
   }
 
   async bounds(owner: string): Promise<ArchiveBounds> {
+    this.commit();
     const first = this.firstQuery.get(owner);
     const last = this.lastQuery.get(owner);
     return {
-      ...(first ? { first: { archiveId: first.archive_id, ts: new Date(first.ts) } } : {}),
-      ...(last ? { last: { archiveId: last.archive_id, ts: new Date(last.ts) } } : {}),
+      ...(first ? { first: { archiveId: archiveIdOfRow(first), ts: new Date(first.ts) } } : {}),
+      ...(last ? { last: { archiveId: archiveIdOfRow(last), ts: new Date(last.ts) } } : {}),
     };
   }
 
   async prune(now: Date): Promise<number> {
     if (this.retention.maxAgeMs <= 0) return 0;
     const cutoff = now.getTime() - this.retention.maxAgeMs;
+    this.commit();
     let total = 0;
     for (;;) {
       const dropped = this.pruneBatch(cutoff);
@@ -259,8 +318,13 @@ export class SqliteArchiveStore implements ArchiveStore {
   }
 
   async deleteOwner(owner: string): Promise<void> {
+    this.commit();
     this.deleteOwnerTx(owner);
   }
+}
+
+function archiveIdOfRow(row: Row): string {
+  return `${row.conv_hash}-${row.seq}`;
 }
 
 function toMessage(row: Row): ArchivedMessage {
@@ -268,7 +332,7 @@ function toMessage(row: Row): ArchivedMessage {
     owner: row.owner,
     conversation: row.conversation,
     seq: row.seq,
-    archiveId: row.archive_id,
+    archiveId: archiveIdOfRow(row),
     with: row.with_jid,
     from: row.from_jid,
     to: row.to_jid,
