@@ -92,8 +92,8 @@ async function main(): Promise<void> {
     const figures = [
       await measure('latest page (RSM <before/>), query', async () => page(await store.query({ ...base, before: '' }))),
       await measure('latest page, query + 50 result messages rendered', async () => render(page(await store.query({ ...base, before: '' })))),
-      await measure('page after a random id (forward)', async (i) => page(await store.query({ ...base, after: ids[i] as string }))),
-      await measure('page before a random id (backward)', async (i) => page(await store.query({ ...base, before: ids[i] as string }))),
+      await measure('page after a random id (forward)', async (i) => page(await store.query({ ...base, after: ids[i] }))),
+      await measure('page before a random id (backward)', async (i) => page(await store.query({ ...base, before: ids[i] }))),
       await measure(`latest page with one contact (with filter, ${(ROWS / CONVERSATIONS).toLocaleString('en')} of its messages)`, async (i) =>
         page(await store.query({ ...base, with: contact(i % CONVERSATIONS), before: '' })),
       ),
