@@ -3,10 +3,11 @@
  * session, and `--rate` room messages per second (default 10) from occupants in turn for `--seconds`
  * (default 20): the time from a message leaving its sender to its arrival at each occupant (p50, p99,
  * max over every delivery), and how many deliveries were missing. One gateway process with its default
- * storage (SQLite under a fresh DATA_DIR, archiving on); the clients run in this process. Figures go to
+ * storage (SQLite under a fresh DATA_DIR, archiving on), or with --cluster=N, N nodes sharing one Redis
+ * behind nginx (each session lands on the node nginx picks); the clients run in this process. Figures go to
  * docs/performance.md ("Rooms").
  *
- *   node -r ./scripts/register-ts.js bench/room-fanout.ts [--occupants=200] [--rate=10] [--seconds=20] [--memory]
+ *   node -r ./scripts/register-ts.js bench/room-fanout.ts [--occupants=200] [--rate=10] [--seconds=20] [--memory] [--cluster=3]
  */
 import * as hdr from 'hdr-histogram-js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,12 +16,15 @@ import { join, resolve } from 'node:path';
 import { Session, Transport } from './lib/bosh';
 import { passwordFor, userFor } from './lib/protocol';
 import { ensureBuilt, ServerProcess } from './lib/server';
+import { Cluster } from './lib/cluster';
 
 const arg = (name: string, fallback: number): number =>
   Number(new RegExp(`^--${name}=(\\d+)$`).exec(process.argv.find((a) => a.startsWith(`--${name}=`)) ?? '')?.[1] ?? fallback);
 const OCCUPANTS = arg('occupants', 200);
 const RATE = arg('rate', 10);
 const SECONDS = arg('seconds', 20);
+/** --cluster=N: N nodes and one Redis behind nginx (round robin), instead of one process. */
+const CLUSTER = arg('cluster', 0);
 /** --memory: STORAGE=memory instead of the default SQLite. */
 const MEMORY = process.argv.includes('--memory');
 const ROOT = resolve(__dirname, '..');
@@ -35,7 +39,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-room-'));
   const usersFile = join(dir, 'users.txt');
   writeFileSync(usersFile, Array.from({ length: OCCUPANTS }, (_, i) => `${userFor(i)}:${passwordFor(i)}`).join('\n'));
-  const server = new ServerProcess({
+  const node = {
     root: ROOT,
     entry: join(ROOT, 'dist', 'main.js'),
     usersFile,
@@ -44,9 +48,26 @@ async function main(): Promise<void> {
     maxWait: 30,
     inactivity: 60,
     extraEnv: MEMORY ? { STORAGE: 'memory' } : undefined,
-  });
-  await server.start();
-  const transport = new Transport(server.origin, '/http-bind');
+  };
+  const cluster = CLUSTER
+    ? new Cluster({
+        nodes: CLUSTER,
+        dir: join(dir, 'cluster'),
+        heartbeatMs: 1000,
+        nodeTtlMs: 5000,
+        nginxWorkers: 1,
+        nginxKeepalive: 32,
+        nofile: 4096,
+        nice: undefined,
+        lifetimeS: 600,
+        node,
+      })
+    : undefined;
+  const server = cluster ? undefined : new ServerProcess(node);
+  await (cluster ? cluster.start() : server?.start());
+  const origin = cluster ? cluster.origin : (server as ServerProcess).origin;
+  log(cluster ? `${CLUSTER} nodes behind nginx at ${origin}` : `one node at ${origin}`);
+  const transport = new Transport(origin, '/http-bind');
   const histogram = hdr.build({ numberOfSignificantValueDigits: 3 });
   const sentAt = new Map<number, number>();
   let delivered = 0;
@@ -94,7 +115,7 @@ async function main(): Promise<void> {
     log(`send-to-arrival p50 ${ms(50)} ms, p99 ${ms(99)} ms, max ${(histogram.maxValue / 1000).toFixed(1)} ms`);
   } finally {
     await Promise.all(sessions.map((s) => s.terminate()));
-    await server.stop();
+    await (cluster ? cluster.stop() : server?.stop());
     rmSync(dir, { recursive: true, force: true });
   }
 }
