@@ -55,9 +55,10 @@ function streamErrorCondition(answer: Answer): string | undefined {
 }
 
 /** Levels from `element` down its last element child at each step (the nesting follows <body/>). */
+/** Levels from the element down to its deepest descendant (the server may add shallow children, such as a stanza-id). */
 function depthOf(element: Element): number {
   let depth = 0;
-  for (let e: Element | undefined = element; e; e = e.children.filter((c): c is Element => typeof c !== 'string').at(-1)) depth++;
+  for (let level: Element[] = [element]; level.length > 0; level = level.flatMap((e) => e.children.filter((c): c is Element => typeof c !== 'string'))) depth++;
   return depth;
 }
 
