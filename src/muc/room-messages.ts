@@ -6,7 +6,7 @@ import { roomConversation } from '../store/archive-store';
 import type { Occupant } from '../store/room-store';
 import { affiliationOf, bareOf, viewRoom, type MucRuntime, type RoomView } from './muc-runtime';
 import { NS_MUC_USER, NS_SID } from './namespaces';
-import { maySendPrivate, maySetSubject, maySpeak } from './permissions';
+import { mayInvite, maySendPrivate, maySetSubject, maySpeak } from './permissions';
 import { removeOccupant } from './room-entry';
 import { sendMemberNotices } from './member-notices';
 import { membershipChanged } from './group-events';
@@ -125,8 +125,7 @@ export async function invitation(runtime: MucRuntime, from: Jid, to: Jid, x: Ele
   const affiliation = affiliationOf(view, from.bare);
   const config = view.state.config;
   if (!sender && affiliation !== 'owner' && affiliation !== 'admin') throw new StanzaError('not-acceptable', 'only occupants may invite');
-  const mayInvite = affiliation === 'owner' || affiliation === 'admin' || config.allowInvites || !config.membersOnly;
-  if (!mayInvite) throw new StanzaError('forbidden', 'you may not invite to this room');
+  if (!mayInvite(affiliation, config)) throw new StanzaError('forbidden', 'you may not invite to this room');
   for (const invite of invites) {
     const invitee = parseJid(String(invite.attrs.to ?? ''));
     if (!invitee) throw new StanzaError('jid-malformed', 'an invitation names the invitee');
