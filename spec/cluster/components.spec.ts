@@ -21,6 +21,8 @@ function nodeConfig(id: string) {
     CLUSTER_SECRET: 'cluster-secret-for-tests',
     NODE_ID: id,
     WEB_CLIENT: 'false',
+    // The echo is the only component here (the MUC service would be listed in disco#items too).
+    MUC_ENABLED: 'false',
     HEARTBEAT_MS: '200',
     NODE_TTL_MS: '800',
   });
