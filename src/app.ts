@@ -189,6 +189,7 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
     // Rooms live in the stores, so every node registers the service and serves any room.
     const muc = new MucComponent({
       domain: config.muc.domain,
+      limits: { maxOccupants: config.muc.maxOccupants, maxRoomsPerSession: config.muc.maxRoomsPerSession },
       rooms: durable.rooms,
       archive: durable.archive,
       node: xmpp.services.router.node,

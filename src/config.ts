@@ -97,6 +97,10 @@ export interface Config {
     readonly enabled: boolean;
     /** The service's domain (MUC_DOMAIN): rooms are name@domain. */
     readonly domain: string;
+    /** Occupants one room holds at most (MUC_MAX_OCCUPANTS); a newcomer beyond it gets service-unavailable. */
+    readonly maxOccupants: number;
+    /** Rooms one session may be in at once (MUC_MAX_ROOMS_PER_SESSION); one more gets resource-constraint. */
+    readonly maxRoomsPerSession: number;
   };
   /** The browser page for trying the gateway (src/web/). */
   readonly webClient: {
@@ -348,7 +352,12 @@ export function loadConfig(env: Env): Config {
       port: metricsPortText === undefined ? undefined : integer('METRICS_PORT', 9464, 0, 65535),
       host: value('METRICS_HOST') ?? '127.0.0.1',
     },
-    muc: { enabled: mucEnabled, domain: mucJid?.domain ?? mucText },
+    muc: {
+      enabled: mucEnabled,
+      domain: mucJid?.domain ?? mucText,
+      maxOccupants: integer('MUC_MAX_OCCUPANTS', 1000, 2, 100_000),
+      maxRoomsPerSession: integer('MUC_MAX_ROOMS_PER_SESSION', 100, 1, 10_000),
+    },
     webClient: { enabled: webClientEnabled, path: webClientPath },
     api: loadApiConfig(value, integer, problems, redisUrl !== undefined, boshPath),
     webhooks: {

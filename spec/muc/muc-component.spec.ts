@@ -59,6 +59,20 @@ describe('entering a room', () => {
   });
 });
 
+describe('bounds', () => {
+  it('refuses a newcomer to a full room with service-unavailable, and a session in too many rooms with resource-constraint', async () => {
+    const h = new MucHarness({ limits: { maxOccupants: 2, maxRoomsPerSession: 2 } });
+    await h.join(ALICE, 'lobby', 'al');
+    await h.join(BOB, 'lobby', 'bo');
+    expect(condition(await h.join(CAROL, 'lobby', 'ca'))).toBe('service-unavailable');
+    await h.join(ALICE, 'second', 'al');
+    expect(condition(await h.join(ALICE, 'third', 'al'))).toBe('resource-constraint');
+    expect(await h.rooms.room('third')).toBeUndefined();
+    // A presence update in a room one is in is no new entry.
+    expect(await h.send(ALICE, `<presence to='${ROOM}/al'><show>away</show></presence>`)).toBeUndefined();
+  });
+});
+
 describe('leaving a room', () => {
   it('tells everyone, the leaver with 110, and removes a temporary room and its history with its last occupant', async () => {
     const h = await roomWithAliceAndBob();

@@ -8,7 +8,7 @@ import type { Logger } from '../observability/logger';
 import type { ArchiveStore } from '../store/archive-store';
 import { DEFAULT_ROOM_CONFIG, type RoomConfig, type RoomStore } from '../store/room-store';
 import type { MucRuntime } from './muc-runtime';
-import { viewRoom } from './muc-runtime';
+import { DEFAULT_MUC_LIMITS, viewRoom, type MucLimits } from './muc-runtime';
 import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MAM, NS_MUC_ADMIN, NS_MUC_OWNER, NS_MUC_USER } from './namespaces';
 import { outletDelivery, type OccupantDelivery } from './occupant-delivery';
 import { adminGet, adminSet } from './room-admin';
@@ -30,6 +30,8 @@ export interface MucOptions {
   readonly node?: string;
   /** The options of a new room (default DEFAULT_ROOM_CONFIG). */
   readonly defaults?: Partial<RoomConfig>;
+  /** Occupants per room and rooms per session (default DEFAULT_MUC_LIMITS). */
+  readonly limits?: Partial<MucLimits>;
   /** How stanzas reach occupants, given the component's outlet (default: through the outlet; cluster mode: the bus). */
   readonly delivery?: (fallback: OccupantDelivery) => OccupantDelivery;
   readonly now?: () => number;
@@ -59,6 +61,7 @@ export class MucComponent implements Component {
       rooms: options.rooms,
       archive: options.archive,
       defaults: { ...DEFAULT_ROOM_CONFIG, ...options.defaults },
+      limits: { ...DEFAULT_MUC_LIMITS, ...options.limits },
       delivery: options.delivery ? options.delivery(direct) : direct,
       send: (stanza) => this.out().send(stanza),
       now: options.now ?? Date.now,
@@ -96,7 +99,7 @@ export class MucComponent implements Component {
     const { rooms } = this.runtime;
     switch (stanza.name) {
       case 'presence':
-        if (to.resource === '' && stanza.attrs.type !== 'unavailable') throw new StanzaError('jid-malformed', 'a nick is needed to enter a room');
+        if (to.resource === '' && stanza.attrs.type === undefined) throw new StanzaError('jid-malformed', 'a nick is needed to enter a room');
         return rooms.exclusive(to.local, () => occupantPresenceIn(this.runtime, stanza, from, to));
       case 'message':
         return this.message(stanza, from, to);

@@ -16,6 +16,8 @@ export interface MucRuntime {
   readonly archive: ArchiveStore;
   /** The options of a new room. */
   readonly defaults: RoomConfig;
+  /** Bounds: occupants per room, rooms one session is in at once. */
+  readonly limits: MucLimits;
   readonly delivery: OccupantDelivery;
   /** Any other stanza out (answers, errors, notices, invitations), through the component's outlet. */
   send(stanza: Element): Promise<void>;
@@ -23,6 +25,14 @@ export interface MucRuntime {
   readonly logger?: Logger;
   readonly events?: GatewayEventHub;
 }
+
+export interface MucLimits {
+  readonly maxOccupants: number;
+  readonly maxRoomsPerSession: number;
+}
+
+/** Bounds no real room or client comes near; an attacker joining rooms in a loop does. */
+export const DEFAULT_MUC_LIMITS: MucLimits = { maxOccupants: 1000, maxRoomsPerSession: 100 };
 
 /** A room as one piece of exclusive work sees it. */
 export interface RoomView {

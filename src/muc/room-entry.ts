@@ -28,6 +28,12 @@ export async function occupantPresenceIn(runtime: MucRuntime, stanza: Element, f
     return changeNick(runtime, view, present, nick, stanza);
   }
   if (holder) throw new StanzaError('conflict', 'that nick is taken in this room'); // §7.2.9
+  // Bounds: §7.2.10 a full room is service-unavailable; a session in too many rooms is refused before
+  // it makes another (joining rooms in a loop costs every occupant a presence each time).
+  if (view && view.occupants.length >= runtime.limits.maxOccupants) throw new StanzaError('service-unavailable', 'the room is full');
+  if ((await runtime.rooms.roomsOf(from.full)).length >= runtime.limits.maxRoomsPerSession) {
+    throw new StanzaError('resource-constraint', 'you are in as many rooms as a session may be');
+  }
   const codes: StatusCode[] = [];
   if (!view) {
     // §10.1.2: an instant room — the creator is its owner and may chat at once; it may be
