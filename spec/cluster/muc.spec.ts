@@ -15,7 +15,7 @@ const clients: BoshTestClient[] = [];
 function nodeConfig(id: string) {
   return loadConfig({
     PORT: '0',
-    USERS: 'alice:a,bob:b,carol:c',
+    USERS: 'alice:a,bob:b,carol:c,dave:d',
     LOG_LEVEL: 'silent',
     REDIS_URL: redis.url,
     CLUSTER_SECRET: 'cluster-secret-for-tests',
@@ -37,8 +37,8 @@ afterAll(async () => {
   await redis.stop();
 });
 
-async function login(node: RunningNode, user: string): Promise<BoshTestClient> {
-  const client = await BoshTestClient.login(node.boshUrl, user, user[0] as string, node === nodes[0] ? 'n1' : node === nodes[1] ? 'n2' : 'n3');
+async function login(node: RunningNode, user: string, resource = node === nodes[0] ? 'n1' : node === nodes[1] ? 'n2' : 'n3'): Promise<BoshTestClient> {
+  const client = await BoshTestClient.login(node.boshUrl, user, user[0] as string, resource);
   clients.push(client);
   return client;
 }
@@ -91,5 +91,60 @@ describe('cluster: a room with occupants on three nodes', () => {
       .map((e) => e.getChild('result')?.getChild('forwarded')?.getChild('message')?.getChildText('body'));
     expect(archived).toEqual(orders[0]);
     for (const client of people) await client.terminate();
+  });
+
+  it('a group: a member online on another node hears of each message; an offline member catches up after its last sequence number', async () => {
+    const GROUP = 'crew@conference.localhost';
+    const [n1, n2, n3] = nodes as [RunningNode, RunningNode, RunningNode];
+    const alice = await login(n1, 'alice', 'group');
+    alice.send(`<presence xmlns='jabber:client'/>`);
+    alice.send(`<presence to='${GROUP}/al' xmlns='jabber:client'><x xmlns='http://jabber.org/protocol/muc'/></presence>`);
+    await alice.waitFor(isSelf, 5000, 'own presence in the group');
+    const form = `<x xmlns='jabber:x:data' type='submit'><field var='muc#roomconfig_membersonly'><value>1</value></field><field var='muc#roomconfig_persistentroom'><value>1</value></field></x>`;
+    await alice.iq(
+      `<iq type='set' id='cfg' to='${GROUP}' xmlns='jabber:client'><query xmlns='http://jabber.org/protocol/muc#owner'>${form}</query></iq>`,
+      'cfg',
+    );
+    const items = ['bob', 'carol', 'dave'].map((u) => `<item jid='${u}@localhost' affiliation='member'/>`).join('');
+    await alice.iq(
+      `<iq type='set' id='members' to='${GROUP}' xmlns='jabber:client'><query xmlns='http://jabber.org/protocol/muc#admin'>${items}</query></iq>`,
+      'members',
+    );
+    // bob is in the group on n2; carol is online on n3 but not in it; dave is offline.
+    const bob = await login(n2, 'bob', 'group');
+    bob.send(`<presence xmlns='jabber:client'/>`);
+    bob.send(`<presence to='${GROUP}/bo' xmlns='jabber:client'><x xmlns='http://jabber.org/protocol/muc'/></presence>`);
+    await bob.waitFor(isSelf, 5000, 'own presence in the group');
+    const carol = await login(n3, 'carol', 'group');
+    carol.send(`<presence xmlns='jabber:client'/>`);
+    await carol.iq(`<iq type='get' id='after-presence' xmlns='jabber:client'><ping xmlns='urn:xmpp:ping'/></iq>`, 'after-presence');
+
+    const texts = ['g1', 'g2', 'g3', 'g4'];
+    for (const [i, text] of texts.entries())
+      (i % 2 === 0 ? alice : bob).send(`<message to='${GROUP}' type='groupchat' xmlns='jabber:client'><body>${text}</body></message>`);
+    for (const client of [alice, bob])
+      await client.waitFor(
+        () => roomMessages(client).filter((m) => m.attrs.from !== undefined && String(m.attrs.from).startsWith(GROUP)).length >= texts.length,
+        5000,
+        'the group’s messages',
+      );
+    const seen = roomMessages(bob).filter((m) => String(m.attrs.from).startsWith(GROUP));
+    const notices = () => carol.inbox.filter((e) => e.getChild('notice', 'urn:bosh-gateway:muc-notice:0') !== undefined);
+    await carol.waitFor(() => notices().length >= texts.length, 5000, 'a notice per message');
+    expect(notices().map((n) => n.getChild('notice')?.attrs.id)).toEqual(seen.map((m) => m.getChild('stanza-id', 'urn:xmpp:sid:0')?.attrs.id));
+
+    // dave last saw the first message; everything after it, in order, on any node.
+    const lastSeen = seen[0]?.getChild('stanza-id', 'urn:xmpp:sid:0')?.attrs.id as string;
+    const dave = await login(n3, 'dave', 'group');
+    dave.send(
+      `<iq type='set' id='catch-up' to='${GROUP}' xmlns='jabber:client'><query xmlns='urn:xmpp:mam:2' queryid='c'><x xmlns='jabber:x:data' type='submit'><field var='after-id'><value>${lastSeen}</value></field></x></query></iq>`,
+    );
+    const fin = await dave.waitFor((e) => e.name === 'iq' && e.attrs.id === 'catch-up');
+    expect(fin.getChild('fin', 'urn:xmpp:mam:2')?.attrs.complete).toBe('true');
+    const caughtUp = dave.inbox
+      .filter((e) => e.getChild('result', 'urn:xmpp:mam:2')?.attrs.queryid === 'c')
+      .map((e) => e.getChild('result')?.getChild('forwarded')?.getChild('message')?.getChildText('body'));
+    expect(caughtUp).toEqual(seen.slice(1).map((m) => m.getChildText('body')));
+    for (const client of [alice, bob, carol, dave]) await client.terminate();
   });
 });
