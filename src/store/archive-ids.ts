@@ -9,9 +9,20 @@ export function archiveIdOf(conversation: string, seq: number): string {
   return `${conversationHash(conversation)}-${seq}`;
 }
 
+/** Conversations hashed lately: a chat's hash is needed for every message, and SHA-256 costs more than a lookup. */
+const recentHashes = new Map<string, string>();
+const RECENT_HASHES = 10_000;
+
 /** The hash part of a conversation's archive ids. */
 export function conversationHash(conversation: string): string {
-  return createHash('sha256').update(conversation).digest('hex').slice(0, 10);
+  let hash = recentHashes.get(conversation);
+  if (hash === undefined) {
+    hash = createHash('sha256').update(conversation).digest('hex').slice(0, 10);
+    // Bounded: when full, start again (the busy conversations come back at once).
+    if (recentHashes.size >= RECENT_HASHES) recentHashes.clear();
+    recentHashes.set(conversation, hash);
+  }
+  return hash;
 }
 
 /** The sequence number an archive id carries, or undefined for a string that is not an archive id. */
