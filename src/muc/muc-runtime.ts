@@ -3,7 +3,7 @@ import type { Logger } from '../observability/logger';
 import type { GatewayEventHub } from '../events';
 import type { ArchiveStore } from '../store/archive-store';
 import type { Affiliation, Occupant, RoomConfig, RoomState, RoomStore } from '../store/room-store';
-import type { OccupantDelivery } from './occupant-delivery';
+import type { Delivery, OccupantDelivery } from './occupant-delivery';
 import { occupantPresence, type StatusCode } from './occupant-presence';
 
 /** What the parts of the MUC service share: the stores, the way out, the clock. */
@@ -62,31 +62,45 @@ export function bareOf(jid: string): string {
   return slash < 0 ? jid : jid.slice(0, slash);
 }
 
-/** XEP-0045 §7.2.3: one occupant's presence to every occupant in `to` (each sees what its role may). */
+/** What a presence says beyond the occupant's standing. */
+export interface PresenceExtra {
+  readonly unavailable?: boolean;
+  readonly codes?: readonly StatusCode[];
+  readonly newNick?: string;
+  readonly reason?: string;
+  readonly actor?: string;
+  /** Codes for the occupant's own copy only (110 is added there anyway). */
+  readonly selfCodes?: readonly StatusCode[];
+}
+
+/** XEP-0045 §7.2.3: one occupant's presence for every occupant in `to` (each sees what its role may). */
+export function presenceDeliveries(view: RoomView, occupant: Occupant, to: readonly Occupant[], extra: PresenceExtra = {}): Delivery[] {
+  const affiliation = affiliationOf(view, occupant.jid);
+  return to.map((viewer) => ({
+    occupant: viewer,
+    stanza: occupantPresence({
+      room: view.jid,
+      occupant,
+      affiliation,
+      viewer,
+      viewerRole: viewer.role,
+      config: view.state.config,
+      unavailable: extra.unavailable,
+      codes: [...(extra.codes ?? []), ...(viewer.jid === occupant.jid ? (extra.selfCodes ?? []) : [])],
+      newNick: extra.newNick,
+      reason: extra.reason,
+      actor: extra.actor,
+    }),
+  }));
+}
+
+/** Sends one occupant's presence to every occupant in `to`. */
 export async function broadcastPresence(
   runtime: MucRuntime,
   view: RoomView,
   occupant: Occupant,
   to: readonly Occupant[],
-  extra: { unavailable?: boolean; codes?: readonly StatusCode[]; newNick?: string; reason?: string; actor?: string; selfCodes?: readonly StatusCode[] } = {},
+  extra: PresenceExtra = {},
 ): Promise<void> {
-  const affiliation = affiliationOf(view, occupant.jid);
-  await runtime.delivery.deliver(
-    to.map((viewer) => ({
-      occupant: viewer,
-      stanza: occupantPresence({
-        room: view.jid,
-        occupant,
-        affiliation,
-        viewer,
-        viewerRole: viewer.role,
-        config: view.state.config,
-        unavailable: extra.unavailable,
-        codes: [...(extra.codes ?? []), ...(viewer.jid === occupant.jid ? (extra.selfCodes ?? []) : [])],
-        newNick: extra.newNick,
-        reason: extra.reason,
-        actor: extra.actor,
-      }),
-    })),
-  );
+  await runtime.delivery.deliver(presenceDeliveries(view, occupant, to, extra));
 }

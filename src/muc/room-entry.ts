@@ -3,7 +3,7 @@ import { StanzaError } from '../base/stanza-error';
 import type { Jid } from '../base/jid';
 import type { Occupant } from '../store/room-store';
 import { historyRequest, historyStart, pickHistory } from './discussion-history';
-import { affiliationOf, broadcastPresence, viewRoom, type MucRuntime, type RoomView } from './muc-runtime';
+import { affiliationOf, broadcastPresence, presenceDeliveries, viewRoom, type MucRuntime, type RoomView } from './muc-runtime';
 import { NS_DELAY, NS_MUC, NS_SID } from './namespaces';
 import { keptPresence, type StatusCode } from './occupant-presence';
 import { defaultRole, entryRefusal } from './permissions';
@@ -52,11 +52,14 @@ export async function occupantPresenceIn(runtime: MucRuntime, stanza: Element, f
   await runtime.rooms.putOccupant(view.name, occupant);
   const others = view.occupants;
   const everyone = [...others, occupant];
-  // §7.2.3: the newcomer hears every occupant first, then itself (110, last), the others hear it.
-  for (const other of others) await broadcastPresence(runtime, view, other, [occupant]);
+  // §7.2.3: the newcomer hears every occupant first, then itself (110, last), the others hear it —
+  // one delivery, which keeps each occupant's stanzas in this order.
   const selfCodes: StatusCode[] = [...codes, 170];
   if (view.state.config.whois === 'anyone') selfCodes.push(100);
-  await broadcastPresence(runtime, view, occupant, everyone, { selfCodes });
+  await runtime.delivery.deliver([
+    ...others.flatMap((other) => presenceDeliveries(view, other, [occupant])),
+    ...presenceDeliveries(view, occupant, everyone, { selfCodes }),
+  ]);
   await sendHistory(runtime, view, occupant, stanza);
   // §7.2.15: the subject comes last, also when there is none (an empty <subject/>).
   const subject = view.state.subject;
