@@ -38,8 +38,27 @@ export function trustedProxyList(entries: readonly string[]): BlockList {
   return list;
 }
 
+// BlockList.check builds a SocketAddress per call (a few µs on every request); peers repeat (a few
+// proxies, or the same clients), so answers are remembered per list, in a bounded map.
+const MAX_REMEMBERED_ANSWERS = 4096;
+const answers = new WeakMap<BlockList, Map<string, boolean>>();
+
 /** Whether `address` (as a socket or a header gives it) is one of the trusted proxies. */
 export function isTrustedProxy(list: BlockList, address: string): boolean {
+  let known = answers.get(list);
+  if (!known) {
+    known = new Map();
+    answers.set(list, known);
+  }
+  const remembered = known.get(address);
+  if (remembered !== undefined) return remembered;
+  const answer = checkAddress(list, address);
+  if (known.size >= MAX_REMEMBERED_ANSWERS) known.clear();
+  known.set(address, answer);
+  return answer;
+}
+
+function checkAddress(list: BlockList, address: string): boolean {
   if (isIPv4(address)) return list.check(address, 'ipv4');
   // A zone id (fe80::1%eth0) names the local link, not a different host.
   const bare = address.split('%')[0] as string;
