@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { AccountError } from './account-error';
 import { checkUsername, pageOf } from './account-name';
 import type { AccountListing, AccountPage, AccountStore } from './account-store';
@@ -18,8 +18,23 @@ interface AccountRecord {
   deriving: Partial<Record<ScramHash, Promise<ScramKeys | undefined>>>;
   /** What the entry it came from looked like (a digest of its users-file line), to keep it across reloads. */
   readonly origin: string | undefined;
-  /** Binds auth-cache entries to this record while it has no keys of its own yet (see AuthCache). */
-  readonly token: Buffer;
+  /**
+   * Binds auth-cache entries to this record while it has no keys of its own yet (see AuthCache).
+   * Made on first use: a users file of 100,000 lines should not cost 100,000 buffers at start-up.
+   */
+  token: Buffer | undefined;
+}
+
+// Tokens only need to differ between records of this process (the auth cache's HMAC key is per process).
+let lastToken = 0n;
+
+function tokenOf(record: AccountRecord): Buffer {
+  if (!record.token) {
+    const token = Buffer.alloc(8);
+    token.writeBigUInt64BE(++lastToken);
+    record.token = token;
+  }
+  return record.token;
 }
 
 function sameSecret(a: string, b: string): boolean {
@@ -55,7 +70,7 @@ export class MemoryAccountStore implements AccountStore {
    */
   private replace(username: string, keys: KeySet, source: PasswordSource | undefined, origin?: string): void {
     if (!this.accounts.has(username)) this.sorted = undefined;
-    this.accounts.set(username, { keys: { ...keys }, source, deriving: {}, origin, token: randomBytes(16) });
+    this.accounts.set(username, { keys: { ...keys }, source, deriving: {}, origin, token: undefined });
     this.authCache.forget(username);
   }
 
@@ -145,10 +160,10 @@ export class MemoryAccountStore implements AccountStore {
     if (!record.source) return false;
     // A file account with no keys yet: the file is the reference, so comparing with it is enough.
     // Keys are derived only when a SCRAM login needs them; repeat PLAIN logins hit the auth cache.
-    if (this.authCache.matches(username, password, record.token)) return true;
+    if (this.authCache.matches(username, password, tokenOf(record))) return true;
     const stored = await record.source();
     const ok = stored !== undefined && sameSecret(stored, password);
-    if (ok && this.accounts.get(username) === record) this.authCache.remember(username, password, record.token);
+    if (ok && this.accounts.get(username) === record) this.authCache.remember(username, password, tokenOf(record));
     return ok;
   }
 
