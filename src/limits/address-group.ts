@@ -32,6 +32,8 @@ function hextets(address: string): number[] | undefined {
 
 /** The address as limits compare it: zone id dropped, IPv4-mapped IPv6 as plain IPv4, lower case. */
 export function normaliseAddress(address: string): string {
+  // An IPv4 address (the common case) has nothing to normalise: skip the IPv6 parse on the hot path.
+  if (!address.includes(':')) return address;
   const text = address.split('%')[0]?.toLowerCase() ?? '';
   const groups = hextets(text);
   if (groups && groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
