@@ -9,7 +9,7 @@ import { NS_XBOSH } from './namespaces';
 import { silentObserver, type BoshObserver } from './observer';
 import type { BoshRequest } from './request';
 import type { Scheduler } from './scheduler';
-import { BoshSession, type BoshResponse, type RequestHandle, type Responder } from './session';
+import { BoshSession, type BoshResponse, type RequestHandle, type Responder, type SessionEvents } from './session';
 import { DEFAULT_CONTENT_TYPE, negotiateParams, type BoshLimits, type SessionParams } from './session-params';
 
 export interface BoshTransportOptions {
@@ -64,6 +64,18 @@ export class BoshTransport {
   private readonly startListeners: Array<(session: BoshSession) => void> = [];
   private readonly faultListeners: SessionFaultListener[] = [];
   readonly observer: BoshObserver;
+  /** What every session reports back: one object for all of them (each call names its session). */
+  private readonly sessionEvents: SessionEvents = {
+    closed: (closed, reason) => {
+      if (this.sessions.get(closed.sid) === closed) this.sessions.delete(closed.sid);
+      this.observer.sessionClosed(reason);
+      for (const listener of this.endListeners) listener(closed, reason);
+    },
+    delivered: (count, seconds) => this.observer.delivered(count, seconds),
+    faulted: (faulted, err, where) => {
+      for (const listener of this.faultListeners) listener(faulted, err, where);
+    },
+  };
 
   constructor(private readonly options: BoshTransportOptions) {
     this.observer = options.observer ?? silentObserver;
@@ -176,6 +188,27 @@ export class BoshTransport {
     for (const session of [...this.sessions.values()]) session.shutdown();
   }
 
+  /**
+   * A new session object, built apart from `create`: the callbacks it keeps for its whole life must not
+   * share a closure scope with the creation request's responder, which would keep that finished HTTP
+   * exchange (request, response, socket buffers) alive as long as the session.
+   */
+  private newSession(sid: string, streamId: string, params: SessionParams, request: BoshRequest): BoshSession {
+    // The session's timers and flushes run under the safety net: a throw there ends this session only.
+    const scheduler = guardedScheduler(this.options.scheduler, (err) => session.fault(err, 'timer'));
+    const session: BoshSession = new BoshSession(
+      sid,
+      streamId,
+      params,
+      creationAttributes(sid, streamId, params),
+      request,
+      scheduler,
+      { maxStanzaBytes: this.options.maxStanzaBytes, maxQueuedStanzas: this.options.maxQueuedStanzas ?? DEFAULT_MAX_QUEUED_STANZAS },
+      this.sessionEvents,
+    );
+    return session;
+  }
+
   private create(request: BoshRequest, context: RequestContext, respond: Responder): RequestHandle | undefined {
     const legacy = request.attrs.ver === undefined;
     if (!this.accepting) {
@@ -197,28 +230,7 @@ export class BoshTransport {
     // §7.2, §18: the sid is unpredictable and unique; the stream id likewise.
     const sid = this.options.sidFor ? this.options.sidFor(uuidv4()) : uuidv4();
     const streamId = randomBytes(12).toString('base64url');
-    // The session's timers and flushes run under the safety net: a throw there ends this session only.
-    const scheduler = guardedScheduler(this.options.scheduler, (err) => session.fault(err, 'timer'));
-    const session: BoshSession = new BoshSession(
-      sid,
-      streamId,
-      params,
-      creationAttributes(sid, streamId, params),
-      request,
-      scheduler,
-      { maxStanzaBytes: this.options.maxStanzaBytes, maxQueuedStanzas: this.options.maxQueuedStanzas ?? DEFAULT_MAX_QUEUED_STANZAS },
-      {
-        closed: (closed, reason) => {
-          if (this.sessions.get(closed.sid) === closed) this.sessions.delete(closed.sid);
-          this.observer.sessionClosed(reason);
-          for (const listener of this.endListeners) listener(closed, reason);
-        },
-        delivered: (count, seconds) => this.observer.delivered(count, seconds),
-        faulted: (faulted, err, where) => {
-          for (const listener of this.faultListeners) listener(faulted, err, where);
-        },
-      },
-    );
+    const session = this.newSession(sid, streamId, params, request);
     this.sessions.set(sid, session);
     this.observer.sessionOpened();
     for (const listener of this.startListeners) listener(session);

@@ -6,7 +6,7 @@ import { sendCarbons } from './carbons';
 import type { IqAnswer } from './iq-handlers';
 import { makeJid, parseJid, type Jid } from '../base/jid';
 import { NS_CLIENT, NS_SASL } from '../base/namespaces';
-import { StreamNegotiation } from './negotiation/stream-negotiation';
+import { StreamNegotiation, streamFeatures } from './negotiation/stream-negotiation';
 import type { XmppServices } from './services';
 import { errorReply, StanzaError } from '../base/stanza-error';
 import { StanzaGate, type GateVerdict } from './stanza-gate';
@@ -33,7 +33,9 @@ export class SessionActor implements StreamEndpoint, LocalResource {
   private busy = false;
   private readonly mailbox: Element[] = [];
   private loginTimer: unknown;
-  private readonly negotiation: StreamNegotiation;
+  /** Until the resource is bound; then only its result, the full JID, is kept (`boundJid`). */
+  private negotiation: StreamNegotiation | undefined;
+  private boundJid: Jid | undefined;
   private readonly gate: StanzaGate;
 
   constructor(
@@ -63,17 +65,19 @@ export class SessionActor implements StreamEndpoint, LocalResource {
   }
 
   get jid(): Jid {
-    return this.negotiation.jid;
+    return this.negotiation?.jid ?? (this.boundJid as Jid);
   }
 
   get resource(): string {
-    return this.negotiation.jid.resource;
+    return this.jid.resource;
   }
 
   // ---- StreamEndpoint ----
 
   restart(): void {
-    this.negotiation.restart();
+    // A restart of a bound stream (past negotiation) is told the post-authentication features again.
+    if (this.negotiation) this.negotiation.restart();
+    else this.send(streamFeatures(true));
   }
 
   receive(element: Element): void {
@@ -161,7 +165,7 @@ export class SessionActor implements StreamEndpoint, LocalResource {
     if (this.phase === 'bound') {
       this.reply(element, new StanzaError('internal-server-error', 'temporarily unable to process this; try again', 'wait'));
     } else {
-      this.negotiation.storesUnavailable();
+      this.negotiation?.storesUnavailable();
     }
   }
 
@@ -191,7 +195,7 @@ export class SessionActor implements StreamEndpoint, LocalResource {
   private dispatch(element: Element): Promise<void> | void {
     switch (this.phase) {
       case 'negotiating':
-        return this.negotiation.receive(element);
+        return this.negotiation?.receive(element);
       case 'bound':
         return this.active(element);
       case 'closed':
@@ -205,6 +209,9 @@ export class SessionActor implements StreamEndpoint, LocalResource {
     this.stopLoginTimer();
     await this.services.router.bind(this);
     if (this.phase !== 'bound') return;
+    // Negotiation is over: the session keeps its JID, not the negotiation state (one per idle session).
+    this.boundJid = this.jid;
+    this.negotiation = undefined;
     const { streamId, remoteAddress } = this.info;
     this.services.events.emit('sessionStarted', {
       node: this.services.router.node,
@@ -319,7 +326,7 @@ export class SessionActor implements StreamEndpoint, LocalResource {
     if (this.phase === 'closed') return;
     const wasBound = this.phase === 'bound';
     this.phase = 'closed';
-    this.negotiation.stop();
+    this.negotiation?.stop();
     this.mailbox.length = 0;
     this.stopLoginTimer();
     if (ending.by === 'transport') this.services.logger.debug({ session: this.info.streamId, reason: ending.reason, jid: this.jid.full }, 'session ended');

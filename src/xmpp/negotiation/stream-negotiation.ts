@@ -65,18 +65,7 @@ export class StreamNegotiation {
 
   /** The features of a new stream (RFC 6120 §4.3.2). */
   sendFeatures(): void {
-    const features = new Element('stream:features');
-    if (this.phase === 'unauthenticated') {
-      const mechanisms = features.c('mechanisms', { xmlns: NS_SASL });
-      for (const mechanism of MECHANISMS) mechanisms.c('mechanism').t(mechanism);
-    } else {
-      features.c('bind', { xmlns: NS_BIND });
-      // RFC 3921 §3 session establishment survives only for old clients: advertised as optional.
-      features.c('session', { xmlns: NS_SESSION }).c('optional');
-      // RFC 6121 §2.6.1: roster versioning.
-      features.c('ver', { xmlns: NS_ROSTER_VER });
-    }
-    this.host.send(features);
+    this.host.send(streamFeatures(this.phase !== 'unauthenticated'));
   }
 
   restart(): void {
@@ -215,6 +204,25 @@ export class StreamNegotiation {
     this.host.send(result);
     this.services.logger.debug({ session: this.info.streamId, jid: this.identity.full }, 'resource bound');
   }
+}
+
+/**
+ * The features of a new stream (RFC 6120 §4.3.2): SASL mechanisms before authentication, binding
+ * after it (also what a restart of an already bound stream is told).
+ */
+export function streamFeatures(authenticated: boolean): Element {
+  const features = new Element('stream:features');
+  if (!authenticated) {
+    const mechanisms = features.c('mechanisms', { xmlns: NS_SASL });
+    for (const mechanism of MECHANISMS) mechanisms.c('mechanism').t(mechanism);
+  } else {
+    features.c('bind', { xmlns: NS_BIND });
+    // RFC 3921 §3 session establishment survives only for old clients: advertised as optional.
+    features.c('session', { xmlns: NS_SESSION }).c('optional');
+    // RFC 6121 §2.6.1: roster versioning.
+    features.c('ver', { xmlns: NS_ROSTER_VER });
+  }
+  return features;
 }
 
 function resultFor(iq: Element): Element {
