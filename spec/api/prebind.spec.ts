@@ -78,8 +78,17 @@ describe('the OpenAPI document', () => {
       '/messages': ['post'],
       '/control': ['post'],
       '/stats': ['get'],
+      '/webhooks': ['get', 'post'],
+      '/webhooks/{id}': ['delete', 'get'],
+      '/webhooks/{id}/dead-letters': ['get'],
+      '/webhooks/{id}/dead-letters/replay': ['post'],
     });
     expect(doc.components.schemas.MessagePush?.required).toEqual(expect.arrayContaining(['to', 'body']));
     expect(doc.components.schemas.ControlPush?.required).toEqual(expect.arrayContaining(['to', 'type']));
+    expect(doc.components.schemas.CreateWebhook?.required).toEqual(['url']);
+    expect(doc.components.schemas.Webhook?.required).toEqual(expect.arrayContaining(['id', 'url', 'events', 'disabled', 'health']));
+    expect(doc.paths['/webhooks/{id}/dead-letters']?.get).toMatchObject({
+      parameters: expect.arrayContaining([expect.objectContaining({ name: 'id', in: 'path' }), expect.objectContaining({ name: 'limit', in: 'query' })]),
+    });
   });
 });

@@ -2,6 +2,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV3, type RouteConfig } from '@asteasol
 import { z } from 'zod';
 import type { Scope } from './applications';
 import * as schemas from './schemas';
+import * as webhookSchemas from './webhook-schemas';
 
 type Method = RouteConfig['method'];
 
@@ -19,6 +20,7 @@ interface Operation {
 }
 
 const userParam = z.object({ username: schemas.Username });
+const webhookParam = webhookSchemas.WebhookIdParam;
 
 /** Every endpoint, described with the very schemas that validate its requests. */
 const OPERATIONS: readonly Operation[] = [
@@ -129,14 +131,66 @@ const OPERATIONS: readonly Operation[] = [
     summary: 'Push counts per application and who is online, on this node',
     ok: { status: 200, schema: schemas.Stats, description: 'Statistics' },
   },
+  {
+    method: 'post',
+    path: '/webhooks',
+    scope: 'webhooks',
+    summary: 'Create a webhook sink (its secret is shown in this answer only)',
+    body: webhookSchemas.CreateWebhook,
+    ok: { status: 201, schema: webhookSchemas.CreatedWebhook, description: 'Created' },
+  },
+  {
+    method: 'get',
+    path: '/webhooks',
+    scope: 'webhooks',
+    summary: 'List webhook sinks (API and WEBHOOKS_FILE) with their delivery health',
+    ok: { status: 200, schema: webhookSchemas.WebhookList, description: 'The sinks' },
+  },
+  {
+    method: 'get',
+    path: '/webhooks/{id}',
+    scope: 'webhooks',
+    summary: 'A webhook sink and its delivery health',
+    params: webhookParam,
+    ok: { status: 200, schema: webhookSchemas.Webhook, description: 'The sink' },
+    errors: [404],
+  },
+  {
+    method: 'delete',
+    path: '/webhooks/{id}',
+    scope: 'webhooks',
+    summary: 'Delete a webhook sink, its queue and dead letters',
+    params: webhookParam,
+    ok: { status: 204, description: 'Deleted' },
+    errors: [404, 409],
+  },
+  {
+    method: 'get',
+    path: '/webhooks/{id}/dead-letters',
+    scope: 'webhooks',
+    summary: 'Events given up on for a sink, oldest first',
+    params: webhookParam,
+    query: webhookSchemas.DeadLetterQuery,
+    ok: { status: 200, schema: webhookSchemas.DeadLetterList, description: 'The dead letters' },
+    errors: [404],
+  },
+  {
+    method: 'post',
+    path: '/webhooks/{id}/dead-letters/replay',
+    scope: 'webhooks',
+    summary: 'Queue every dead letter again (and enable a sink a 410 disabled)',
+    params: webhookParam,
+    ok: { status: 200, schema: webhookSchemas.Replayed, description: 'How many were queued' },
+    errors: [404],
+  },
 ];
 
 const ERROR_TEXT: Record<number, string> = {
   400: 'Invalid body or parameter, or groups requested',
   401: 'Missing or wrong application key',
   403: 'The application may not use this operation',
-  404: 'No such user or session',
-  409: 'The user exists already, or is read-only (USERS / USERS_FILE)',
+  404: 'No such user, session or webhook',
+  409: 'The user exists already, or is read-only (USERS / USERS_FILE), or the webhook is (WEBHOOKS_FILE)',
   413: 'Too many recipients, or the body is too large',
   429: 'Push quota exceeded (see Retry-After)',
   503: 'Temporarily unable (see Retry-After when given)',
@@ -177,7 +231,11 @@ export function openApiDocument(version: string, serverUrl = '/api/v1'): object 
   }
   return new OpenApiGeneratorV3(registry.definitions).generateDocument({
     openapi: '3.0.3',
-    info: { title: 'bosh-gateway business API', version, description: 'Users, token login, prebind, pushes and control messages, statistics (docs/api.md).' },
+    info: {
+      title: 'bosh-gateway business API',
+      version,
+      description: 'Users, token login, prebind, pushes and control messages, statistics, webhooks (docs/api.md, docs/webhooks.md).',
+    },
     servers: [{ url: serverUrl }],
   });
 }

@@ -1,42 +1,9 @@
 import { Router as ExpressRouter, type NextFunction, type Request, type Response } from 'express';
-import { z } from 'zod';
-import { SINK_LIMITS, WEBHOOK_EVENT_TYPES, WebhookError, type WebhookService } from '../webhooks';
+import { WebhookError, type WebhookService } from '../webhooks';
 import { ApiError } from './api-error';
 import { requireScope } from './authentication';
 import { validate } from './validation';
-
-const Names = z.array(z.string().min(1).max(1023)).max(SINK_LIMITS.filterEntries);
-
-/** POST /webhooks: what a sink is (docs/webhooks.md). */
-export const CreateWebhook = z
-  .object({
-    url: z
-      .string()
-      .url()
-      .max(2048)
-      .refine((url) => /^https?:\/\//i.test(url), { message: 'http or https only' })
-      .openapi({ example: 'https://crm.example.com/hooks/chat' }),
-    events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1).max(WEBHOOK_EVENT_TYPES.length).optional().openapi({ description: 'Default: ["message.chat"]' }),
-    secret: z
-      .string()
-      .max(200)
-      .optional()
-      .openapi({ description: 'whsec_ and 24 to 64 bytes in base64; generated when omitted', example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }),
-    batch: z
-      .object({
-        max_events: z.number().int().min(1).max(SINK_LIMITS.maxEvents),
-        max_delay_ms: z.number().int().min(0).max(SINK_LIMITS.maxDelayMs),
-      })
-      .strict()
-      .optional(),
-    rate_per_second: z.number().min(SINK_LIMITS.minRate).max(SINK_LIMITS.maxRate).optional(),
-    timeout_ms: z.number().int().min(SINK_LIMITS.minTimeoutMs).max(SINK_LIMITS.maxTimeoutMs).optional(),
-    filter: z.object({ from_domains: Names.optional(), to_domains: Names.optional(), rooms: Names.optional() }).strict().optional(),
-  })
-  .strict()
-  .openapi('CreateWebhook');
-
-const DeadLetterQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
+import { CreateWebhook, DeadLetterQuery } from './webhook-schemas';
 
 /** The webhook service's refusals as API errors. */
 function apiErrorOf(err: unknown): unknown {
