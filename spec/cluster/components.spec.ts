@@ -1,7 +1,7 @@
 import type { Element } from 'ltx';
 import { startNode, type RunningNode } from '../../src/app';
-import { loadConfig } from '../../src/config';
 import { BoshTestClient } from '../support/bosh-client';
+import { clusterNodeConfig } from '../support/cluster-config';
 import { EchoComponent } from '../support/echo-component';
 import { TestRedis } from '../support/redis-server';
 
@@ -13,19 +13,8 @@ const echoes = new Map<string, EchoComponent>();
 const clients: BoshTestClient[] = [];
 
 function nodeConfig(id: string) {
-  return loadConfig({
-    PORT: '0',
-    USERS: 'alice:a,bob:b',
-    LOG_LEVEL: 'silent',
-    REDIS_URL: redis.url,
-    CLUSTER_SECRET: 'cluster-secret-for-tests',
-    NODE_ID: id,
-    WEB_CLIENT: 'false',
-    // The echo is the only component here (the MUC service would be listed in disco#items too).
-    MUC_ENABLED: 'false',
-    HEARTBEAT_MS: '200',
-    NODE_TTL_MS: '800',
-  });
+  // The echo is the only component here (the MUC service would be listed in disco#items too).
+  return clusterNodeConfig(redis.url, id, { USERS: 'alice:a,bob:b', MUC_ENABLED: 'false' });
 }
 
 /** A node with the echo component registered, as every node of a cluster registers the same components. */

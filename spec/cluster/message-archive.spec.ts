@@ -1,8 +1,8 @@
 import type { Element } from 'ltx';
 import { startNode, type RunningNode } from '../../src/app';
-import { loadConfig } from '../../src/config';
 import { seqOfArchiveId } from '../../src/store/archive-ids';
 import { BoshTestClient } from '../support/bosh-client';
+import { clusterNodeConfig } from '../support/cluster-config';
 import { TestRedis } from '../support/redis-server';
 
 const MAM = 'urn:xmpp:mam:2';
@@ -13,17 +13,7 @@ let n2: RunningNode;
 const clients: BoshTestClient[] = [];
 
 function nodeConfig(id: string) {
-  return loadConfig({
-    PORT: '0',
-    USERS: 'alice:a,bob:b',
-    LOG_LEVEL: 'silent',
-    REDIS_URL: redis.url,
-    CLUSTER_SECRET: 'cluster-secret-for-tests',
-    NODE_ID: id,
-    WEB_CLIENT: 'false',
-    HEARTBEAT_MS: '200',
-    NODE_TTL_MS: '800',
-  });
+  return clusterNodeConfig(redis.url, id, { USERS: 'alice:a,bob:b' });
 }
 
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import type { Element } from 'ltx';
 import { startNode, type RunningNode } from '../../src/app';
-import { loadConfig } from '../../src/config';
 import { BoshTestClient } from '../support/bosh-client';
+import { clusterNodeConfig } from '../support/cluster-config';
 import { TestRedis } from '../support/redis-server';
 
 const ROOM = 'ops@conference.localhost';
@@ -13,17 +13,7 @@ const nodes: RunningNode[] = [];
 const clients: BoshTestClient[] = [];
 
 function nodeConfig(id: string) {
-  return loadConfig({
-    PORT: '0',
-    USERS: 'alice:a,bob:b,carol:c,dave:d',
-    LOG_LEVEL: 'silent',
-    REDIS_URL: redis.url,
-    CLUSTER_SECRET: 'cluster-secret-for-tests',
-    NODE_ID: id,
-    WEB_CLIENT: 'false',
-    HEARTBEAT_MS: '200',
-    NODE_TTL_MS: '800',
-  });
+  return clusterNodeConfig(redis.url, id, { USERS: 'alice:a,bob:b,carol:c,dave:d' });
 }
 
 beforeAll(async () => {

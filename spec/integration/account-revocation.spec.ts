@@ -10,6 +10,7 @@ import Redis from 'ioredis';
 import { startNode, type RunningNode } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { encodeKeys } from '../../src/store/scram-keys';
+import { clusterNodeConfig } from '../support/cluster-config';
 import { TestRedis } from '../support/redis-server';
 import { BoshClient, NS_SASL } from './support/bosh-client';
 
@@ -109,20 +110,7 @@ describe('two nodes sharing Redis', () => {
   let inspect: Redis;
   const nodes: RunningNode[] = [];
   const start = async (id: string): Promise<RunningNode> => {
-    const node = await startNode(
-      loadConfig({
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        WEB_CLIENT: 'false',
-        REDIS_URL: redis.url,
-        CLUSTER_SECRET: 'cluster-secret-for-tests',
-        NODE_ID: id,
-        HEARTBEAT_MS: '200',
-        NODE_TTL_MS: '800',
-        USERS_FILE: usersFile,
-        ...NO_DELAYS,
-      }),
-    );
+    const node = await startNode(clusterNodeConfig(redis.url, id, { USERS_FILE: usersFile, ...NO_DELAYS }));
     nodes.push(node);
     return node;
   };

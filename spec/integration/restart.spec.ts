@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { startNode, type RunningNode } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { BoshTestClient } from '../support/bosh-client';
+import { clusterNodeConfig } from '../support/cluster-config';
 import { TestRedis } from '../support/redis-server';
 
 const ROSTER = 'jabber:iq:roster';
@@ -117,20 +118,7 @@ describe('a cluster node restarted against the same Redis', () => {
   });
 
   it('finds the accounts, rosters, pending requests, offline messages, private XML and vCards it had', async () => {
-    const start = (): Promise<RunningNode> =>
-      startNode(
-        loadConfig({
-          PORT: '0',
-          LOG_LEVEL: 'silent',
-          WEB_CLIENT: 'false',
-          USERS,
-          REDIS_URL: redis.url,
-          CLUSTER_SECRET: 'cluster-secret-for-tests',
-          NODE_ID: 'restarted',
-          HEARTBEAT_MS: '200',
-          NODE_TTL_MS: '800',
-        }),
-      );
+    const start = (): Promise<RunningNode> => startNode(clusterNodeConfig(redis.url, 'restarted', { USERS }));
     const first = await start();
     try {
       await leaveEverything(first);
