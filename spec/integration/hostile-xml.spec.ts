@@ -4,6 +4,7 @@ import request from 'supertest';
 import { startNode, type RunningNode } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { BoshTestClient } from '../support/bosh-client';
+import { FORBIDDEN_CHARACTERS as FORBIDDEN } from '../support/forbidden-characters';
 import { BOSH_PATH, bodyOf, BoshClient, NS_HTTPBIND, NS_SASL, post, stanzaCondition, terminalCondition, type Answer } from './support/bosh-client';
 
 /**
@@ -154,20 +155,6 @@ describe('nesting depth in a stanza of a logged-in user', () => {
   });
 });
 
-// XML 1.0 §2.2: every class of character outside Char.
-const FORBIDDEN: ReadonlyArray<readonly [string, number]> = [
-  ['U+0000', 0x0],
-  ['U+0001', 0x1],
-  ['U+0008', 0x8],
-  ['U+000B', 0xb],
-  ['U+000C', 0xc],
-  ['U+000E', 0xe],
-  ['U+001F', 0x1f],
-  ['U+FFFE', 0xfffe],
-  ['U+FFFF', 0xffff],
-  ['high surrogate U+D800', 0xd800],
-  ['low surrogate U+DFFF', 0xdfff],
-];
 const isSurrogate = (cp: number): boolean => cp >= 0xd800 && cp <= 0xdfff;
 // UTF-8 cannot carry a lone surrogate; a client can still send its three-byte form, which is not UTF-8.
 const SURROGATE_BYTES = /@@([0-9a-f]+)@@/;
