@@ -35,13 +35,10 @@ import { redisWebhookStores } from './redis/redis-webhook-store';
 import { sqliteWebhookStores } from './sqlite/sqlite-webhook-store';
 import type { WebhookStores } from './webhook-store';
 
-export interface Stores {
-  /** Every account: USERS / USERS_FILE (read-only) in front of the durable store. */
+/** What one backend provides (memory, SQLite or Redis). */
+interface Durable {
+  /** The accounts this backend keeps (created at run time). */
   readonly accounts: AccountStore;
-  /** The accounts of USERS / USERS_FILE alone. */
-  readonly configured: MemoryAccountStore;
-  /** USERS_FILE, kept in step with the file (undefined without one). */
-  readonly usersFile: WatchedUsersFile | undefined;
   readonly rosters: RosterStore;
   readonly offline: OfflineStore;
   readonly documents: XmlStore;
@@ -51,12 +48,6 @@ export interface Stores {
   readonly webhooks: WebhookStores;
   /** Multi-user chat rooms (XEP-0045): configuration, affiliations, occupants (shared in cluster mode). */
   readonly rooms: RoomStore;
-  /**
-   * Removes an account and everything stored for it (src/store/account-removal.ts): what account
-   * management calls to delete a user. Whether there was such an account; AccountError 'read-only'
-   * for one of USERS / USERS_FILE.
-   */
-  removeAccount(username: string): Promise<boolean>;
   /** Stored offline messages of every user, where counting them is cheap (not in Redis). */
   offlineTotal(): number | undefined;
   /** Whether the durable stores are reachable (Redis can be away; memory and SQLite are always there). */
@@ -64,23 +55,25 @@ export interface Stores {
   close(): Promise<void>;
 }
 
+export interface Stores extends Durable {
+  /** Every account: USERS / USERS_FILE (read-only) in front of the backend's accounts. */
+  readonly accounts: AccountStore;
+  /** The accounts of USERS / USERS_FILE alone. */
+  readonly configured: MemoryAccountStore;
+  /** USERS_FILE, kept in step with the file (undefined without one). */
+  readonly usersFile: WatchedUsersFile | undefined;
+  /**
+   * Removes an account and everything stored for it (src/store/account-removal.ts): what account
+   * management calls to delete a user. Whether there was such an account; AccountError 'read-only'
+   * for one of USERS / USERS_FILE.
+   */
+  removeAccount(username: string): Promise<boolean>;
+}
+
 export interface StoreDependencies {
   readonly logger: Logger;
   /** Counts Redis failures and reconnections (cluster mode). */
   readonly redisObserver?: RedisObserver;
-}
-
-interface Durable {
-  readonly accounts: AccountStore;
-  readonly rosters: RosterStore;
-  readonly offline: OfflineStore;
-  readonly documents: XmlStore;
-  readonly archive: ArchiveStore;
-  readonly webhooks: WebhookStores;
-  readonly rooms: RoomStore;
-  offlineTotal(): number | undefined;
-  ready(): boolean;
-  close(): Promise<void>;
 }
 
 /**
