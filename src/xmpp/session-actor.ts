@@ -212,15 +212,13 @@ export class SessionActor implements StreamEndpoint, LocalResource {
     // Negotiation is over: the session keeps its JID, not the negotiation state (one per idle session).
     this.boundJid = this.jid;
     this.negotiation = undefined;
+    this.services.events.emit('sessionStarted', this.sessionEventFields());
+  }
+
+  /** What sessionStarted and sessionEnded say of this session. */
+  private sessionEventFields() {
     const { streamId, remoteAddress } = this.info;
-    this.services.events.emit('sessionStarted', {
-      node: this.services.router.node,
-      at: new Date(),
-      jid: this.jid.full,
-      resource: this.resource,
-      streamId,
-      remoteAddress,
-    });
+    return { node: this.services.router.node, at: new Date(), jid: this.jid.full, resource: this.resource, streamId, remoteAddress };
   }
 
   // ---- stanzas of a bound session ----
@@ -337,17 +335,11 @@ export class SessionActor implements StreamEndpoint, LocalResource {
   }
 
   private ended(ending: Ending): void {
-    const { streamId, remoteAddress } = this.info;
     const condition = ending.by === 'server' ? ending.condition : undefined;
     // RFC 6120 §7.7.2.2: a conflict closes the older session of a resource bound again.
     const reason = ending.by === 'transport' ? ending.reason : condition === 'conflict' ? 'replaced' : 'error';
     this.services.events.emit('sessionEnded', {
-      node: this.services.router.node,
-      at: new Date(),
-      jid: this.jid.full,
-      resource: this.resource,
-      streamId,
-      remoteAddress,
+      ...this.sessionEventFields(),
       reason,
       condition,
     });
