@@ -303,13 +303,22 @@ describe('STORAGE and DATA_DIR choose where durable data lives', () => {
 
 describe('MUC_ENABLED and MUC_DOMAIN place the multi-user chat service', () => {
   it('serves rooms at conference.<XMPP_DOMAIN> by default, or at the domain given, lower-cased', () => {
-    expect(loadConfig({}).muc).toEqual({ enabled: true, domain: 'conference.localhost', maxOccupants: 1000, maxRoomsPerSession: 100 });
+    expect(loadConfig({}).muc).toEqual({ enabled: true, domain: 'conference.localhost', maxOccupants: 1000, maxRoomsPerSession: 100, lockNewRooms: true });
     expect(loadConfig({ XMPP_DOMAIN: 'example.com' }).muc.domain).toBe('conference.example.com');
-    expect(loadConfig({ MUC_DOMAIN: 'Rooms.Example.com', MUC_ENABLED: 'false', MUC_MAX_OCCUPANTS: '50', MUC_MAX_ROOMS_PER_SESSION: '5' }).muc).toEqual({
+    expect(
+      loadConfig({
+        MUC_DOMAIN: 'Rooms.Example.com',
+        MUC_ENABLED: 'false',
+        MUC_MAX_OCCUPANTS: '50',
+        MUC_MAX_ROOMS_PER_SESSION: '5',
+        MUC_LOCK_NEW_ROOMS: 'false',
+      }).muc,
+    ).toEqual({
       enabled: false,
       domain: 'rooms.example.com',
       maxOccupants: 50,
       maxRoomsPerSession: 5,
+      lockNewRooms: false,
     });
   });
 

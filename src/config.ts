@@ -101,6 +101,8 @@ export interface Config {
     readonly maxOccupants: number;
     /** Rooms one session may be in at once (MUC_MAX_ROOMS_PER_SESSION); one more gets resource-constraint. */
     readonly maxRoomsPerSession: number;
+    /** A room created by entering it stays locked until its owner configures it (MUC_LOCK_NEW_ROOMS, XEP-0045 §10.1.1). */
+    readonly lockNewRooms: boolean;
   };
   /** The browser page for trying the gateway (src/web/). */
   readonly webClient: {
@@ -357,6 +359,7 @@ export function loadConfig(env: Env): Config {
       domain: mucJid?.domain ?? mucText,
       maxOccupants: integer('MUC_MAX_OCCUPANTS', 1000, 2, 100_000),
       maxRoomsPerSession: integer('MUC_MAX_ROOMS_PER_SESSION', 100, 1, 10_000),
+      lockNewRooms: oneOf('MUC_LOCK_NEW_ROOMS', 'true', ['true', 'false']) === 'true',
     },
     webClient: { enabled: webClientEnabled, path: webClientPath },
     api: loadApiConfig(value, integer, problems, redisUrl !== undefined, boshPath),

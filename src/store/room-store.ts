@@ -21,7 +21,7 @@ export type PrivateMessagePolicy = 'anyone' | 'participants' | 'moderators' | 'n
  */
 export type MemberNotices = 'off' | 'notice' | 'message';
 
-/** The options of a room, each one a field of the XEP-0045 §10.2 configuration form. */
+/** The options of a room, each one a field of the XEP-0045 §10.2 configuration form (but `locked`). */
 export interface RoomConfig {
   /** muc#roomconfig_roomname */
   readonly name: string;
@@ -49,6 +49,15 @@ export interface RoomConfig {
   readonly invitesGrantMembership: boolean;
   /** What members outside the room hear of each message. */
   readonly memberNotices: MemberNotices;
+  /** muc#roomconfig_passwordprotectedroom: entering takes the room's password. */
+  readonly passwordProtected: boolean;
+  /** muc#roomconfig_roomsecret: that password ('' when there is none). */
+  readonly password: string;
+  /**
+   * XEP-0045 §10.1.1: a room a user created by entering it is locked (only its owners may enter) until
+   * an owner submits the configuration form, an empty one for an instant room. Not a form field.
+   */
+  readonly locked: boolean;
 }
 
 /** The defaults of a new room: an open, temporary room anyone may chat in at once. */
@@ -66,6 +75,9 @@ export const DEFAULT_ROOM_CONFIG: RoomConfig = {
   allowInvites: false,
   invitesGrantMembership: true,
   memberNotices: 'notice',
+  passwordProtected: false,
+  password: '',
+  locked: false,
 };
 
 /** XEP-0045 §8.1: the subject, who set it and when. */
