@@ -8,7 +8,8 @@ import { isMember } from './permissions';
 export interface NoticeFacts {
   readonly seq: number;
   readonly archiveId: string;
-  readonly nick: string;
+  /** Who the message is from in the room: an occupant JID (room@service/nick), or the room's own JID. */
+  readonly from: string;
   /** The sender's bare JID (members know each other in a group). */
   readonly senderJid: string;
 }
@@ -34,7 +35,7 @@ export async function sendMemberNotices(runtime: MucRuntime, view: RoomView, mes
         xmlns: NS_MUC_NOTICE,
         seq: String(facts.seq),
         id: facts.archiveId,
-        from: `${view.jid}/${facts.nick}`,
+        from: facts.from,
         jid: facts.senderJid,
       });
       if (mode === 'message') {

@@ -11,6 +11,7 @@ import type { MucRuntime } from './muc-runtime';
 import { DEFAULT_MUC_LIMITS, viewRoom, type MucLimits } from './muc-runtime';
 import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MAM, NS_MUC_ADMIN, NS_MUC_OWNER, NS_MUC_USER } from './namespaces';
 import { outletDelivery, type OccupantDelivery } from './occupant-delivery';
+import { GroupService } from './group-service';
 import { adminGet, adminSet } from './room-admin';
 import { roomArchiveQuery } from './room-archive-query';
 import { mamSearchForm } from '../archive';
@@ -32,6 +33,8 @@ export interface MucOptions {
   readonly defaults?: Partial<RoomConfig>;
   /** Occupants per room and rooms per session (default DEFAULT_MUC_LIMITS). */
   readonly limits?: Partial<MucLimits>;
+  /** The bare JID that stands for the service in groups the business API creates without an owner (the XMPP domain). */
+  readonly serviceJid?: string;
   /** How stanzas reach occupants, given the component's outlet (default: through the outlet; cluster mode: the bus). */
   readonly delivery?: (fallback: OccupantDelivery) => OccupantDelivery;
   readonly now?: () => number;
@@ -48,6 +51,8 @@ export interface MucOptions {
 export class MucComponent implements Component {
   readonly domain: string;
   readonly name: string;
+  /** The groups (members-only persistent rooms) as the business API drives them (group-service.ts). */
+  readonly groups: GroupService;
   private outlet: ComponentOutlet | undefined;
   private readonly runtime: MucRuntime;
 
@@ -68,6 +73,7 @@ export class MucComponent implements Component {
       logger: options.logger,
       events: options.events,
     };
+    this.groups = new GroupService(this.runtime, options.serviceJid ?? options.domain);
   }
 
   attach(outlet: ComponentOutlet): void {

@@ -98,7 +98,8 @@ async function changeRole(
   );
 }
 
-async function changeAffiliation(
+/** Sets an affiliation and tells the occupants it touches (§9, §10); the API's group members come through here too. */
+export async function changeAffiliation(
   runtime: MucRuntime,
   view: RoomView,
   jid: string,

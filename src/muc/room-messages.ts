@@ -2,7 +2,7 @@ import { Element } from 'ltx';
 import { StanzaError } from '../base/stanza-error';
 import { parseJid, type Jid } from '../base/jid';
 import { cloneElement, serializeXml } from '../xml';
-import { roomConversation } from '../store/archive-store';
+import { roomConversation, type ArchiveReceipt } from '../store/archive-store';
 import type { Occupant } from '../store/room-store';
 import { affiliationOf, bareOf, viewRoom, type MucRuntime, type RoomView } from './muc-runtime';
 import { NS_MUC_USER, NS_SID } from './namespaces';
@@ -38,14 +38,34 @@ export async function groupMessage(runtime: MucRuntime, stanza: Element, from: J
   const message = new Element('message', { xmlns: 'jabber:client', type: 'groupchat', from: `${view.jid}/${sender.nick}` });
   if (stanza.attrs.id !== undefined) message.attrs.id = stanza.attrs.id;
   for (const child of relayedChildren(stanza, view.jid)) message.cnode(cloneElement(child));
+  await broadcastGroupMessage(runtime, view, message, {
+    sender: from.bare,
+    originId: stanza.getChild('origin-id', NS_SID)?.attrs.id as string | undefined,
+  });
+}
+
+/** Who a room message is from, beyond its `from` (an occupant JID, or the room's own JID). */
+export interface GroupMessageSender {
+  /** The real bare JID of the sender (a user, or the domain for the business API). */
+  readonly sender: string;
+  readonly originId?: string;
+}
+
+/**
+ * A groupchat message of the room, `from` set: archived (the room's next sequence number and archive
+ * id, the stanza-id), then sent to every occupant, the member notices and the groupMessage event. Runs
+ * inside the room's exclusive work; occupants' messages and the business API's come through here.
+ */
+export async function broadcastGroupMessage(runtime: MucRuntime, view: RoomView, message: Element, who: GroupMessageSender): Promise<ArchiveReceipt> {
+  const from = String(message.attrs.from);
   const receipt = await runtime.archive.append({
     conversation: roomConversation(view.jid),
-    copies: [{ owner: view.jid, with: `${view.jid}/${sender.nick}` }],
-    from: `${view.jid}/${sender.nick}`,
+    copies: [{ owner: view.jid, with: from }],
+    from,
     to: view.jid,
     type: 'groupchat',
-    originId: stanza.getChild('origin-id', NS_SID)?.attrs.id as string | undefined,
-    body: stanza.getChildText('body') ?? undefined,
+    originId: who.originId,
+    body: message.getChildText('body') ?? undefined,
     stanza: serializeXml(message),
   });
   message.c('stanza-id', { xmlns: NS_SID, by: view.jid, id: receipt.archiveId });
@@ -56,19 +76,20 @@ export async function groupMessage(runtime: MucRuntime, stanza: Element, from: J
       return { occupant, stanza: copy };
     }),
   );
-  await sendMemberNotices(runtime, view, message, { seq: receipt.seq, archiveId: receipt.archiveId, nick: sender.nick, senderJid: from.bare });
+  await sendMemberNotices(runtime, view, message, { seq: receipt.seq, archiveId: receipt.archiveId, from, senderJid: who.sender });
   runtime.events?.emit('groupMessage', () => ({
     node: runtime.node,
     at: new Date(runtime.now()),
     room: view.jid,
-    from: `${view.jid}/${sender.nick}`,
-    sender: from.bare,
+    from,
+    sender: who.sender,
     seq: receipt.seq,
     archiveId: receipt.archiveId,
     id: message.attrs.id as string | undefined,
     stanza: serializeXml(message),
     occupants: view.occupants.length,
   }));
+  return receipt;
 }
 
 /** XEP-0045 §8.1: the new subject goes to everyone and is kept for newcomers. */
