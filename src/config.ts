@@ -91,6 +91,8 @@ export interface Config {
     readonly retentionDays: number;
     /** Messages kept per archive, the newest (MAM_RETENTION_COUNT). */
     readonly retentionCount: number;
+    /** SQLite storage: archive writes run in a thread of their own (MAM_WRITER_THREAD). */
+    readonly writerThread: boolean;
   };
   /** The multi-user chat service (XEP-0045, src/muc/): on by default at conference.<XMPP_DOMAIN>. */
   readonly muc: {
@@ -381,6 +383,7 @@ export function loadConfig(env: Env): Config {
       enabled: oneOf('MAM_ENABLED', 'true', ['true', 'false']) === 'true',
       retentionDays: integer('MAM_RETENTION_DAYS', 365, 0, 36_500),
       retentionCount: integer('MAM_RETENTION_COUNT', 10_000, 0, 100_000_000),
+      writerThread: oneOf('MAM_WRITER_THREAD', 'true', ['true', 'false']) === 'true',
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -24,7 +24,9 @@ import { SqliteRoomStore } from './sqlite/sqlite-room-store';
 import { MemoryRosterStore, type RosterStore } from './roster-store';
 import { openDatabase } from './sqlite/database';
 import { SqliteAccountStore } from './sqlite/sqlite-account-store';
+import { inThreadArchiveWriter } from './sqlite/archive-writer';
 import { SqliteArchiveStore } from './sqlite/sqlite-archive-store';
+import { ThreadedArchiveWriter } from './sqlite/threaded-archive-writer';
 import { SqliteOfflineStore } from './sqlite/sqlite-offline-store';
 import { SqliteRosterStore } from './sqlite/sqlite-roster-store';
 import { SqliteXmlStore } from './sqlite/sqlite-xml-store';
@@ -156,6 +158,17 @@ async function openDurable(config: Config, deps: StoreDependencies, authCache: A
       const offline = new SqliteOfflineStore(db, limits.offlinePerUser, limits.offlineBytesPerUser);
       const archive = new SqliteArchiveStore(db, retention, undefined, {
         onWriteFailure: (err, rows) => deps.logger.error({ err, rows }, 'archive: a group commit failed; its entries are lost'),
+        ...(config.archive.writerThread
+          ? {
+              writer: (database, keep) =>
+                new ThreadedArchiveWriter(
+                  database.name,
+                  keep,
+                  () => inThreadArchiveWriter(database, keep),
+                  (err) => deps.logger.error({ err }, 'archive: the writer thread failed; archive writes go on in the main thread'),
+                ),
+            }
+          : {}),
       });
       return {
         accounts: new SqliteAccountStore(db, config.scramIterations, authCache),
@@ -169,7 +182,7 @@ async function openDurable(config: Config, deps: StoreDependencies, authCache: A
         ready: () => db.open,
         close: async () => {
           // Group commits still pending go in before the database closes.
-          await archive.flush();
+          await archive.close();
           db.close();
         },
       };

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chatConversation, type ArchiveRetention } from '../../../src/store/archive-store';
 import { openDatabase, type SqliteDatabase } from '../../../src/store/sqlite/database';
+import { inThreadArchiveWriter, type ArchiveWriter } from '../../../src/store/sqlite/archive-writer';
 import { SqliteArchiveStore, type SqliteArchiveOptions } from '../../../src/store/sqlite/sqlite-archive-store';
+import { ThreadedArchiveWriter } from '../../../src/store/sqlite/threaded-archive-writer';
 import { archiveStoreContract, type ArchiveInstance } from '../contract/archive-store.contract';
 
 const dirs: string[] = [];
@@ -11,27 +13,45 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
+/** The node's writer: a thread of its own, falling back to this one. */
+const threadWriter = (db: SqliteDatabase, retention: ArchiveRetention): ArchiveWriter =>
+  new ThreadedArchiveWriter(
+    db.name,
+    retention,
+    () => inThreadArchiveWriter(db, retention),
+    (err) => {
+      throw err;
+    },
+  );
+
 /** The archive over the database in `dir`, on a connection of its own (what a restarted node opens). */
-function open(dir: string, retention: ArchiveRetention, now: () => Date): ArchiveInstance {
+function open(dir: string, retention: ArchiveRetention, now: () => Date, options: SqliteArchiveOptions): ArchiveInstance {
   const db = openDatabase(dir);
+  const archive = new SqliteArchiveStore(db, retention, now, options);
   return {
-    archive: new SqliteArchiveStore(db, retention, now),
-    another: async () => open(dir, retention, now),
+    archive,
+    another: async () => open(dir, retention, now, options),
     close: async () => {
+      await archive.close();
       db.close();
     },
   };
 }
 
-archiveStoreContract({
-  name: 'sqlite',
-  concurrentWriters: false,
-  fresh: async (retention, now) => {
-    const dir = mkdtempSync(join(tmpdir(), 'gateway-archive-'));
-    dirs.push(dir);
-    return open(dir, retention, now);
-  },
-});
+for (const [name, options] of [
+  ['sqlite', {}],
+  ['sqlite with a writer thread', { writer: threadWriter }],
+] as const) {
+  archiveStoreContract({
+    name,
+    concurrentWriters: false,
+    fresh: async (retention, now) => {
+      const dir = mkdtempSync(join(tmpdir(), 'gateway-archive-'));
+      dirs.push(dir);
+      return open(dir, retention, now, options);
+    },
+  });
+}
 
 describe('SQLite ArchiveStore group commit', () => {
   const entry = (body: string) => ({
@@ -87,6 +107,47 @@ describe('SQLite ArchiveStore group commit', () => {
     db.exec('DROP TABLE archive_totals');
     await store.flush();
     expect(failures).toEqual([2]);
+    db.close();
+  });
+
+  it('with a writer thread: numbers at once, commits in the thread, and reads see every append', async () => {
+    const { db, store } = openStore({ schedule: () => () => undefined, writer: threadWriter });
+    for (const body of ['one', 'two', 'three']) await store.append(entry(body));
+    expect(await store.lastSeq(chatConversation('a@x', 'b@x'))).toBe(3);
+    const page = await store.query({ owner: 'b@x', limit: 10 });
+    // The retention count (2 per owner) is kept by the thread's commit too.
+    expect('messages' in page && page.messages.map((m) => m.body)).toEqual(['two', 'three']);
+    expect(rowsIn(db)).toBe(4);
+    await store.close();
+    db.close();
+  });
+
+  it('a writer thread that dies: its unconfirmed batch is reported lost, later writes go on in this thread', async () => {
+    const failures: string[] = [];
+    const dir = mkdtempSync(join(tmpdir(), 'gateway-archive-'));
+    dirs.push(dir);
+    const db = openDatabase(dir);
+    let writer: ThreadedArchiveWriter | undefined;
+    const store = new SqliteArchiveStore(db, { maxPerOwner: 0, maxAgeMs: 0 }, () => new Date(), {
+      schedule: () => () => undefined,
+      onWriteFailure: (err) => failures.push(`batch: ${(err as Error).message}`),
+      writer: (database, retention) =>
+        (writer = new ThreadedArchiveWriter(
+          database.name,
+          retention,
+          () => inThreadArchiveWriter(database, retention),
+          () => failures.push('thread'),
+        )),
+    });
+    await store.append(entry('kept'));
+    await store.flush();
+    // The thread goes away as a crash would take it (not through close()).
+    await (writer as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    expect(failures).toEqual(['thread']);
+    await store.append(entry('after'));
+    const page = await store.query({ owner: 'a@x', limit: 10 });
+    expect('messages' in page && page.messages.map((m) => m.body)).toEqual(['kept', 'after']);
+    await store.close();
     db.close();
   });
 });

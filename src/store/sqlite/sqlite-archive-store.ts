@@ -3,7 +3,6 @@ import { conversationHash, parseArchiveId } from '../archive-ids';
 import type {
   ArchiveBounds,
   ArchivedMessage,
-  ArchivedType,
   ArchiveEntry,
   ArchivePage,
   ArchiveQuery,
@@ -13,22 +12,12 @@ import type {
   UnknownArchiveId,
 } from '../archive-store';
 import { chatConversation } from '../archive-store';
+import type { ArchiveWriter } from './archive-writer';
+import { inThreadArchiveWriter } from './archive-writer';
+import type { ArchiveRow } from './archive-writes';
 import type { SqliteDatabase } from './database';
 
-interface Row {
-  owner: string;
-  conversation: string;
-  conv_hash: string;
-  seq: number;
-  with_jid: string;
-  from_jid: string;
-  to_jid: string;
-  type: ArchivedType;
-  origin_id: string | null;
-  body: string | null;
-  stanza: string;
-  ts: number;
-}
+type Row = ArchiveRow;
 
 /** How the store writes: group commits, and what it tells of a batch it could not write. */
 export interface SqliteArchiveOptions {
@@ -40,6 +29,8 @@ export interface SqliteArchiveOptions {
   readonly onWriteFailure?: (err: unknown, rows: number) => void;
   /** Schedules the next group commit; returns how to cancel it (default: an unref'd setTimeout). */
   readonly schedule?: (flush: () => void, ms: number) => () => void;
+  /** Who runs the write transactions (default: this thread, at once; the node uses a writer thread). */
+  readonly writer?: (db: SqliteDatabase, retention: ArchiveRetention) => ArchiveWriter;
 }
 
 const defaultSchedule = (flush: () => void, ms: number): (() => void) => {
@@ -48,9 +39,6 @@ const defaultSchedule = (flush: () => void, ms: number): (() => void) => {
   timer.unref();
   return () => clearTimeout(timer);
 };
-
-/** Rows the age sweep deletes per statement; the event loop runs between batches. */
-const PRUNE_BATCH = 2000;
 
 /**
  * The archive in the node's SQLite database (migration 003-archive), written by one process (the
@@ -70,29 +58,24 @@ const PRUNE_BATCH = 2000;
  */
 export class SqliteArchiveStore implements ArchiveStore {
   private pending: Row[] = [];
-  /** The last number given in each conversation with rows still pending (the database has the rest). */
-  private readonly pendingSeqs = new Map<string, number>();
+  /**
+   * The last number given in each conversation whose rows are not committed yet (pending here or
+   * in the writer's hands): the database has the rest.
+   */
+  private readonly uncommittedSeqs = new Map<string, number>();
+  /** Group commits handed to the writer and not yet confirmed. */
+  private readonly inFlight = new Set<Promise<void>>();
   private cancelFlush: (() => void) | undefined;
   private readonly flushMs: number;
   private readonly maxBatch: number;
   private readonly schedule: (flush: () => void, ms: number) => () => void;
-  private readonly saveSeq;
-  private readonly insertRow;
-  private readonly addToTotals;
+  private readonly writer: ArchiveWriter;
   private readonly totalQuery;
-  private readonly dropOldest;
-  private readonly takeFromTotals;
   private readonly positionQuery;
   private readonly sinceQuery;
   private readonly lastSeqQuery;
   private readonly firstQuery;
   private readonly lastQuery;
-  private readonly pruneOldest;
-  private readonly deleteRows;
-  private readonly deleteTotals;
-  private readonly writeBatch;
-  private readonly pruneBatch;
-  private readonly deleteOwnerTx;
   private readonly pages = new Map<string, Statement<Record<string, unknown>, Row>>();
 
   constructor(
@@ -104,21 +87,8 @@ export class SqliteArchiveStore implements ArchiveStore {
     this.flushMs = options.flushMs ?? 50;
     this.maxBatch = options.maxBatch ?? 2000;
     this.schedule = options.schedule ?? defaultSchedule;
-    this.saveSeq = db.prepare<[string, number]>(
-      `INSERT INTO archive_sequences (conversation, seq) VALUES (?, ?) ON CONFLICT (conversation) DO UPDATE SET seq = excluded.seq`,
-    );
-    this.insertRow = db.prepare<[Row]>(
-      `INSERT INTO archive_messages (owner, conversation, conv_hash, seq, with_jid, from_jid, to_jid, type, origin_id, body, stanza, ts)
-       VALUES (@owner, @conversation, @conv_hash, @seq, @with_jid, @from_jid, @to_jid, @type, @origin_id, @body, @stanza, @ts)`,
-    );
-    this.addToTotals = db.prepare<[string, number]>(
-      `INSERT INTO archive_totals (owner, messages) VALUES (?, ?) ON CONFLICT (owner) DO UPDATE SET messages = messages + excluded.messages`,
-    );
+    this.writer = (options.writer ?? inThreadArchiveWriter)(db, retention);
     this.totalQuery = db.prepare<[string], { messages: number }>('SELECT messages FROM archive_totals WHERE owner = ?');
-    this.dropOldest = db.prepare<[string, number]>(
-      'DELETE FROM archive_messages WHERE id IN (SELECT id FROM archive_messages WHERE owner = ? ORDER BY id LIMIT ?)',
-    );
-    this.takeFromTotals = db.prepare<[number, string]>('UPDATE archive_totals SET messages = messages - ? WHERE owner = ?');
     this.positionQuery = db.prepare<[string, string, number], { id: number }>('SELECT id FROM archive_messages WHERE owner = ? AND conv_hash = ? AND seq = ?');
     this.sinceQuery = db.prepare<[string, string, number, string, number], Row>(
       'SELECT * FROM archive_messages WHERE owner = ? AND conv_hash = ? AND seq > ? AND conversation = ? ORDER BY seq LIMIT ?',
@@ -126,35 +96,12 @@ export class SqliteArchiveStore implements ArchiveStore {
     this.lastSeqQuery = db.prepare<[string], { seq: number }>('SELECT seq FROM archive_sequences WHERE conversation = ?');
     this.firstQuery = db.prepare<[string], Row>('SELECT * FROM archive_messages WHERE owner = ? ORDER BY id LIMIT 1');
     this.lastQuery = db.prepare<[string], Row>('SELECT * FROM archive_messages WHERE owner = ? ORDER BY id DESC LIMIT 1');
-    // The oldest rows of the whole table are the oldest messages (ids grow with time): the age sweep
-    // looks at those only, never scanning the table for a timestamp.
-    this.pruneOldest = db.prepare<[number, number], { owner: string }>(
-      'DELETE FROM archive_messages WHERE id IN (SELECT id FROM archive_messages ORDER BY id LIMIT ?) AND ts < ? RETURNING owner',
-    );
-    this.deleteRows = db.prepare<[string]>('DELETE FROM archive_messages WHERE owner = ?');
-    this.deleteTotals = db.prepare<[string]>('DELETE FROM archive_totals WHERE owner = ?');
-    this.writeBatch = db.transaction((rows: readonly Row[], seqs: ReadonlyMap<string, number>): void => this.write(rows, seqs));
-    this.pruneBatch = db.transaction((cutoff: number): number => {
-      const dropped = new Map<string, number>();
-      for (const { owner } of this.pruneOldest.all(PRUNE_BATCH, cutoff)) dropped.set(owner, (dropped.get(owner) ?? 0) + 1);
-      let total = 0;
-      for (const [owner, count] of dropped) {
-        this.takeFromTotals.run(count, owner);
-        total += count;
-      }
-      return total;
-    });
-    // The rows and their total go together, or the retention count would count messages no longer there.
-    this.deleteOwnerTx = db.transaction((owner: string): void => {
-      this.deleteRows.run(owner);
-      this.deleteTotals.run(owner);
-    });
   }
 
   async append(entry: ArchiveEntry): Promise<ArchiveReceipt> {
     const { conversation } = entry;
-    const seq = (this.pendingSeqs.get(conversation) ?? this.lastSeqQuery.get(conversation)?.seq ?? 0) + 1;
-    this.pendingSeqs.set(conversation, seq);
+    const seq = (this.uncommittedSeqs.get(conversation) ?? this.lastSeqQuery.get(conversation)?.seq ?? 0) + 1;
+    this.uncommittedSeqs.set(conversation, seq);
     const hash = conversationHash(conversation);
     const ts = entry.ts ?? this.now();
     for (const copy of entry.copies) {
@@ -178,48 +125,43 @@ export class SqliteArchiveStore implements ArchiveStore {
     return { conversation, seq, archiveId: `${hash}-${seq}`, ts };
   }
 
+  /** Settles when everything appended so far is committed. */
   async flush(): Promise<void> {
     this.commit();
+    // Those handed over until now; later batches are not waited for.
+    await Promise.all([...this.inFlight]);
   }
 
-  /** Writes what is pending in one transaction; a failed batch is reported and dropped. */
+  /** Flushes, then lets the writer go (its thread, if it has one). */
+  async close(): Promise<void> {
+    await this.flush();
+    await this.writer.close();
+  }
+
+  /** Hands what is pending to the writer as one transaction; a failed batch is reported and dropped. */
   private commit(): void {
     this.cancelFlush?.();
     this.cancelFlush = undefined;
     if (this.pending.length === 0) return;
     const rows = this.pending;
-    const seqs = new Map(this.pendingSeqs);
     this.pending = [];
-    this.pendingSeqs.clear();
-    try {
-      this.writeBatch(rows, seqs);
-    } catch (err) {
-      this.options.onWriteFailure?.(err, rows.length);
-    }
-  }
-
-  /** Inside the batch's transaction: the rows, each conversation's last number, each owner's total and retention count. */
-  private write(rows: readonly Row[], seqs: ReadonlyMap<string, number>): void {
-    const added = new Map<string, number>();
-    for (const row of rows) {
-      this.insertRow.run(row);
-      added.set(row.owner, (added.get(row.owner) ?? 0) + 1);
-    }
-    for (const [conversation, seq] of seqs) this.saveSeq.run(conversation, seq);
-    const { maxPerOwner } = this.retention;
-    for (const [owner, count] of added) {
-      this.addToTotals.run(owner, count);
-      if (maxPerOwner <= 0) continue;
-      const over = (this.totalQuery.get(owner)?.messages ?? 0) - maxPerOwner;
-      if (over > 0) {
-        this.dropOldest.run(owner, over);
-        this.takeFromTotals.run(over, owner);
-      }
-    }
+    // The numbers this batch carries: each conversation's last, at the time of the batch.
+    const seqs = new Map<string, number>();
+    for (const row of rows) seqs.set(row.conversation, row.seq);
+    const done = this.writer
+      .write(rows, seqs)
+      .catch((err: unknown) => this.options.onWriteFailure?.(err, rows.length))
+      .finally(() => {
+        this.inFlight.delete(done);
+        // Committed (or given up): the database is where the next number comes from, unless a later
+        // append has moved the conversation on since.
+        for (const [conversation, seq] of seqs) if (this.uncommittedSeqs.get(conversation) === seq) this.uncommittedSeqs.delete(conversation);
+      });
+    this.inFlight.add(done);
   }
 
   async query(query: ArchiveQuery): Promise<ArchivePage | UnknownArchiveId> {
-    this.commit();
+    await this.flush();
     const params: Record<string, unknown> = { owner: query.owner, limit: query.limit + 1 };
     const where = ['owner = @owner'];
     // A user's chats with one contact are one conversation: read through its index in seq order, which
@@ -284,18 +226,18 @@ export class SqliteArchiveStore implements ArchiveStore {
   }
 
   async since(owner: string, conversation: string, afterSeq: number, limit: number): Promise<ArchivedMessage[]> {
-    this.commit();
+    await this.flush();
     return this.sinceQuery.all(owner, conversationHash(conversation), afterSeq, conversation, limit).map(toMessage);
   }
 
   async lastSeq(conversation: string): Promise<number> {
-    const pending = this.pendingSeqs.get(conversation);
+    const pending = this.uncommittedSeqs.get(conversation);
     if (pending !== undefined) return pending;
     return this.lastSeqQuery.get(conversation)?.seq ?? 0;
   }
 
   async bounds(owner: string): Promise<ArchiveBounds> {
-    this.commit();
+    await this.flush();
     const first = this.firstQuery.get(owner);
     const last = this.lastQuery.get(owner);
     return {
@@ -307,19 +249,20 @@ export class SqliteArchiveStore implements ArchiveStore {
   async prune(now: Date): Promise<number> {
     if (this.retention.maxAgeMs <= 0) return 0;
     const cutoff = now.getTime() - this.retention.maxAgeMs;
-    this.commit();
+    await this.flush();
     let total = 0;
     for (;;) {
-      const dropped = this.pruneBatch(cutoff);
+      const dropped = await this.writer.prune(cutoff);
       total += dropped;
       if (dropped === 0) return total;
+      // Other work runs between batches (on this thread when the writer is this thread).
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
   async deleteOwner(owner: string): Promise<void> {
-    this.commit();
-    this.deleteOwnerTx(owner);
+    await this.flush();
+    await this.writer.deleteOwner(owner);
   }
 }
 
