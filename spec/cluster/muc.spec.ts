@@ -7,6 +7,8 @@ import { TestRedis } from '../support/redis-server';
 const ROOM = 'ops@conference.localhost';
 const MUC_USER = 'http://jabber.org/protocol/muc#user';
 const ROUNDS = 10;
+const MUC = 'http://jabber.org/protocol/muc';
+const INSTANT_ROOM = `<query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query>`;
 
 let redis: TestRedis;
 const nodes: RunningNode[] = [];
@@ -51,6 +53,8 @@ describe('cluster: a room with occupants on three nodes', () => {
       client.send(`<presence xmlns='jabber:client'/>`);
       client.send(`<presence to='${ROOM}/p${i}' xmlns='jabber:client'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/></x></presence>`);
       await client.waitFor(isSelf, 5000, 'own presence in the room');
+      // XEP-0045 §10.1.2: the owner accepts the instant room, which unlocks it for the others.
+      if (i === 0) await client.iq(`<iq type='set' id='instant' to='${ROOM}' xmlns='jabber:client'>${INSTANT_ROOM}</iq>`, 'instant');
     }
     // Everyone at once, from three nodes: the room puts them in one order.
     for (let round = 0; round < ROUNDS; round++) {
@@ -136,5 +140,63 @@ describe('cluster: a room with occupants on three nodes', () => {
       .map((e) => e.getChild('result')?.getChild('forwarded')?.getChild('message')?.getChildText('body'));
     expect(caughtUp).toEqual(seen.slice(1).map((m) => m.getChildText('body')));
     for (const client of [alice, bob, carol, dave]) await client.terminate();
+  });
+
+  it('XEP-0045 §7.2.11 locked room, §7.2.6 password, §7.13/§8.6 voice request and an iq relayed between occupants, the room’s users on three nodes', async () => {
+    const HALL = 'hall@conference.localhost';
+    const [n1, n2, n3] = nodes as [RunningNode, RunningNode, RunningNode];
+    const alice = await login(n1, 'alice', 'hall');
+    const bob = await login(n2, 'bob', 'hall');
+    const carol = await login(n3, 'carol', 'hall');
+    const enter = (client: BoshTestClient, nick: string, extra = '') => {
+      client.send(`<presence to='${HALL}/${nick}' xmlns='jabber:client'><x xmlns='${MUC}'>${extra}</x></presence>`);
+    };
+    const refusal = (client: BoshTestClient) =>
+      client
+        .waitFor((e) => e.name === 'presence' && e.attrs.type === 'error', 5000, 'a presence error')
+        .then((e) => e.getChild('error')?.children.find((c): c is Element => typeof c !== 'string')?.name);
+    for (const client of [alice, bob, carol]) client.send(`<presence xmlns='jabber:client'/>`);
+    // §10.1.1 / §7.2.11: created on n1, locked for bob on n2.
+    enter(alice, 'al');
+    await alice.waitFor(isSelf, 5000, 'own presence in the hall');
+    enter(bob, 'bo');
+    expect(await refusal(bob)).toBe('item-not-found');
+    // The owner configures it (reserved room, §10.1.3): moderated and password-protected.
+    const form = `<x xmlns='jabber:x:data' type='submit'><field var='muc#roomconfig_moderatedroom'><value>1</value></field><field var='muc#roomconfig_passwordprotectedroom'><value>1</value></field><field var='muc#roomconfig_roomsecret'><value>pw</value></field></x>`;
+    const configured = await alice.iq(
+      `<iq type='set' id='cfg' to='${HALL}' xmlns='jabber:client'><query xmlns='http://jabber.org/protocol/muc#owner'>${form}</query></iq>`,
+      'cfg',
+    );
+    expect(configured.attrs.type).toBe('result');
+    // §7.2.6: carol on n3 without the password, then with it; bob on n2 with it.
+    enter(carol, 'ca');
+    expect(await refusal(carol)).toBe('not-authorized');
+    enter(carol, 'ca', '<password>pw</password>');
+    await carol.waitFor(isSelf, 5000, 'own presence in the hall');
+    enter(bob, 'bo', '<password>pw</password>');
+    await bob.waitFor(isSelf, 5000, 'own presence in the hall');
+    // §7.13 / §8.6: bob (visitor, n2) asks for voice; alice (moderator, n1) approves; carol (n3) sees bob get it.
+    bob.send(
+      `<message to='${HALL}' xmlns='jabber:client'><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#request</value></field><field var='muc#role'><value>participant</value></field></x></message>`,
+    );
+    await alice.waitFor((e) => e.name === 'message' && e.getChild('x', 'jabber:x:data') !== undefined, 5000, 'the voice request');
+    alice.send(
+      `<message to='${HALL}' xmlns='jabber:client'><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#request</value></field><field var='muc#roomnick'><value>bo</value></field><field var='muc#request_allow'><value>true</value></field></x></message>`,
+    );
+    await carol.waitFor(
+      (e) => e.name === 'presence' && e.attrs.from === `${HALL}/bo` && e.getChild('x', MUC_USER)?.getChild('item')?.attrs.role === 'participant',
+      5000,
+      'bob’s voice',
+    );
+    // An iq from carol (n3) to bob's occupant JID reaches bob on n2; bob's answer is relayed back on n2.
+    carol.send(`<iq type='get' id='ver' to='${HALL}/bo' xmlns='jabber:client'><query xmlns='jabber:iq:version'/></iq>`);
+    const relayed = await bob.waitFor((e) => e.name === 'iq' && e.attrs.type === 'get', 5000, 'the relayed iq');
+    expect(relayed.attrs.from).toBe(`${HALL}/ca`);
+    bob.send(
+      `<iq type='result' id='${String(relayed.attrs.id)}' to='${HALL}/ca' xmlns='jabber:client'><query xmlns='jabber:iq:version'><name>b</name></query></iq>`,
+    );
+    const answer = await carol.waitFor((e) => e.name === 'iq' && e.attrs.id === 'ver', 5000, 'the answer');
+    expect(answer.attrs).toMatchObject({ type: 'result', from: `${HALL}/bo` });
+    for (const client of [alice, bob, carol]) await client.terminate();
   });
 });

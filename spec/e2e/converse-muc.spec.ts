@@ -16,6 +16,7 @@ import { BoshTestClient } from '../support/bosh-client';
 import { startConverseSite, type ConverseSite } from './support/converse-site';
 import { startDeadEndProxy, type DeadEndProxy } from './support/dead-end-proxy';
 import { CHROMIUM, CHROMIUM_ARGS } from './support/chromium';
+import { until } from './support/until';
 
 const PASSWORD = 'secret';
 const ROOM = 'lounge@conference.localhost';
@@ -60,6 +61,12 @@ beforeAll(async () => {
   bob.send(`<presence xmlns='jabber:client'/>`);
   bob.send(`<presence to='${ROOM}/bob' xmlns='jabber:client'><x xmlns='http://jabber.org/protocol/muc'/></presence>`);
   await bob.waitFor((e: Element) => e.name === 'message' && e.attrs.from === ROOM && e.getChild('subject') !== undefined, 5000, 'the subject');
+  // bob created the room: he accepts the default configuration (XEP-0045 §10.1.2), which unlocks it for alice.
+  const unlocked = await bob.iq(
+    `<iq type='set' id='instant' to='${ROOM}' xmlns='jabber:client'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>`,
+    'instant',
+  );
+  expect(unlocked.attrs.type).toBe('result');
   bob.send(`<message to='${ROOM}' type='groupchat' xmlns='jabber:client'><body>Said before alice came in.</body></message>`);
   site.configure({
     bosh_service_url: gateway.boshUrl,
@@ -139,6 +146,30 @@ describe('Converse.js in a room of the MUC service', () => {
       expect(pageLog.some((l) => l.startsWith('SENT') && l.includes(`to="${ROOM}"`) && l.includes('xmlns="urn:xmpp:mam:2"') && l.includes('<before/>'))).toBe(
         true,
       );
+    });
+  });
+
+  it('creates a room itself: on status 201 it accepts the instant room (XEP-0045 §10.1.2), so the locked room opens for bob', async () => {
+    await withPageLog(async () => {
+      const FRESH = 'fresh@conference.localhost';
+      await page.evaluate(async (jid) => {
+        await (globalThis as any).converseApi.rooms.open(jid, { nick: 'alice' }); // eslint-disable-line @typescript-eslint/no-explicit-any
+        return true;
+      }, FRESH);
+      await until(
+        'Converse to accept the new room’s configuration',
+        async () => (await gateway.stores.rooms.room('fresh'))?.config.locked === false,
+        20_000,
+        50,
+      );
+      expect(await gateway.stores.rooms.affiliation('fresh', 'alice@localhost')).toBe('owner');
+      bob.send(`<presence to='${FRESH}/bob' xmlns='jabber:client'><x xmlns='http://jabber.org/protocol/muc'/></presence>`);
+      const self = await bob.waitFor(
+        (e: Element) => e.name === 'presence' && e.attrs.from === `${FRESH}/bob` && e.attrs.type === undefined,
+        10_000,
+        'bob in the new room',
+      );
+      expect(self.getChild('x', 'http://jabber.org/protocol/muc#user')?.getChild('item')?.attrs.affiliation).toBe('none');
     });
   });
 });

@@ -6,6 +6,7 @@ import { BoshTestClient } from '../support/bosh-client';
 const ROOM = 'team@conference.localhost';
 const MUC = 'http://jabber.org/protocol/muc';
 const MUC_USER = 'http://jabber.org/protocol/muc#user';
+const INSTANT_ROOM = `<query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query>`;
 
 let node: RunningNode;
 const clients: BoshTestClient[] = [];
@@ -44,6 +45,14 @@ async function enter(client: BoshTestClient, room: string, nick: string): Promis
   await client.waitFor(subjectOf(room), 5000, `subject of ${room}`);
 }
 
+/** Creates a room by entering it, then accepts its default configuration (XEP-0045 §10.1.2 instant room), which unlocks it. */
+async function create(client: BoshTestClient, room: string, nick: string): Promise<void> {
+  await enter(client, room, nick);
+  const id = `instant-${room}`;
+  const answer = await client.iq(`<iq type='set' id='${id}' to='${room}' xmlns='jabber:client'>${INSTANT_ROOM}</iq>`, id);
+  expect(answer.attrs.type).toBe('result');
+}
+
 describe('the MUC service on a node (conference.<domain>)', () => {
   it('is listed in the server’s disco#items', async () => {
     const alice = await login('alice', 'disco');
@@ -63,7 +72,7 @@ describe('the MUC service on a node (conference.<domain>)', () => {
   it('lets two users enter a room, chat both ways with stanza-ids, and answers self-pings while joined', async () => {
     const alice = await login('alice', 'room');
     const bob = await login('bob', 'room');
-    await enter(alice, ROOM, 'al');
+    await create(alice, ROOM, 'al');
     await enter(bob, ROOM, 'bo');
     alice.send(`<message to='${ROOM}' type='groupchat' xmlns='jabber:client'><body>hello bob</body></message>`);
     const atBob = await bob.waitFor(groupchat('hello bob'));
@@ -84,7 +93,7 @@ describe('a session that ends leaves its rooms', () => {
   it('even when it entered without initial presence (no directed presence is remembered then)', async () => {
     const alice = await login('alice', 'stay');
     const carol = await login('carol', 'bare');
-    await enter(alice, 'quiet@conference.localhost', 'al');
+    await create(alice, 'quiet@conference.localhost', 'al');
     // carol goes straight to the room, with no presence of her own first.
     carol.send(`<presence to='quiet@conference.localhost/ca' xmlns='jabber:client'><x xmlns='${MUC}'/></presence>`);
     await carol.waitFor(selfPresence('quiet@conference.localhost'), 5000, 'own presence in the room');
@@ -140,5 +149,112 @@ describe('groups: a members-only persistent room', () => {
     const texts = results.map((r) => r.getChild('result')?.getChild('forwarded')?.getChild('message')?.getChildText('body'));
     expect(texts).toEqual(['second', 'third']);
     for (const client of [alice, bob, carol]) await client.terminate();
+  });
+});
+
+const presenceError = (room: string) => (e: Element) => e.name === 'presence' && e.attrs.type === 'error' && String(e.attrs.from).startsWith(`${room}/`);
+const conditionOf = (e: Element) => e.getChild('error')?.children.find((c): c is Element => typeof c !== 'string')?.name;
+
+describe('XEP-0045 features over BOSH: locked rooms, passwords, voice requests, iqs between occupants', () => {
+  it('§10.1.1, §7.2.11: a new room refuses others with item-not-found until its owner accepts the instant room (§10.1.2)', async () => {
+    const LOCKED = 'locked@conference.localhost';
+    const alice = await login('alice', 'locker');
+    const bob = await login('bob', 'locker');
+    await enter(alice, LOCKED, 'al');
+    expect(
+      alice.inbox.some(
+        (e) =>
+          selfPresence(LOCKED)(e) &&
+          e
+            .getChild('x', MUC_USER)
+            ?.getChildren('status')
+            .some((s) => s.attrs.code === '201'),
+      ),
+    ).toBe(true);
+    bob.send(`<presence xmlns='jabber:client'/>`);
+    bob.send(`<presence to='${LOCKED}/bo' xmlns='jabber:client'><x xmlns='${MUC}'/></presence>`);
+    expect(conditionOf(await bob.waitFor(presenceError(LOCKED), 5000, 'a presence error'))).toBe('item-not-found');
+    const answer = await alice.iq(`<iq type='set' id='instant' to='${LOCKED}' xmlns='jabber:client'>${INSTANT_ROOM}</iq>`, 'instant');
+    expect(answer.attrs.type).toBe('result');
+    await enter(bob, LOCKED, 'bo');
+    for (const client of [alice, bob]) await client.terminate();
+  });
+
+  it('§7.2.6: a password-protected room answers not-authorized without the password, and lets in who gives it', async () => {
+    const VAULT = 'vault@conference.localhost';
+    const alice = await login('alice', 'vault');
+    const bob = await login('bob', 'vault');
+    await enter(alice, VAULT, 'al');
+    const form = `<x xmlns='jabber:x:data' type='submit'><field var='muc#roomconfig_passwordprotectedroom'><value>1</value></field><field var='muc#roomconfig_roomsecret'><value>open sesame</value></field></x>`;
+    const configured = await alice.iq(
+      `<iq type='set' id='pw' to='${VAULT}' xmlns='jabber:client'><query xmlns='http://jabber.org/protocol/muc#owner'>${form}</query></iq>`,
+      'pw',
+    );
+    expect(configured.attrs.type).toBe('result');
+    bob.send(`<presence xmlns='jabber:client'/>`);
+    bob.send(`<presence to='${VAULT}/bo' xmlns='jabber:client'><x xmlns='${MUC}'/></presence>`);
+    const refused = await bob.waitFor(presenceError(VAULT), 5000, 'a presence error');
+    expect(conditionOf(refused)).toBe('not-authorized');
+    expect(refused.getChild('error')?.attrs.type).toBe('auth');
+    bob.send(`<presence to='${VAULT}/bo' xmlns='jabber:client'><x xmlns='${MUC}'><password>open sesame</password></x></presence>`);
+    await bob.waitFor(selfPresence(VAULT), 5000, 'own presence in the room');
+    for (const client of [alice, bob]) await client.terminate();
+  });
+
+  it('§7.13, §8.6: a visitor’s voice request reaches the moderator, whose approval lets the visitor speak', async () => {
+    const STAGE = 'stage@conference.localhost';
+    const alice = await login('alice', 'stage');
+    const bob = await login('bob', 'stage');
+    await enter(alice, STAGE, 'al');
+    const form = `<x xmlns='jabber:x:data' type='submit'><field var='muc#roomconfig_moderatedroom'><value>1</value></field></x>`;
+    await alice.iq(
+      `<iq type='set' id='mod' to='${STAGE}' xmlns='jabber:client'><query xmlns='http://jabber.org/protocol/muc#owner'>${form}</query></iq>`,
+      'mod',
+    );
+    await enter(bob, STAGE, 'bo');
+    bob.send(
+      `<message to='${STAGE}' xmlns='jabber:client'><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#request</value></field><field var='muc#role'><value>participant</value></field></x></message>`,
+    );
+    const request = await alice.waitFor((e) => e.name === 'message' && e.getChild('x', 'jabber:x:data') !== undefined, 5000, 'the voice request');
+    expect(request.attrs.from).toBe(STAGE);
+    // alice's client fills in the form it got and sends it back (§8.6).
+    const approval = request.getChild('x', 'jabber:x:data') as Element;
+    approval.attrs.type = 'submit';
+    approval.getChildren('field').forEach((f) => {
+      if (f.attrs.var === 'muc#request_allow') {
+        f.children = [];
+        f.c('value').t('true');
+      }
+    });
+    alice.send(`<message to='${STAGE}' xmlns='jabber:client'>${approval.toString()}</message>`);
+    const voiced = await bob.waitFor(
+      (e) => e.name === 'presence' && e.attrs.from === `${STAGE}/bo` && e.getChild('x', MUC_USER)?.getChild('item')?.attrs.role === 'participant',
+      5000,
+      'voice',
+    );
+    expect(voiced.getChild('x', MUC_USER)?.getChild('item')?.getChild('actor')?.attrs.nick).toBe('al');
+    bob.send(`<message to='${STAGE}' type='groupchat' xmlns='jabber:client'><body>I may speak</body></message>`);
+    await alice.waitFor(groupchat('I may speak'));
+    for (const client of [alice, bob]) await client.terminate();
+  });
+
+  it('relays an iq to an occupant JID to the occupant and its answer back, neither side learning the other’s real JID', async () => {
+    const LOUNGE = 'lounge@conference.localhost';
+    const alice = await login('alice', 'lounge');
+    const bob = await login('bob', 'lounge');
+    await create(alice, LOUNGE, 'al');
+    await enter(bob, LOUNGE, 'bo');
+    bob.send(`<iq type='get' id='ver' to='${LOUNGE}/al' xmlns='jabber:client'><query xmlns='jabber:iq:version'/></iq>`);
+    const relayed = await alice.waitFor((e) => e.name === 'iq' && e.attrs.type === 'get' && e.getChild('query', 'jabber:iq:version') !== undefined);
+    expect(relayed.attrs.from).toBe(`${LOUNGE}/bo`);
+    alice.send(
+      `<iq type='result' id='${String(relayed.attrs.id)}' to='${LOUNGE}/bo' xmlns='jabber:client'><query xmlns='jabber:iq:version'><name>alice-client</name></query></iq>`,
+    );
+    const answer = await bob.waitFor((e) => e.name === 'iq' && e.attrs.id === 'ver');
+    expect(answer.attrs).toMatchObject({ type: 'result', from: `${LOUNGE}/al` });
+    expect(answer.getChild('query')?.getChildText('name')).toBe('alice-client');
+    const missing = await bob.iq(`<iq type='get' id='nobody' to='${LOUNGE}/nobody' xmlns='jabber:client'><query xmlns='jabber:iq:version'/></iq>`, 'nobody');
+    expect(conditionOf(missing)).toBe('item-not-found');
+    for (const client of [alice, bob]) await client.terminate();
   });
 });

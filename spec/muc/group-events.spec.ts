@@ -14,7 +14,7 @@ describe('events of the MUC service', () => {
   it('emits groupMessage once per room message, with its sequence number, whatever the number of occupants', async () => {
     const { hub, seen } = recordingHub();
     const h = new MucHarness({ events: hub });
-    await h.join('alice@localhost/a', 'crew', 'al');
+    await h.create('alice@localhost/a', 'crew', 'al');
     await h.join('bob@localhost/b', 'crew', 'bo');
     seen.length = 0;
     await h.say('bob@localhost/b', 'crew', 'hi');

@@ -10,7 +10,7 @@ const bodies = (stanzas: Element[]) => stanzas.filter((s) => s.name === 'message
 const condition = (answer: Element | StanzaError | undefined) => (answer instanceof StanzaError ? answer.condition : answer?.attrs.type);
 
 async function roomWithAliceAndBob(h = new MucHarness()): Promise<MucHarness> {
-  await h.join(ALICE, 'lobby', 'al');
+  await h.create(ALICE, 'lobby', 'al');
   await h.join(BOB, 'lobby', 'bo');
   h.take();
   return h;
@@ -30,7 +30,7 @@ describe('entering a room', () => {
 
   it('shows the newcomer everyone present before itself, and everyone the newcomer, without real JIDs to non-moderators', async () => {
     const h = new MucHarness();
-    await h.join(ALICE, 'lobby', 'al');
+    await h.create(ALICE, 'lobby', 'al');
     h.take();
     await h.join(BOB, 'lobby', 'bo');
     const toBob = h.to(BOB);
@@ -62,7 +62,7 @@ describe('entering a room', () => {
 describe('bounds', () => {
   it('refuses a newcomer to a full room with service-unavailable, and a session in too many rooms with resource-constraint', async () => {
     const h = new MucHarness({ limits: { maxOccupants: 2, maxRoomsPerSession: 2 } });
-    await h.join(ALICE, 'lobby', 'al');
+    await h.create(ALICE, 'lobby', 'al');
     await h.join(BOB, 'lobby', 'bo');
     expect(condition(await h.join(CAROL, 'lobby', 'ca'))).toBe('service-unavailable');
     await h.join(ALICE, 'second', 'al');
@@ -232,6 +232,8 @@ describe('configuration', () => {
         'muc#roomconfig_whois',
         'muc#roomconfig_historylength',
         'muc#roomconfig_allowpm',
+        'muc#roomconfig_passwordprotectedroom',
+        'muc#roomconfig_roomsecret',
         'x-gateway#membernotices',
       ]),
     );

@@ -20,6 +20,20 @@ describe('roles and affiliations (XEP-0045 §5)', () => {
     expect(entryRefusal('none', DEFAULT_ROOM_CONFIG)).toBeUndefined();
   });
 
+  it('§7.2.11: a locked room is item-not-found to all but owners; §7.2.6: a password-protected room wants its password, but of admins and owners', () => {
+    const locked = { ...DEFAULT_ROOM_CONFIG, locked: true };
+    expect(entryRefusal('owner', locked)).toBeUndefined();
+    expect(entryRefusal('admin', locked)).toBe('item-not-found');
+    expect(entryRefusal('outcast', locked)).toBe('item-not-found');
+    const secret = { ...DEFAULT_ROOM_CONFIG, passwordProtected: true, password: 'pw' };
+    expect(entryRefusal('none', secret)).toBe('not-authorized');
+    expect(entryRefusal('member', secret, 'PW')).toBe('not-authorized');
+    expect(entryRefusal('member', secret, 'pw')).toBeUndefined();
+    expect(entryRefusal('admin', secret)).toBeUndefined();
+    expect(entryRefusal('outcast', secret, 'pw')).toBe('forbidden');
+    expect(entryRefusal('none', { ...secret, membersOnly: true }, 'pw')).toBe('registration-required');
+  });
+
   it('lets moderators kick participants but not admins; only a higher admin or owner touches a moderator', () => {
     const moderator = { role: 'moderator' as const, affiliation: 'none' as const };
     const admin = { role: 'moderator' as const, affiliation: 'admin' as const };

@@ -8,8 +8,9 @@ import type { Logger } from '../observability/logger';
 import type { ArchiveStore } from '../store/archive-store';
 import { DEFAULT_ROOM_CONFIG, type RoomConfig, type RoomStore } from '../store/room-store';
 import type { MucRuntime } from './muc-runtime';
-import { DEFAULT_MUC_LIMITS, viewRoom, type MucLimits } from './muc-runtime';
-import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MAM, NS_MUC_ADMIN, NS_MUC_OWNER, NS_MUC_USER } from './namespaces';
+import { DEFAULT_MUC_LIMITS, type MucLimits, type VCardReader } from './muc-runtime';
+import { NS_DATA, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MAM, NS_MUC_ADMIN, NS_MUC_OWNER, NS_MUC_USER } from './namespaces';
+import { iqToOccupant, occupantIqAnswer } from './occupant-iq';
 import { outletDelivery, type OccupantDelivery } from './occupant-delivery';
 import { GroupService } from './group-service';
 import { adminGet, adminSet } from './room-admin';
@@ -19,6 +20,7 @@ import { roomInfo, roomItems, serviceInfo, serviceItems } from './room-disco';
 import { leave, occupantPresenceIn } from './room-entry';
 import { deliveryError, groupMessage, invitation, privateMessage } from './room-messages';
 import { ownerGet, ownerSet } from './room-owner';
+import { isVoiceRequestForm, voiceRequestForm } from './voice-requests';
 
 export interface MucOptions {
   /** conference.<domain> */
@@ -33,6 +35,10 @@ export interface MucOptions {
   readonly defaults?: Partial<RoomConfig>;
   /** Occupants per room and rooms per session (default DEFAULT_MUC_LIMITS). */
   readonly limits?: Partial<MucLimits>;
+  /** XEP-0045 §10.1.1: a room created by entering it is locked until its owner configures it (default true). */
+  readonly lockNewRooms?: boolean;
+  /** Users' stored vCards: a vCard request to an occupant JID is answered with the occupant's (default: none answered). */
+  readonly vcards?: VCardReader;
   /** The bare JID that stands for the service in groups the business API creates without an owner (the XMPP domain). */
   readonly serviceJid?: string;
   /** How stanzas reach occupants, given the component's outlet (default: through the outlet; cluster mode: the bus). */
@@ -65,8 +71,11 @@ export class MucComponent implements Component {
       node: options.node ?? 'local',
       rooms: options.rooms,
       archive: options.archive,
-      defaults: { ...DEFAULT_ROOM_CONFIG, ...options.defaults },
+      // Rooms made server-side (groups) from these are never locked; entering a new room locks it (room-entry.ts).
+      defaults: { ...DEFAULT_ROOM_CONFIG, ...options.defaults, locked: false },
       limits: { ...DEFAULT_MUC_LIMITS, ...options.limits },
+      lockNewRooms: options.lockNewRooms ?? true,
+      vcards: options.vcards,
       delivery: options.delivery ? options.delivery(direct) : direct,
       send: (stanza) => this.out().send(stanza),
       now: options.now ?? Date.now,
@@ -126,27 +135,27 @@ export class MucComponent implements Component {
     if (type === 'groupchat') return rooms.exclusive(to.local, () => groupMessage(this.runtime, stanza, from, to));
     const x = stanza.getChild('x', NS_MUC_USER);
     if (x && (x.getChild('invite') || x.getChild('decline'))) return rooms.exclusive(to.local, () => invitation(this.runtime, from, to, x));
+    // §7.13 a visitor's voice request, §8.6 a moderator's answer to one.
+    const form = stanza.getChild('x', NS_DATA);
+    if (form && isVoiceRequestForm(form)) return rooms.exclusive(to.local, () => voiceRequestForm(this.runtime, from, to, form));
     // Anything else for the room itself (a chat state, a form the room did not ask for) means nothing to it.
     return undefined;
   }
 
   private async iq(stanza: Element, from: Jid, to: Jid): Promise<void> {
     const type = stanza.attrs.type as string;
+    // The answer to an iq the room relayed to an occupant goes back to the occupant who asked.
+    if ((type === 'result' || type === 'error') && to.resource !== '') return occupantIqAnswer(this.runtime, stanza, from, to);
     if (type !== 'get' && type !== 'set') return;
     const payload = stanza.children.find((c): c is Element => typeof c !== 'string');
     const xmlns = payload?.attrs.xmlns as string | undefined;
     if (!payload) throw new StanzaError('bad-request');
     const { rooms } = this.runtime;
     if (to.resource !== '') {
-      // XEP-0410: a ping to one's own occupant JID says whether one is still in the room.
-      if (payload.name === 'ping' && xmlns === NS_PING) {
-        const view = await viewRoom(this.runtime, to.local);
-        const self = view?.occupants.find((o) => o.nick === to.resource);
-        if (!self || self.jid !== from.full) throw new StanzaError('not-acceptable', 'you are not in the room under that nick');
-        return this.answer(stanza);
-      }
-      // Iqs between occupants (vCards, software versions) are not relayed by this service.
-      throw new StanzaError('feature-not-implemented', 'iqs to occupants are not relayed');
+      // XEP-0410 self-ping, vCards of occupants, and iqs relayed between occupants (occupant-iq.ts).
+      const outcome = await iqToOccupant(this.runtime, stanza, payload, from, to);
+      if (outcome !== 'relayed') await this.answer(stanza, outcome.answer);
+      return;
     }
     if (payload.name === 'ping' && xmlns === NS_PING) {
       if (!(await rooms.room(to.local))) throw new StanzaError('item-not-found', 'no such room');

@@ -18,6 +18,10 @@ export interface MucRuntime {
   readonly defaults: RoomConfig;
   /** Bounds: occupants per room, rooms one session is in at once. */
   readonly limits: MucLimits;
+  /** XEP-0045 §10.1.1: a room created by entering it stays locked until configured (default true). */
+  readonly lockNewRooms?: boolean;
+  /** A user's stored vCard (XEP-0054), by bare JID: what a vCard request to an occupant is answered with. */
+  readonly vcards?: VCardReader;
   readonly delivery: OccupantDelivery;
   /** Any other stanza out (answers, errors, notices, invitations), through the component's outlet. */
   send(stanza: Element): Promise<void>;
@@ -25,6 +29,9 @@ export interface MucRuntime {
   readonly logger?: Logger;
   readonly events?: GatewayEventHub;
 }
+
+/** Reads a user's vCard (the <vCard xmlns='vcard-temp'/> element), undefined when none is stored. */
+export type VCardReader = (bareJid: string) => Promise<Element | undefined>;
 
 export interface MucLimits {
   readonly maxOccupants: number;

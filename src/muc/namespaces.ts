@@ -5,6 +5,8 @@ export const NS_MUC_ADMIN = 'http://jabber.org/protocol/muc#admin';
 export const NS_MUC_OWNER = 'http://jabber.org/protocol/muc#owner';
 export const NS_MUC_ROOMCONFIG = 'http://jabber.org/protocol/muc#roomconfig';
 export const NS_MUC_ROOMINFO = 'http://jabber.org/protocol/muc#roominfo';
+/** XEP-0045 §7.13 / §8.6: the voice request form (FORM_TYPE) and its disco feature. */
+export const NS_MUC_REQUEST = 'http://jabber.org/protocol/muc#request';
 export const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 export const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
 /** XEP-0004 data forms. */
@@ -13,6 +15,8 @@ export const NS_DATA = 'jabber:x:data';
 export const NS_DELAY = 'urn:xmpp:delay';
 /** XEP-0359 unique and stable stanza ids. */
 export const NS_SID = 'urn:xmpp:sid:0';
+/** XEP-0054 vcard-temp. */
+export const NS_VCARD = 'vcard-temp';
 /** XEP-0313 message archive management. */
 export const NS_MAM = 'urn:xmpp:mam:2';
 /** XEP-0410 MUC self-ping (its feature; the ping itself is XEP-0199). */

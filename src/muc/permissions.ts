@@ -1,4 +1,5 @@
 import type { Affiliation, PrivateMessagePolicy, Role, RoomConfig } from '../store/room-store';
+import { passwordMatches } from './room-password';
 
 /**
  * The rules of XEP-0045 §5 (roles, affiliations and what each may do), pure: decided from the
@@ -22,10 +23,20 @@ export function defaultRole(affiliation: Affiliation, config: RoomConfig): Role 
   }
 }
 
-/** XEP-0045 §7.2.6 and §7.2.7: why someone may not enter, if they may not. */
-export function entryRefusal(affiliation: Affiliation, config: RoomConfig): 'forbidden' | 'registration-required' | undefined {
+/** Why someone may not enter a room: the error condition of the presence answer. */
+export type EntryRefusal = 'item-not-found' | 'forbidden' | 'registration-required' | 'not-authorized';
+
+/**
+ * XEP-0045 §7.2 (section numbers of version 1.31): why someone may not enter, if they may not — in
+ * this order: a locked room looks as if it did not exist, except to its owners (§7.2.11, §10.1.1);
+ * outcasts are banned (§7.2.8); a members-only room wants members (§7.2.7); a password-protected room
+ * wants its password (§7.2.6), which its admins and owners, who may read it in the form, need not give.
+ */
+export function entryRefusal(affiliation: Affiliation, config: RoomConfig, password?: string): EntryRefusal | undefined {
+  if (config.locked && affiliation !== 'owner') return 'item-not-found';
   if (affiliation === 'outcast') return 'forbidden';
   if (config.membersOnly && RANK[affiliation] < RANK.member) return 'registration-required';
+  if (config.passwordProtected && RANK[affiliation] < RANK.admin && !passwordMatches(password, config.password)) return 'not-authorized';
   return undefined;
 }
 

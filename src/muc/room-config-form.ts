@@ -22,6 +22,14 @@ type Field =
       readonly set: (v: boolean) => Partial<RoomConfig>;
     }
   | {
+      // XEP-0004 §3.3: a secret, shown masked by clients.
+      readonly kind: 'text-private';
+      readonly var: string;
+      readonly label: string;
+      readonly get: (c: RoomConfig) => string;
+      readonly set: (v: string) => Partial<RoomConfig>;
+    }
+  | {
       readonly kind: 'list-single';
       readonly var: string;
       readonly label: string;
@@ -93,6 +101,14 @@ const FIELDS: readonly Field[] = [
   },
   {
     kind: 'boolean',
+    var: 'muc#roomconfig_passwordprotectedroom',
+    label: 'A password is needed to enter',
+    get: (c) => c.passwordProtected,
+    set: (v) => ({ passwordProtected: v }),
+  },
+  { kind: 'text-private', var: 'muc#roomconfig_roomsecret', label: 'Password', get: (c) => c.password, set: (v) => ({ password: v }) },
+  {
+    kind: 'boolean',
     var: 'x-gateway#invitesgrantmembership',
     label: 'An invitation from an admin or owner makes the invitee a member',
     get: (c) => c.invitesGrantMembership,
@@ -145,9 +161,12 @@ export function applyConfigForm(config: RoomConfig, form: Element): RoomConfig {
         next = { ...next, ...field.set(value) };
         break;
       case 'text-single':
+      case 'text-private':
         next = { ...next, ...field.set(value) };
         break;
     }
   }
+  // §10.1.3: a password-protected room without a password could not be entered by anyone but its admins.
+  if (next.passwordProtected && next.password === '') throw new StanzaError('not-acceptable', 'a password-protected room needs muc#roomconfig_roomsecret');
   return next;
 }

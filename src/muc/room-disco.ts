@@ -2,7 +2,7 @@ import { Element } from 'ltx';
 import { StanzaError } from '../base/stanza-error';
 import type { Jid } from '../base/jid';
 import { affiliationOf, viewRoom, type MucRuntime } from './muc-runtime';
-import { NS_DATA, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MAM, NS_MUC, NS_MUC_ROOMINFO, NS_MUC_SELF_PING, NS_SID } from './namespaces';
+import { NS_DATA, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MAM, NS_MUC, NS_MUC_REQUEST, NS_MUC_ROOMINFO, NS_MUC_SELF_PING, NS_SID } from './namespaces';
 
 /** XEP-0045 §6.1: the service is a text conference service. */
 export function serviceInfo(name: string): Element {
@@ -16,7 +16,8 @@ export function serviceInfo(name: string): Element {
 export async function serviceItems(runtime: MucRuntime): Promise<Element> {
   const query = new Element('query', { xmlns: NS_DISCO_ITEMS });
   for (const { room, config } of await runtime.rooms.rooms()) {
-    if (!config.public) continue;
+    // A locked room does not officially exist yet (XEP-0045 §10.1.1).
+    if (!config.public || config.locked) continue;
     const item = query.c('item', { jid: `${room}@${runtime.domain}` });
     item.attrs.name = config.name || room;
   }
@@ -29,7 +30,10 @@ export async function roomInfo(runtime: MucRuntime, from: Jid, to: Jid): Promise
   if (!view) throw new StanzaError('item-not-found', 'no such room');
   const { config } = view.state;
   // §6.4: a hidden members-only room is not described to strangers.
-  if (!config.public && config.membersOnly && affiliationOf(view, from.bare) === 'none') throw new StanzaError('item-not-found', 'no such room');
+  const affiliation = affiliationOf(view, from.bare);
+  if (!config.public && config.membersOnly && affiliation === 'none') throw new StanzaError('item-not-found', 'no such room');
+  // §7.2.11: nor is a locked room, to anyone but its owners.
+  if (config.locked && affiliation !== 'owner') throw new StanzaError('item-not-found', 'no such room');
   const query = new Element('query', { xmlns: NS_DISCO_INFO });
   query.c('identity', { category: 'conference', type: 'text', name: config.name || to.local });
   const features = [
@@ -37,12 +41,14 @@ export async function roomInfo(runtime: MucRuntime, from: Jid, to: Jid): Promise
     NS_MAM,
     NS_SID,
     NS_MUC_SELF_PING,
+    // §7.13: visitors may ask for voice with the muc#request form.
+    NS_MUC_REQUEST,
     config.persistent ? 'muc_persistent' : 'muc_temporary',
     config.membersOnly ? 'muc_membersonly' : 'muc_open',
     config.moderated ? 'muc_moderated' : 'muc_unmoderated',
     config.public ? 'muc_public' : 'muc_hidden',
     config.whois === 'anyone' ? 'muc_nonanonymous' : 'muc_semianonymous',
-    'muc_unsecured',
+    config.passwordProtected ? 'muc_passwordprotected' : 'muc_unsecured',
   ];
   for (const feature of features) query.c('feature', { var: feature });
   const form = query.c('x', { xmlns: NS_DATA, type: 'result' });

@@ -6,7 +6,8 @@ import { historyRequest, historyStart, pickHistory } from './discussion-history'
 import { affiliationOf, broadcastPresence, presenceDeliveries, viewRoom, type MucRuntime, type RoomView } from './muc-runtime';
 import { NS_DELAY, NS_MUC, NS_SID } from './namespaces';
 import { keptPresence, type StatusCode } from './occupant-presence';
-import { defaultRole, entryRefusal } from './permissions';
+import { defaultRole, entryRefusal, type EntryRefusal } from './permissions';
+import { suppliedPassword } from './room-password';
 import { membershipChanged } from './group-events';
 import { parseStrictXml, serializeXml } from '../xml';
 
@@ -27,6 +28,8 @@ export async function occupantPresenceIn(runtime: MucRuntime, stanza: Element, f
     if (holder) throw new StanzaError('conflict', 'that nick is taken in this room'); // §7.6.3
     return changeNick(runtime, view, present, nick, stanza);
   }
+  // §7.2.11: a locked room does not exist yet for anyone but its owners (before a nick conflict gives it away).
+  if (view && entryRefusal(affiliationOf(view, from.bare), view.state.config) === 'item-not-found') throw refusalError('item-not-found');
   if (holder) throw new StanzaError('conflict', 'that nick is taken in this room'); // §7.2.9
   // Bounds: §7.2.10 a full room is service-unavailable; a session in too many rooms is refused before
   // it makes another (joining rooms in a loop costs every occupant a presence each time).
@@ -36,18 +39,18 @@ export async function occupantPresenceIn(runtime: MucRuntime, stanza: Element, f
   }
   const codes: StatusCode[] = [];
   if (!view) {
-    // §10.1.2: an instant room — the creator is its owner and may chat at once; it may be
-    // configured afterwards with the muc#owner form.
-    if (await runtime.rooms.create(to.local, runtime.defaults, from.bare))
+    // §10.1.1: the creator is the owner; the room stays locked (MUC_LOCK_NEW_ROOMS) until an owner
+    // submits the configuration form — an empty one accepts the defaults (§10.1.2 instant room).
+    const config = { ...runtime.defaults, locked: runtime.lockNewRooms !== false };
+    if (await runtime.rooms.create(to.local, config, from.bare))
       membershipChanged(runtime, `${to.local}@${runtime.domain}`, from.bare, 'none', 'owner', from.bare);
     view = await viewRoom(runtime, to.local);
     if (!view) throw new StanzaError('internal-server-error');
     codes.push(201);
   }
   const affiliation = affiliationOf(view, from.bare);
-  const refusal = entryRefusal(affiliation, view.state.config);
-  if (refusal === 'forbidden') throw new StanzaError('forbidden', 'you are banned from this room'); // §7.2.6
-  if (refusal === 'registration-required') throw new StanzaError('registration-required', 'this room is for members only'); // §7.2.7
+  const refusal = entryRefusal(affiliation, view.state.config, suppliedPassword(stanza));
+  if (refusal) throw refusalError(refusal);
   const occupant: Occupant = { nick, jid: from.full, role: defaultRole(affiliation, view.state.config), node: runtime.node, presence: keptPresence(stanza) };
   await runtime.rooms.putOccupant(view.name, occupant);
   const others = view.occupants;
@@ -71,6 +74,20 @@ export async function occupantPresenceIn(runtime: MucRuntime, stanza: Element, f
   });
   message.c('subject').t(subject?.text ?? '');
   await runtime.delivery.deliver([{ occupant, stanza: message }]);
+}
+
+/** The presence error of a refused entry, as XEP-0045 §7.2.6–§7.2.11 word it. */
+function refusalError(refusal: EntryRefusal): StanzaError {
+  switch (refusal) {
+    case 'item-not-found':
+      return new StanzaError('item-not-found', 'the room is locked until its owner configures it'); // §7.2.11
+    case 'forbidden':
+      return new StanzaError('forbidden', 'you are banned from this room'); // §7.2.8
+    case 'registration-required':
+      return new StanzaError('registration-required', 'this room is for members only'); // §7.2.7
+    case 'not-authorized':
+      return new StanzaError('not-authorized', 'this room needs its password'); // §7.2.6
+  }
 }
 
 async function updatePresence(runtime: MucRuntime, view: RoomView, occupant: Occupant, stanza: Element): Promise<void> {

@@ -161,6 +161,8 @@ export async function invitation(runtime: MucRuntime, from: Jid, to: Jid, x: Ele
     const forwarded = out.c('invite', { from: from.full });
     const reason = invite.getChildText('reason');
     if (reason) forwarded.c('reason').t(reason);
+    // §7.8.2: the invitation to a password-protected room carries the password.
+    if (config.passwordProtected) out.c('password').t(config.password);
     message.c('body').t(`${bareOf(from.full)} invites you to the room ${view.jid}${reason ? `: ${reason}` : ''}`);
     await runtime.send(message);
   }

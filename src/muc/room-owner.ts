@@ -1,7 +1,8 @@
 import { Element } from 'ltx';
 import { StanzaError } from '../base/stanza-error';
 import type { Jid } from '../base/jid';
-import { affiliationOf, viewRoom, type MucRuntime } from './muc-runtime';
+import type { RoomConfig } from '../store/room-store';
+import { affiliationOf, viewRoom, type MucRuntime, type RoomView } from './muc-runtime';
 import { NS_DATA, NS_MUC_OWNER, NS_MUC_USER } from './namespaces';
 import { isMember } from './permissions';
 import { applyConfigForm, configForm } from './room-config-form';
@@ -19,36 +20,30 @@ export async function ownerGet(runtime: MucRuntime, from: Jid, to: Jid): Promise
 
 /**
  * XEP-0045 §10.2 a submitted form (§10.1.2 an empty one: the instant room, as it is), §10.2 cancel,
- * §10.9 destroy. A room that becomes members-only removes those who are not members (322); every
- * occupant hears that the configuration changed (104).
+ * §10.9 destroy. The first submitted form unlocks a new room (§10.1.1); cancelling the configuration
+ * of a room still locked destroys it (§10.1.3). A room that becomes members-only removes those who are
+ * not members (322); every occupant hears that the configuration changed (104).
  */
 export async function ownerSet(runtime: MucRuntime, from: Jid, to: Jid, query: Element): Promise<void> {
   const view = await viewRoom(runtime, to.local);
   if (!view) throw new StanzaError('item-not-found', 'no such room');
   if (affiliationOf(view, from.bare) !== 'owner') throw new StanzaError('forbidden', 'only owners configure a room');
   const destroy = query.getChild('destroy');
-  if (destroy) {
-    for (const occupant of view.occupants) {
-      const presence = new Element('presence', { xmlns: 'jabber:client', type: 'unavailable', from: `${view.jid}/${occupant.nick}`, to: occupant.jid });
-      const x = presence.c('x', { xmlns: NS_MUC_USER });
-      x.c('item', { affiliation: 'none', role: 'none' });
-      const gone = x.c('destroy');
-      if (destroy.attrs.jid !== undefined) gone.attrs.jid = destroy.attrs.jid;
-      const reason = destroy.getChildText('reason');
-      if (reason) gone.c('reason').t(reason);
-      await runtime.delivery.deliver([{ occupant, stanza: presence }]);
-    }
-    await runtime.rooms.destroy(view.name);
-    await runtime.archive.deleteOwner(view.jid);
+  if (destroy) return destroyRoom(runtime, view, destroy);
+  const form = query.getChild('x', NS_DATA);
+  if (!form) return;
+  if (form.attrs.type === 'cancel') {
+    if (view.state.config.locked) await destroyRoom(runtime, view, undefined);
     return;
   }
-  const form = query.getChild('x', NS_DATA);
-  if (!form || form.attrs.type === 'cancel') return;
   if (form.attrs.type !== 'submit') throw new StanzaError('bad-request', 'submit the form or cancel it');
-  const config = applyConfigForm(view.state.config, form);
+  const before = view.state.config;
+  const config: RoomConfig = { ...applyConfigForm(before, form), locked: false };
   await runtime.rooms.saveConfig(view.name, config);
+  // Accepting the defaults of a new room (§10.1.2) changes nothing the occupants need to hear of.
+  if (before.locked && sameOptions(config, { ...before, locked: false })) return;
   let occupants = view.occupants;
-  if (config.membersOnly && !view.state.config.membersOnly) {
+  if (config.membersOnly && !before.membersOnly) {
     for (const occupant of view.occupants.filter((o) => !isMember(affiliationOf(view, o.jid)))) {
       await removeOccupant(runtime, { ...view, state: { ...view.state, config }, occupants }, occupant, { codes: [322] });
       occupants = occupants.filter((o) => o.nick !== occupant.nick);
@@ -62,4 +57,24 @@ export async function ownerSet(runtime: MucRuntime, from: Jid, to: Jid, query: E
       return { occupant, stanza: message };
     }),
   );
+}
+
+function sameOptions(a: RoomConfig, b: RoomConfig): boolean {
+  return (Object.keys(a) as Array<keyof RoomConfig>).every((key) => a[key] === b[key]);
+}
+
+/** §10.9: every occupant hears the room is gone (with the alternative venue and reason, if given); then it is. */
+async function destroyRoom(runtime: MucRuntime, view: RoomView, destroy: Element | undefined): Promise<void> {
+  for (const occupant of view.occupants) {
+    const presence = new Element('presence', { xmlns: 'jabber:client', type: 'unavailable', from: `${view.jid}/${occupant.nick}`, to: occupant.jid });
+    const x = presence.c('x', { xmlns: NS_MUC_USER });
+    x.c('item', { affiliation: 'none', role: 'none' });
+    const gone = x.c('destroy');
+    if (destroy?.attrs.jid !== undefined) gone.attrs.jid = destroy.attrs.jid;
+    const reason = destroy?.getChildText('reason');
+    if (reason) gone.c('reason').t(reason);
+    await runtime.delivery.deliver([{ occupant, stanza: presence }]);
+  }
+  await runtime.rooms.destroy(view.name);
+  await runtime.archive.deleteOwner(view.jid);
 }

@@ -8,6 +8,9 @@ import { parseStrictXml } from '../../../src/xml';
 
 export const SERVICE = 'conference.localhost';
 
+/** XEP-0045 §10.1.2: the owner accepts the default configuration of a new room. */
+export const INSTANT_ROOM = `<query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query>`;
+
 /**
  * The MUC component alone, with an outlet that records what it sends: a stanza from a user is handed
  * to it as the router would (from stamped), and a StanzaError it throws is kept as that stanza's answer.
@@ -52,6 +55,17 @@ export class MucHarness {
 
   async join(user: string, room: string, nick: string, extra = ''): Promise<StanzaError | undefined> {
     return this.send(user, `<presence to='${room}@${SERVICE}/${nick}'><x xmlns='http://jabber.org/protocol/muc'>${extra}</x></presence>`);
+  }
+
+  /**
+   * Creates a room by entering it and accepts the default configuration (XEP-0045 §10.1.2 instant
+   * room: an empty submitted form), which unlocks it for others.
+   */
+  async create(user: string, room: string, nick: string, extra = ''): Promise<void> {
+    const refused = await this.join(user, room, nick, extra);
+    if (refused) throw new Error(`could not create ${room}: ${refused.condition}`);
+    const answer = await this.iq(user, `${room}@${SERVICE}`, 'set', INSTANT_ROOM);
+    if (answer instanceof StanzaError) throw new Error(`could not unlock ${room}: ${answer.condition}`);
   }
 
   async say(user: string, room: string, text: string): Promise<StanzaError | undefined> {
