@@ -72,6 +72,7 @@ async function main(): Promise<void> {
   const sentAt = new Map<number, number>();
   let delivered = 0;
   const joined = new Set<number>();
+  let unlocked = false;
   const sessions: Session[] = [];
   try {
     for (let i = 0; i < OCCUPANTS; i++) {
@@ -88,6 +89,7 @@ async function main(): Promise<void> {
             delivered++;
           }
           if (text.includes('<subject')) joined.add(i);
+          if (/id=["']instant["']/.test(text)) unlocked = true;
         },
       };
       session.enqueue(
@@ -95,6 +97,15 @@ async function main(): Promise<void> {
         i,
       );
       sessions.push(session);
+      if (i === 0) {
+        // The first occupant created the room; accepting the default configuration (XEP-0045 §10.1.2)
+        // unlocks it for the others.
+        session.enqueue(
+          `<iq type='set' id='instant' to='${ROOM}' xmlns='jabber:client'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>`,
+          i,
+        );
+        while (!unlocked) await sleep(20);
+      }
     }
     while (joined.size < OCCUPANTS) await sleep(50);
     log(`${OCCUPANTS} occupants in ${ROOM}`);
