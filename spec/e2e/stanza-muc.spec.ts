@@ -1,8 +1,9 @@
 /**
  * End-to-end: StanzaJS 12 (its Node build, BOSH over fetch()) in a room of the MUC service
  * (XEP-0045) on one gateway node: joinRoom creates the room, configureRoom submits the owner's form,
- * groupchat goes both ways with a second user (the test's strict BOSH client), and searchHistory
- * (XEP-0313) reads the room's archive in order.
+ * groupchat goes both ways with a second user (the test's strict BOSH client), searchHistory
+ * (XEP-0313) reads the room's archive in order, and StanzaJS answers a disco#info query the room relays
+ * to it from the other user's occupant JID.
  */
 import type { Element } from 'ltx';
 import type * as XMPP from 'stanza';
@@ -88,5 +89,18 @@ describe('StanzaJS 12 in a room of the MUC service', () => {
     expect(fin.complete).toBe(true);
     const bodies = fin.results?.map((r) => r.item.message?.body);
     expect(bodies).toEqual(['hello from StanzaJS', 'hello from bob']);
+  });
+
+  it('answers, through the room, a disco#info query bob sends to its occupant JID (iq relayed both ways, XEP-0045 §6.7)', async () => {
+    bob.send(`<iq type='get' id='occupant-disco' to='${ROOM}/alice' xmlns='jabber:client'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`);
+    const answer = await bob.waitFor((e: Element) => e.name === 'iq' && e.attrs.id === 'occupant-disco', 5000, 'the relayed answer');
+    expect(answer.attrs).toMatchObject({ type: 'result', from: `${ROOM}/alice` });
+    const features = answer
+      .getChild('query', 'http://jabber.org/protocol/disco#info')
+      ?.getChildren('feature')
+      .map((f) => f.attrs.var);
+    // StanzaJS itself answered (it speaks MUC); alice's real JID is nowhere in what bob got.
+    expect(features).toContain('http://jabber.org/protocol/muc');
+    expect(answer.toString()).not.toContain(`alice@${TEST_DOMAIN}`);
   });
 });
