@@ -27,7 +27,7 @@ port.on('message', (request: WriterRequest) => {
   try {
     switch (request.op) {
       case 'write':
-        writes.writeBatch(request.rows, new Map(request.seqs));
+        writes.writeBatch(request.records);
         reply = { id: request.id, ok: true, value: 0 };
         break;
       case 'prune':

@@ -1,5 +1,5 @@
 import type { ArchiveRetention } from '../archive-store';
-import type { ArchiveRow } from './archive-writes';
+import type { ArchiveRecord } from './archive-writes';
 import { prepareArchiveWrites } from './archive-writes';
 import type { SqliteDatabase } from './database';
 
@@ -9,7 +9,7 @@ import type { SqliteDatabase } from './database';
  * Every call is one transaction, done in the order called; its promise settles when it is committed.
  */
 export interface ArchiveWriter {
-  write(rows: readonly ArchiveRow[], seqs: ReadonlyMap<string, number>): Promise<void>;
+  write(records: readonly ArchiveRecord[]): Promise<void>;
   /** One batch of the age sweep: rows older than `cutoff` (ms) dropped, how many. */
   prune(cutoff: number): Promise<number>;
   deleteOwner(owner: string): Promise<void>;
@@ -28,7 +28,7 @@ export function inThreadArchiveWriter(db: SqliteDatabase, retention: ArchiveRete
     }
   };
   return {
-    write: (rows, seqs) => run(() => writes.writeBatch(rows, seqs)),
+    write: (records) => run(() => writes.writeBatch(records)),
     prune: (cutoff) => run(() => writes.pruneBatch(cutoff)),
     deleteOwner: (owner) => run(() => writes.deleteOwner(owner)),
     close: async () => undefined,

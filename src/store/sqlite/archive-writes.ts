@@ -18,12 +18,31 @@ export interface ArchiveRow {
 }
 
 /**
+ * One archived message as the writer receives it: the message once, with the owners whose archives
+ * get a row each (the stanza is not copied per owner on its way to the writer's thread).
+ */
+export interface ArchiveRecord {
+  readonly conversation: string;
+  readonly conv_hash: string;
+  readonly seq: number;
+  readonly from_jid: string;
+  readonly to_jid: string;
+  readonly type: ArchivedType;
+  readonly origin_id: string | null;
+  readonly body: string | null;
+  readonly stanza: string;
+  readonly ts: number;
+  /** [owner, with] of each copy. */
+  readonly copies: ReadonlyArray<readonly [string, string]>;
+}
+
+/**
  * Every write to the archive tables, each one transaction: the same code whether it runs on the
  * node's main thread or in the archive writer thread (src/store/sqlite/archive-writer.ts).
  */
 export interface ArchiveWrites {
-  /** The rows, each conversation's last number, each owner's total and retention count. */
-  writeBatch(rows: readonly ArchiveRow[], seqs: ReadonlyMap<string, number>): void;
+  /** The messages' rows, each conversation's last number, each owner's total and retention count. */
+  writeBatch(records: readonly ArchiveRecord[]): void;
   /** Drops up to one batch of the oldest rows older than `cutoff` (ms); returns how many went. */
   pruneBatch(cutoff: number): number;
   /** Drops an owner's archive and its total. */
@@ -60,11 +79,16 @@ export function prepareArchiveWrites(db: SqliteDatabase, retention: ArchiveReten
   const deleteTotals = db.prepare<[string]>('DELETE FROM archive_totals WHERE owner = ?');
 
   return {
-    writeBatch: db.transaction((rows: readonly ArchiveRow[], seqs: ReadonlyMap<string, number>): void => {
+    writeBatch: db.transaction((records: readonly ArchiveRecord[]): void => {
       const added = new Map<string, number>();
-      for (const r of rows) {
-        insertRow.run(r.owner, r.conversation, r.conv_hash, r.seq, r.with_jid, r.from_jid, r.to_jid, r.type, r.origin_id, r.body, r.stanza, r.ts);
-        added.set(r.owner, (added.get(r.owner) ?? 0) + 1);
+      // Each conversation's last number in the batch (records of a conversation come in order).
+      const seqs = new Map<string, number>();
+      for (const r of records) {
+        for (const [owner, withJid] of r.copies) {
+          insertRow.run(owner, r.conversation, r.conv_hash, r.seq, withJid, r.from_jid, r.to_jid, r.type, r.origin_id, r.body, r.stanza, r.ts);
+          added.set(owner, (added.get(owner) ?? 0) + 1);
+        }
+        seqs.set(r.conversation, r.seq);
       }
       for (const [conversation, seq] of seqs) saveSeq.run(conversation, seq);
       const { maxPerOwner } = retention;

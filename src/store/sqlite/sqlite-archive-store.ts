@@ -14,7 +14,7 @@ import type {
 import { chatConversation } from '../archive-store';
 import type { ArchiveWriter } from './archive-writer';
 import { inThreadArchiveWriter } from './archive-writer';
-import type { ArchiveRow } from './archive-writes';
+import type { ArchiveRecord, ArchiveRow } from './archive-writes';
 import type { SqliteDatabase } from './database';
 
 type Row = ArchiveRow;
@@ -40,6 +40,9 @@ const defaultSchedule = (flush: () => void, ms: number): (() => void) => {
   return () => clearTimeout(timer);
 };
 
+/** Conversations whose last committed number is kept in memory. */
+const COMMITTED_SEQS = 100_000;
+
 /**
  * The archive in the node's SQLite database (migration 003-archive), written by one process (the
  * node that owns DATA_DIR).
@@ -49,20 +52,29 @@ const defaultSchedule = (flush: () => void, ms: number): (() => void) => {
  * without waiting for a disk; its rows are written with everything else appended within `flushMs`
  * (or `maxBatch` rows) in one transaction. Every row costs a page in each index per commit, whoever
  * it is for: one commit per message or per event-loop turn would spend most of the chat rate's CPU
- * rewriting the same index pages. Every read (query, since, bounds, lastSeq) commits what is pending
- * first, so what was appended is always seen; closing the stores flushes. What a process crash takes
+ * rewriting the same index pages. The transactions run where the writer runs them: on this thread,
+ * or (the node's default) in a thread of their own (src/store/sqlite/threaded-archive-writer.ts).
+ * Every read (query, since, bounds) first waits for what was appended before it to be committed, so
+ * what was appended is always seen; closing the stores flushes. What a process crash takes
  * is the last window of archive entries (the messages themselves were delivered), and their numbers
  * may be given again after the restart.
  *
  * The retention count is kept at each commit, per owner; the age limit by prune().
  */
 export class SqliteArchiveStore implements ArchiveStore {
-  private pending: Row[] = [];
+  private pending: ArchiveRecord[] = [];
+  /** Rows the pending records make (a record has a row per copy). */
+  private pendingRows = 0;
   /**
    * The last number given in each conversation whose rows are not committed yet (pending here or
-   * in the writer's hands): the database has the rest.
+   * in the writer's hands).
    */
   private readonly uncommittedSeqs = new Map<string, number>();
+  /**
+   * The last committed number of conversations seen lately, so that numbering a message reads no
+   * database: this process is the archive's only writer (bounded; when full it starts again).
+   */
+  private readonly committedSeqs = new Map<string, number>();
   /** Group commits handed to the writer and not yet confirmed. */
   private readonly inFlight = new Set<Promise<void>>();
   private cancelFlush: (() => void) | undefined;
@@ -100,27 +112,25 @@ export class SqliteArchiveStore implements ArchiveStore {
 
   async append(entry: ArchiveEntry): Promise<ArchiveReceipt> {
     const { conversation } = entry;
-    const seq = (this.uncommittedSeqs.get(conversation) ?? this.lastSeqQuery.get(conversation)?.seq ?? 0) + 1;
+    const seq = this.lastGiven(conversation) + 1;
     this.uncommittedSeqs.set(conversation, seq);
     const hash = conversationHash(conversation);
     const ts = entry.ts ?? this.now();
-    for (const copy of entry.copies) {
-      this.pending.push({
-        owner: copy.owner,
-        conversation,
-        conv_hash: hash,
-        seq,
-        with_jid: copy.with,
-        from_jid: entry.from,
-        to_jid: entry.to,
-        type: entry.type,
-        origin_id: entry.originId ?? null,
-        body: entry.body ?? null,
-        stanza: entry.stanza,
-        ts: ts.getTime(),
-      });
-    }
-    if (this.pending.length >= this.maxBatch) this.commit();
+    this.pending.push({
+      conversation,
+      conv_hash: hash,
+      seq,
+      from_jid: entry.from,
+      to_jid: entry.to,
+      type: entry.type,
+      origin_id: entry.originId ?? null,
+      body: entry.body ?? null,
+      stanza: entry.stanza,
+      ts: ts.getTime(),
+      copies: entry.copies.map((copy) => [copy.owner, copy.with] as const),
+    });
+    this.pendingRows += entry.copies.length;
+    if (this.pendingRows >= this.maxBatch) this.commit();
     else this.cancelFlush ??= this.schedule(() => this.commit(), this.flushMs);
     return { conversation, seq, archiveId: `${hash}-${seq}`, ts };
   }
@@ -143,21 +153,36 @@ export class SqliteArchiveStore implements ArchiveStore {
     this.cancelFlush?.();
     this.cancelFlush = undefined;
     if (this.pending.length === 0) return;
-    const rows = this.pending;
+    const records = this.pending;
+    const rows = this.pendingRows;
     this.pending = [];
-    // The numbers this batch carries: each conversation's last, at the time of the batch.
-    const seqs = new Map<string, number>();
-    for (const row of rows) seqs.set(row.conversation, row.seq);
+    this.pendingRows = 0;
     const done = this.writer
-      .write(rows, seqs)
-      .catch((err: unknown) => this.options.onWriteFailure?.(err, rows.length))
+      .write(records)
+      .catch((err: unknown) => this.options.onWriteFailure?.(err, rows))
       .finally(() => {
         this.inFlight.delete(done);
-        // Committed (or given up): the database is where the next number comes from, unless a later
-        // append has moved the conversation on since.
-        for (const [conversation, seq] of seqs) if (this.uncommittedSeqs.get(conversation) === seq) this.uncommittedSeqs.delete(conversation);
+        this.committed(records);
       });
     this.inFlight.add(done);
+  }
+
+  /** The last number given in a conversation: uncommitted, committed and seen lately, or the database's. */
+  private lastGiven(conversation: string): number {
+    return this.uncommittedSeqs.get(conversation) ?? this.committedSeqs.get(conversation) ?? this.lastSeqQuery.get(conversation)?.seq ?? 0;
+  }
+
+  /**
+   * A batch is committed (or given up, its numbers spent all the same): its conversations' numbers
+   * move to the committed cache unless a later append has moved the conversation on since.
+   */
+  private committed(records: readonly ArchiveRecord[]): void {
+    for (const { conversation, seq } of records) {
+      if (this.uncommittedSeqs.get(conversation) !== seq) continue;
+      this.uncommittedSeqs.delete(conversation);
+      if (this.committedSeqs.size >= COMMITTED_SEQS) this.committedSeqs.clear();
+      this.committedSeqs.set(conversation, seq);
+    }
   }
 
   async query(query: ArchiveQuery): Promise<ArchivePage | UnknownArchiveId> {
@@ -231,9 +256,7 @@ export class SqliteArchiveStore implements ArchiveStore {
   }
 
   async lastSeq(conversation: string): Promise<number> {
-    const pending = this.uncommittedSeqs.get(conversation);
-    if (pending !== undefined) return pending;
-    return this.lastSeqQuery.get(conversation)?.seq ?? 0;
+    return this.lastGiven(conversation);
   }
 
   async bounds(owner: string): Promise<ArchiveBounds> {

@@ -2,11 +2,11 @@ import { extname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ArchiveRetention } from '../archive-store';
 import type { ArchiveWriter } from './archive-writer';
-import type { ArchiveRow } from './archive-writes';
+import type { ArchiveRecord } from './archive-writes';
 
 /** What the main thread asks of the writer thread (src/store/sqlite/archive-writer-thread.ts). */
 export type WriterRequest =
-  | { readonly id: number; readonly op: 'write'; readonly rows: readonly ArchiveRow[]; readonly seqs: ReadonlyArray<readonly [string, number]> }
+  | { readonly id: number; readonly op: 'write'; readonly records: readonly ArchiveRecord[] }
   | { readonly id: number; readonly op: 'prune'; readonly cutoff: number }
   | { readonly id: number; readonly op: 'deleteOwner'; readonly owner: string }
   | { readonly id: number; readonly op: 'close' };
@@ -52,9 +52,9 @@ export class ThreadedArchiveWriter implements ArchiveWriter {
     });
   }
 
-  write(rows: readonly ArchiveRow[], seqs: ReadonlyMap<string, number>): Promise<void> {
-    if (this.replacement) return this.replacement.write(rows, seqs);
-    return this.request({ id: this.nextId++, op: 'write', rows, seqs: [...seqs] }).then(() => undefined);
+  write(records: readonly ArchiveRecord[]): Promise<void> {
+    if (this.replacement) return this.replacement.write(records);
+    return this.request({ id: this.nextId++, op: 'write', records }).then(() => undefined);
   }
 
   prune(cutoff: number): Promise<number> {
