@@ -8,6 +8,12 @@ import { StanzaError } from '../../base/stanza-error';
 export const NS_VCARD = 'vcard-temp';
 const VCARD_KEY = 'vcard';
 
+/** A user's stored vCard (by account name), undefined when none is stored: also what the MUC service answers for an occupant. */
+export async function storedVCard(store: XmlStore, user: string): Promise<Element | undefined> {
+  const stored = await store.get(user, VCARD_KEY);
+  return stored ? parseStrictXml(stored) : undefined;
+}
+
 /**
  * XEP-0054: a user stores their own vCard (set with no 'to', or to their bare JID) and anyone can
  * fetch a user's vCard from that user's bare JID. An account without a vCard answers an empty one.
@@ -15,9 +21,8 @@ const VCARD_KEY = 'vcard';
 export function registerVCard(iq: IqRouting, store: XmlStore, accounts: AccountStore, maxBytes: number): void {
   const get = async (request: Element, user: string): Promise<Element | StanzaError> => {
     if (!(await accounts.exists(user))) return new StanzaError('service-unavailable');
-    const stored = await store.get(user, VCARD_KEY);
     const result = iqResult(request);
-    result.cnode(stored ? parseStrictXml(stored) : new Element('vCard', { xmlns: NS_VCARD }));
+    result.cnode((await storedVCard(store, user)) ?? new Element('vCard', { xmlns: NS_VCARD }));
     return result;
   };
   const set = async (request: Element, payload: Element, from: string, target: string): Promise<Element | StanzaError> => {
