@@ -184,11 +184,14 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
   });
   if (config.archive.enabled) registerUserArchive(xmpp.services.iq, durable.archive);
   const retentionSweep = startRetentionSweep(durable.archive, logger);
+  let muc: MucComponent | undefined;
   if (config.muc.enabled) {
     const link = setup?.cluster;
     // Rooms live in the stores, so every node registers the service and serves any room.
-    const muc = new MucComponent({
+    muc = new MucComponent({
       domain: config.muc.domain,
+      // Groups the business API creates without an owner are owned by the domain.
+      serviceJid: config.domain,
       limits: { maxOccupants: config.muc.maxOccupants, maxRoomsPerSession: config.muc.maxRoomsPerSession },
       rooms: durable.rooms,
       archive: durable.archive,
@@ -199,9 +202,10 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
       events: xmpp.events,
     });
     xmpp.components.register(muc);
+    const service = muc;
     // A session that ends (or vanishes with its node) leaves its rooms, whatever presence it sent.
     const gone = (jid: string): void => {
-      muc.occupantGone(jid).catch((err: unknown) => logger.warn({ err }, 'could not take a departed session out of its rooms'));
+      service.occupantGone(jid).catch((err: unknown) => logger.warn({ err }, 'could not take a departed session out of its rooms'));
     };
     xmpp.events.on('sessionEnded', (event) => gone(event.jid));
     xmpp.events.on('presenceChanged', (event) => {
@@ -291,6 +295,7 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
       validity: tokenValidity,
       logger,
       webhooks: hooks,
+      groups: muc?.groups,
     });
   const app = buildApp(config, metrics, state, config.metrics.enabled && !separateMetrics, api);
   // The BOSH hot path takes requests before express's router.

@@ -128,6 +128,9 @@ export interface Config {
     readonly maxBodyBytes: number;
     /** The BOSH URL POST /sessions tells a page to attach through (default BOSH_PATH). */
     readonly boshUrl: string;
+    /** History pages (GET …/history): messages when no limit is given, and the largest limit accepted. */
+    readonly historyDefaultLimit: number;
+    readonly historyMaxLimit: number;
   };
   /** Webhooks: signed, retried, durable event delivery to business systems (docs/webhooks.md). */
   readonly webhooks: {
@@ -406,6 +409,7 @@ function loadApiConfig(
     problems.push('API_TOKEN_SECRET: required with API_KEYS or API_KEYS_FILE in cluster mode (every node verifies the login tokens any node issued)');
   }
   const tokenMaxTtlSeconds = integer('API_TOKEN_MAX_TTL', 86_400, 1, 365 * 86_400);
+  const historyMaxLimit = integer('API_HISTORY_MAX_LIMIT', 500, 1, 10_000);
   const boshUrlSetting = value('API_BOSH_URL');
   const boshUrl = boshUrlSetting ?? boshPath;
   // A bad BOSH_PATH is reported once, under its own name.
@@ -421,5 +425,7 @@ function loadApiConfig(
     maxRecipients: integer('API_MAX_RECIPIENTS', 1000, 1, 100_000),
     maxBodyBytes: integer('API_MAX_BODY_BYTES', 1_048_576, 1024, 64 * 1024 * 1024),
     boshUrl,
+    historyDefaultLimit: Math.min(historyMaxLimit, integer('API_HISTORY_DEFAULT_LIMIT', 50, 1, 10_000)),
+    historyMaxLimit,
   };
 }

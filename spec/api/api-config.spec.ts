@@ -13,7 +13,7 @@ function problems(env: Record<string, string>): readonly string[] {
 }
 
 describe('the API settings (docs/configuration.md, "Business API")', () => {
-  it('default to no applications, 600 pushes a minute, 1,000 recipients, 1 MiB bodies, tokens of 5 minutes up to a day, and BOSH_PATH for prebind', () => {
+  it('default to no applications, 600 pushes a minute, 1,000 recipients, 1 MiB bodies, tokens of 5 minutes up to a day, BOSH_PATH for prebind, and history pages of 50 up to 500', () => {
     expect(loadConfig({ BOSH_PATH: '/bosh' }).api).toEqual({
       keys: undefined,
       keysFile: undefined,
@@ -24,7 +24,14 @@ describe('the API settings (docs/configuration.md, "Business API")', () => {
       maxRecipients: 1000,
       maxBodyBytes: 1_048_576,
       boshUrl: '/bosh',
+      historyDefaultLimit: 50,
+      historyMaxLimit: 500,
     });
+  });
+
+  it('keep the default history page within API_HISTORY_MAX_LIMIT', () => {
+    expect(loadConfig({ API_HISTORY_MAX_LIMIT: '20' }).api).toMatchObject({ historyDefaultLimit: 20, historyMaxLimit: 20 });
+    expect(problems({ API_HISTORY_MAX_LIMIT: '0' })).toEqual([expect.stringMatching(/^API_HISTORY_MAX_LIMIT/)]);
   });
 
   it('require API_TOKEN_SECRET in cluster mode once keys are set, and not before', () => {

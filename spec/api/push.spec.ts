@@ -108,13 +108,13 @@ describe('pushes through the API', () => {
     expect(await node.stores.offline.count(offline)).toBe(0);
   });
 
-  it('answers groups_unavailable (400) for a group, sending nothing', async () => {
+  it('answers 404 group_not_found for a group that does not exist, sending nothing (groups: spec/api/groups.spec.ts)', async () => {
     for (const [path, body] of [
       ['/messages', { to: { group: 'team' }, body: 'x' }],
       ['/control', { to: { group: 'team' }, type: 'x' }],
     ] as const) {
       const res = await call(node, 'post', path).send(body);
-      expect([res.status, res.body.error, res.body.field]).toEqual([400, 'groups_unavailable', 'to']);
+      expect([res.status, res.body.error, res.body.field]).toEqual([404, 'group_not_found', 'to.group']);
     }
   });
 

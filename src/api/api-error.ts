@@ -8,7 +8,12 @@ export type ApiErrorCode =
   | 'not_found'
   | 'user_not_found'
   | 'session_not_found'
+  | 'group_not_found'
+  | 'member_not_found'
+  | 'message_not_found'
   | 'user_exists'
+  | 'group_exists'
+  | 'last_owner'
   | 'read_only_user'
   | 'too_many_recipients'
   | 'body_too_large'
@@ -27,7 +32,12 @@ const STATUS: Record<ApiErrorCode, number> = {
   not_found: 404,
   user_not_found: 404,
   session_not_found: 404,
+  group_not_found: 404,
+  member_not_found: 404,
+  message_not_found: 404,
   user_exists: 409,
+  group_exists: 409,
+  last_owner: 409,
   read_only_user: 409,
   too_many_recipients: 413,
   body_too_large: 413,

@@ -5,7 +5,7 @@
  */
 
 /** What an application may be allowed to do; each endpoint needs one (docs/api.md). */
-export const SCOPES = ['users', 'tokens', 'sessions', 'push', 'stats', 'webhooks'] as const;
+export const SCOPES = ['users', 'tokens', 'sessions', 'push', 'stats', 'webhooks', 'groups', 'history'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface Application {

@@ -45,7 +45,7 @@ export function controlElement(fields: ControlFields, payload: string): Element 
 export interface Envelope {
   readonly from: string;
   readonly to: string;
-  readonly type: 'chat' | 'headline' | 'normal';
+  readonly type: 'chat' | 'headline' | 'normal' | 'groupchat';
   readonly id: string;
 }
 

@@ -5,6 +5,10 @@ import type { Stores } from '../store/create-stores';
 import type { XmppDomain } from '../xmpp/domain';
 import type { Application } from './applications';
 import { authenticate } from './authentication';
+import type { GroupService } from '../muc/group-service';
+import { groupRoutes } from './group-handlers';
+import { historyRoutes } from './history-handlers';
+import { HistoryReader } from './history-reader';
 import { notFound, renderErrors } from './error-rendering';
 import type { LoginTokens } from './login-tokens';
 import { openApiDocument } from './openapi';
@@ -38,6 +42,9 @@ export interface ApiSettings {
   /** The wait and hold of prebound sessions (XEP-0124 §7.1). */
   readonly prebindWait: number;
   readonly prebindHold: number;
+  /** History pages: messages when no limit is given, and the largest limit (API_HISTORY_DEFAULT_LIMIT, API_HISTORY_MAX_LIMIT). */
+  readonly historyDefaultLimit: number;
+  readonly historyMaxLimit: number;
 }
 
 export interface ApiDependencies {
@@ -53,12 +60,14 @@ export interface ApiDependencies {
   readonly now?: () => number;
   /** Webhook sinks (docs/webhooks.md): /webhooks. */
   readonly webhooks?: WebhookService;
+  /** The MUC service's groups (/groups, `to: {group}`); undefined when MUC is off. */
+  readonly groups?: GroupService;
 }
 
 /**
  * The business API (docs/api.md), mounted at /api/v1: one express router per resource, behind
  * bearer-key authentication, with every error rendered as `{error, message, field?}`. A resource
- * added later (groups, history) is one more `*Routes(deps)` mounted here.
+ * added later is one more `*Routes(deps)` mounted here; each route names its own scope.
  */
 export function createApi(deps: ApiDependencies): ExpressRouter {
   const { settings, xmpp, stores, logger } = deps;
@@ -116,6 +125,17 @@ export function createApi(deps: ApiDependencies): ExpressRouter {
       statistics,
       maxRecipients: settings.maxRecipients,
       now,
+      groups: deps.groups,
+    }),
+  );
+  api.use(groupRoutes({ domain: services.domain, accounts: stores.accounts, groups: deps.groups, maxMembers: settings.maxRecipients }));
+  api.use(
+    historyRoutes({
+      domain: services.domain,
+      accounts: stores.accounts,
+      groups: deps.groups,
+      reader: new HistoryReader(stores.archive),
+      limits: { default: settings.historyDefaultLimit, max: settings.historyMaxLimit },
     }),
   );
   api.use(

@@ -1,6 +1,8 @@
 import { OpenAPIRegistry, OpenApiGeneratorV3, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import type { Scope } from './applications';
+import * as groupSchemas from './group-schemas';
+import * as historySchemas from './history-schemas';
 import * as schemas from './schemas';
 import * as webhookSchemas from './webhook-schemas';
 
@@ -21,6 +23,7 @@ interface Operation {
 
 const userParam = z.object({ username: schemas.Username });
 const webhookParam = webhookSchemas.WebhookIdParam;
+const groupParam = groupSchemas.GroupParam;
 
 /** Every endpoint, described with the very schemas that validate its requests. */
 const OPERATIONS: readonly Operation[] = [
@@ -113,7 +116,7 @@ const OPERATIONS: readonly Operation[] = [
     summary: 'Send a message to users',
     body: schemas.MessagePush,
     ok: { status: 200, schema: schemas.PushResults, description: 'Per-recipient results' },
-    errors: [413, 429],
+    errors: [404, 413, 429],
   },
   {
     method: 'post',
@@ -122,7 +125,81 @@ const OPERATIONS: readonly Operation[] = [
     summary: 'Send a control message (typed JSON) to users',
     body: schemas.ControlPush,
     ok: { status: 200, schema: schemas.PushResults, description: 'Per-recipient results' },
-    errors: [413, 429],
+    errors: [404, 413, 429],
+  },
+  {
+    method: 'post',
+    path: '/groups',
+    scope: 'groups',
+    summary: 'Create a group (a members-only persistent room) with its members',
+    body: groupSchemas.CreateGroup,
+    ok: { status: 201, schema: groupSchemas.Group, description: 'Created' },
+    errors: [409, 413],
+  },
+  {
+    method: 'get',
+    path: '/groups/{id}',
+    scope: 'groups',
+    summary: 'A group and its members',
+    params: groupParam,
+    ok: { status: 200, schema: groupSchemas.Group, description: 'The group' },
+    errors: [404],
+  },
+  {
+    method: 'delete',
+    path: '/groups/{id}',
+    scope: 'groups',
+    summary: 'Delete a group: its occupants get the XEP-0045 §10.9 destroy presence; its history goes',
+    params: groupParam,
+    ok: { status: 204, description: 'Deleted' },
+    errors: [404],
+  },
+  {
+    method: 'put',
+    path: '/groups/{id}/members/{username}',
+    scope: 'groups',
+    summary: 'Make a user a member of a group (nothing changes for a member, admin or owner)',
+    params: groupSchemas.GroupMemberParam,
+    ok: { status: 204, description: 'A member' },
+    errors: [404],
+  },
+  {
+    method: 'delete',
+    path: '/groups/{id}/members/{username}',
+    scope: 'groups',
+    summary: "End a user's membership of a group (an occupant is removed with status 321)",
+    params: groupSchemas.GroupMemberParam,
+    ok: { status: 204, description: 'Removed' },
+    errors: [404, 409],
+  },
+  {
+    method: 'get',
+    path: '/users/{username}/groups',
+    scope: 'groups',
+    summary: 'The groups a user is a member of',
+    params: userParam,
+    ok: { status: 200, schema: groupSchemas.UserGroups, description: "The user's groups" },
+    errors: [404],
+  },
+  {
+    method: 'get',
+    path: '/users/{username}/history',
+    scope: 'history',
+    summary: "A page of a user's archived chats, or of one conversation (with)",
+    params: userParam,
+    query: historySchemas.UserHistoryQuery,
+    ok: { status: 200, schema: historySchemas.HistoryPage, description: 'A page of messages, oldest first' },
+    errors: [404],
+  },
+  {
+    method: 'get',
+    path: '/groups/{id}/history',
+    scope: 'history',
+    summary: "A page of a group's messages",
+    params: groupParam,
+    query: historySchemas.GroupHistoryQuery,
+    ok: { status: 200, schema: historySchemas.HistoryPage, description: 'A page of messages, oldest first' },
+    errors: [404],
   },
   {
     method: 'get',
@@ -186,11 +263,11 @@ const OPERATIONS: readonly Operation[] = [
 ];
 
 const ERROR_TEXT: Record<number, string> = {
-  400: 'Invalid body or parameter, or groups requested',
+  400: 'Invalid body or parameter, or groups asked of a gateway without MUC (groups_unavailable)',
   401: 'Missing or wrong application key',
   403: 'The application may not use this operation',
-  404: 'No such user, session or webhook',
-  409: 'The user exists already, or is read-only (USERS / USERS_FILE), or the webhook is (WEBHOOKS_FILE)',
+  404: 'No such user, session, webhook, group, member or archived message',
+  409: 'The user or group exists already; the user is read-only (USERS / USERS_FILE), or the webhook is (WEBHOOKS_FILE); the member is the last owner',
   413: 'Too many recipients, or the body is too large',
   429: 'Push quota exceeded (see Retry-After)',
   503: 'Temporarily unable (see Retry-After when given)',
@@ -234,7 +311,8 @@ export function openApiDocument(version: string, serverUrl = '/api/v1'): object 
     info: {
       title: 'bosh-gateway business API',
       version,
-      description: 'Users, token login, prebind, pushes and control messages, statistics, webhooks (docs/api.md, docs/webhooks.md).',
+      description:
+        'Users, token login, prebind, pushes and control messages, groups, history, statistics, webhooks (docs/api.md, docs/groups-and-history.md, docs/webhooks.md).',
     },
     servers: [{ url: serverUrl }],
   });

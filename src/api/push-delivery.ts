@@ -9,6 +9,9 @@ export interface PushResult {
   readonly to: string;
   readonly status: PushStatusValue;
   readonly reason?: string;
+  /** To a group: the message's sequence number in the group and its archive id. */
+  readonly seq?: number;
+  readonly archive_id?: string;
 }
 
 /** How the router's outcome reads to the application that pushed. */

@@ -1,5 +1,5 @@
 import { makeJid, normaliseLocal, parseJid, type Jid } from '../base/jid';
-import { ApiError } from './api-error';
+import { ApiError, type ApiErrorCode } from './api-error';
 
 /**
  * The `to` of a push: usernames or JIDs of this domain, each resolved before anything is sent (a bad
@@ -19,15 +19,15 @@ export function resolveRecipients(entries: readonly string[], domain: string, ma
   return recipients;
 }
 
-/** A username or a JID of a user of this domain; anything else is a 400 naming `field`. */
-export function resolveUser(entry: string, domain: string, field: string): Jid {
+/** A username or a JID of a user of this domain; anything else is a 400 naming `field` (a body field unless `code` says otherwise). */
+export function resolveUser(entry: string, domain: string, field: string, code: ApiErrorCode = 'invalid_body'): Jid {
   if (!entry.includes('@')) {
     const local = normaliseLocal(entry);
-    if (local === undefined) throw new ApiError('invalid_body', `${field}: '${entry}' is not a valid username`, field);
+    if (local === undefined) throw new ApiError(code, `${field}: '${entry}' is not a valid username`, field);
     return makeJid(local, domain);
   }
   const jid = parseJid(entry);
-  if (!jid || jid.local === '') throw new ApiError('invalid_body', `${field}: '${entry}' is not a valid JID of a user`, field);
-  if (jid.domain !== domain) throw new ApiError('invalid_body', `${field}: ${jid.domain} is not this gateway's domain (${domain})`, field);
+  if (!jid || jid.local === '') throw new ApiError(code, `${field}: '${entry}' is not a valid JID of a user`, field);
+  if (jid.domain !== domain) throw new ApiError(code, `${field}: ${jid.domain} is not this gateway's domain (${domain})`, field);
   return jid;
 }

@@ -127,7 +127,7 @@ export const Recipients = z
     z
       .object({ group: z.string().min(1) })
       .strict()
-      .openapi({ description: 'A group (not available yet: answered groups_unavailable)' }),
+      .openapi({ description: "A group (its id): one groupchat message from the group's room, archived with its sequence number" }),
   ])
   .openapi({ example: ['alice', 'bob@example.com'] });
 
@@ -168,13 +168,21 @@ export const ControlPush = z
 
 export const PushStatus = z.enum(['delivered', 'stored', 'offline', 'unknown-user', 'failed']).openapi({
   description:
-    'delivered: handed to an online session (any node); stored: kept offline; offline: nobody online and not stored; unknown-user: no such account; failed: not a JID of this domain, or routing failed',
+    'delivered: handed to an online session (any node), or taken by the group (archived, sent to its occupants and member notices); stored: kept offline; offline: nobody online and not stored; unknown-user: no such account; failed: not a JID of this domain, or routing failed',
 });
 
 export const PushResults = z
   .object({
     id: z.string().openapi({ description: 'The id of the message stanza sent' }),
-    results: z.array(z.object({ to: z.string(), status: PushStatus, reason: z.string().optional() })),
+    results: z.array(
+      z.object({
+        to: z.string(),
+        status: PushStatus,
+        reason: z.string().optional(),
+        seq: z.number().int().optional().openapi({ description: "To a group: the message's sequence number in the group" }),
+        archive_id: z.string().optional().openapi({ description: 'To a group: its archive id (the XEP-0359 stanza-id occupants get)' }),
+      }),
+    ),
   })
   .openapi('PushResults');
 

@@ -42,9 +42,10 @@ export function usernameParam(value: unknown): string {
  */
 export function usersRoutes(deps: UsersDependencies): ExpressRouter {
   const routes = ExpressRouter();
-  routes.use('/users', requireScope('users'));
+  // Per route, not on /users as a whole: /users/{username}/token, /groups and /history need other scopes.
+  const scope = requireScope('users');
 
-  routes.post('/users', async (req, res) => {
+  routes.post('/users', scope, async (req, res) => {
     const { username, password } = validate(CreateUser, req.body);
     const chosen = password ?? generatePassword();
     try {
@@ -57,13 +58,13 @@ export function usersRoutes(deps: UsersDependencies): ExpressRouter {
     res.status(201).json({ username, jid: makeJid(username, deps.domain).bare, ...(password === undefined ? { password: chosen } : {}) });
   });
 
-  routes.get('/users', async (req, res) => {
+  routes.get('/users', scope, async (req, res) => {
     const { after, limit } = validate(ListUsersQuery, req.query, 'invalid_parameter');
     const page = await deps.accounts.list({ after, limit });
     res.json({ users: page.accounts.map((a) => ({ username: a.username, read_only: a.readOnly })), next: page.next ?? null });
   });
 
-  routes.get('/users/:username', async (req, res) => {
+  routes.get('/users/:username', scope, async (req, res) => {
     const username = usernameParam(req.params.username);
     const jid = makeJid(username, deps.domain);
     const resources = await deps.router.resourcesOf(jid.bare);
@@ -75,7 +76,7 @@ export function usersRoutes(deps: UsersDependencies): ExpressRouter {
     res.json({ username, jid: jid.bare, online: sessions.length > 0, sessions });
   });
 
-  routes.put('/users/:username/password', async (req, res) => {
+  routes.put('/users/:username/password', scope, async (req, res) => {
     const username = usernameParam(req.params.username);
     const { password } = validate(ChangePassword, req.body);
     try {
@@ -88,7 +89,7 @@ export function usersRoutes(deps: UsersDependencies): ExpressRouter {
     res.status(204).end();
   });
 
-  routes.delete('/users/:username', async (req, res) => {
+  routes.delete('/users/:username', scope, async (req, res) => {
     const username = usernameParam(req.params.username);
     // Refused before anything is touched (removeAccount would refuse too, but after the contacts heard).
     if (await deps.readOnly(username)) throw new ApiError('read_only_user', `${username} is defined in USERS or USERS_FILE and is changed there`);
@@ -103,7 +104,7 @@ export function usersRoutes(deps: UsersDependencies): ExpressRouter {
     res.status(204).end();
   });
 
-  routes.delete('/users/:username/sessions/:resource', async (req, res) => {
+  routes.delete('/users/:username/sessions/:resource', scope, async (req, res) => {
     const username = usernameParam(req.params.username);
     const resource = validate(Resource, req.params.resource, 'invalid_parameter', 'resource');
     const ended = await deps.router.endSessions(

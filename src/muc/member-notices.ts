@@ -27,7 +27,8 @@ export async function sendMemberNotices(runtime: MucRuntime, view: RoomView, mes
   const mode = view.state.config.memberNotices;
   if (mode === 'off') return;
   const inRoom = new Set(view.occupants.map((o) => bareOf(o.jid)));
-  const absent = [...view.affiliations].filter(([jid, affiliation]) => isMember(affiliation) && !inRoom.has(jid)).map(([jid]) => jid);
+  // A JID without a local part (the domain, owner of groups the business API creates) is no user to notify.
+  const absent = [...view.affiliations].filter(([jid, affiliation]) => isMember(affiliation) && !inRoom.has(jid) && jid.includes('@')).map(([jid]) => jid);
   await Promise.all(
     absent.map(async (member) => {
       const notice = new Element('message', { xmlns: 'jabber:client', type: 'headline', from: view.jid, to: member });
