@@ -1,14 +1,20 @@
 /**
  * End-to-end: the business API with real Strophe.js 5 clients (Node build, BOSH) against a node
  * started in-process: a login token as the SASL PLAIN password, a control message answering a held
- * request at once, and a prebound session attached with Strophe's attach(jid, sid, rid) that chats.
+ * request at once, a prebound session attached with Strophe's attach(jid, sid, rid) that chats, and a
+ * group made through the API whose members — one in the room, one not — get a message pushed to it,
+ * which the history endpoint then returns with its sequence number.
  */
 import request from 'supertest';
 import { startGateway, TEST_PASSWORD, type RunningGateway } from './support/gateway';
-import { Strophe, StropheClient, $msg, bodyOf, destroyXhrAgents, type XmlElement } from './support/strophe-client';
+import { Strophe, StropheClient, $msg, $pres, bodyOf, destroyXhrAgents, type XmlElement } from './support/strophe-client';
 
 const KEY = 'e2e-key-0123456789abcdef';
 const NS_CONTROL = 'urn:bosh-gateway:control:0';
+const NS_MUC = 'http://jabber.org/protocol/muc';
+const NS_MUC_USER = 'http://jabber.org/protocol/muc#user';
+const NS_SID = 'urn:xmpp:sid:0';
+const NS_NOTICE = 'urn:bosh-gateway:muc-notice:0';
 
 let gateway: RunningGateway;
 const clients: StropheClient[] = [];
@@ -115,3 +121,47 @@ describe('a prebound session attached by Strophe.js', () => {
     expect(toAlice.getAttribute('from')).toBe('bob@localhost/page');
   });
 });
+
+describe('a group made through the API, with Strophe.js members', () => {
+  it('delivers a message pushed to the group to a member in the room (XEP-0045 §7.4, XEP-0359 stanza-id) and a notice to one outside it, and the history returns it with its sequence number', async () => {
+    const created = await api('post', '/groups').send({ name: 'Release crew', id: 'release', members: ['alice', 'bob'] });
+    expect(created.status).toBe(201);
+    const room = created.body.jid as string;
+
+    // Alice enters the room as a client does (XEP-0045 §7.2); Bob is online but not in it.
+    const alice = newClient('alice-group');
+    await alice.login('alice@localhost', TEST_PASSWORD);
+    await alice.becomeAvailable();
+    alice.conn.send($pres({ to: `${room}/alice` }).c('x', { xmlns: NS_MUC }));
+    await alice.waitForStanza('presence', (p) => p.getAttribute('from') === `${room}/alice` && hasStatus(p, '110'));
+    const bob = newClient('bob-group');
+    await bob.login('bob@localhost', TEST_PASSWORD);
+    await bob.becomeAvailable();
+
+    const pushed = await api('post', '/messages').send({ to: { group: 'release' }, body: 'Release train leaves at 5' });
+    expect(pushed.status).toBe(200);
+    const [result] = pushed.body.results as Array<{ to: string; status: string; seq: number; archive_id: string }>;
+    expect(result).toEqual({ to: room, status: 'delivered', seq: 1, archive_id: expect.any(String) });
+
+    const message = await alice.waitForStanza('message', (m) => bodyOf(m) === 'Release train leaves at 5');
+    expect([message.getAttribute('type'), message.getAttribute('from')]).toEqual(['groupchat', room]);
+    const stanzaId = message.getElementsByTagNameNS(NS_SID, 'stanza-id')[0];
+    expect([stanzaId?.getAttribute('by'), stanzaId?.getAttribute('id')]).toEqual([room, result?.archive_id]);
+
+    const notice = await bob.waitForStanza('message', (m) => m.getElementsByTagNameNS(NS_NOTICE, 'notice').length > 0);
+    expect(notice.getElementsByTagNameNS(NS_NOTICE, 'notice')[0]?.getAttribute('seq')).toBe('1');
+
+    // Bob's page catches up from the last sequence number it saw (none: 0).
+    const history = await api('get', '/groups/release/history?after=0');
+    expect(history.status).toBe(200);
+    expect(history.body.messages).toEqual([
+      expect.objectContaining({ seq: 1, id: result?.archive_id, from: room, type: 'groupchat', body: 'Release train leaves at 5' }),
+    ]);
+    expect(history.body.complete).toBe(true);
+  });
+});
+
+function hasStatus(presence: XmlElement, code: string): boolean {
+  const x = presence.getElementsByTagNameNS(NS_MUC_USER, 'x')[0];
+  return x !== undefined && Array.from(x.getElementsByTagName('status')).some((s) => s.getAttribute('code') === code);
+}
