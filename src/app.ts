@@ -15,6 +15,7 @@ import { createStores, type Stores } from './store/create-stores';
 import { connectCluster } from './cluster';
 import { clusterSid } from './cluster/forwarder';
 import { createXmppDomain, type XmppDomain } from './xmpp/domain';
+import { storedVCard } from './xmpp/modules/vcard';
 import { chatArchiver, registerUserArchive, startRetentionSweep } from './archive';
 import { EventHub, type GatewayEventHub } from './events';
 import type { ComponentRegistry } from './components';
@@ -193,6 +194,10 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
       // Groups the business API creates without an owner are owned by the domain.
       serviceJid: config.domain,
       limits: { maxOccupants: config.muc.maxOccupants, maxRoomsPerSession: config.muc.maxRoomsPerSession },
+      // XEP-0045 §10.1.1: a room a user creates by entering it waits for its owner's configuration.
+      lockNewRooms: config.muc.lockNewRooms,
+      // A vCard request to an occupant JID gets the occupant's stored vCard (its bare JID's answer).
+      vcards: (bare) => storedVCard(durable.documents, bare.split('@')[0] ?? bare),
       rooms: durable.rooms,
       archive: durable.archive,
       node: xmpp.services.router.node,

@@ -257,4 +257,35 @@ describe('XEP-0045 features over BOSH: locked rooms, passwords, voice requests, 
     expect(conditionOf(missing)).toBe('item-not-found');
     for (const client of [alice, bob]) await client.terminate();
   });
+
+  it('answers a vCard request to an occupant JID with the occupant’s stored vCard, from the occupant JID (XEP-0045 IQ business rules)', async () => {
+    const LOUNGE = 'cards@conference.localhost';
+    const alice = await login('alice', 'cards');
+    const bob = await login('bob', 'cards');
+    const stored = await alice.iq(`<iq type='set' id='vc' xmlns='jabber:client'><vCard xmlns='vcard-temp'><FN>Alice A.</FN></vCard></iq>`, 'vc');
+    expect(stored.attrs.type).toBe('result');
+    await create(alice, LOUNGE, 'al');
+    await enter(bob, LOUNGE, 'bo');
+    const card = await bob.iq(`<iq type='get' id='card' to='${LOUNGE}/al' xmlns='jabber:client'><vCard xmlns='vcard-temp'/></iq>`, 'card');
+    expect(card.attrs).toMatchObject({ type: 'result', from: `${LOUNGE}/al` });
+    expect(card.getChild('vCard', 'vcard-temp')?.getChildText('FN')).toBe('Alice A.');
+    for (const client of [alice, bob]) await client.terminate();
+  });
+
+  it('with MUC_LOCK_NEW_ROOMS=false a new room is open to others at once (still 201 for its creator)', async () => {
+    const open = await startNode(
+      loadConfig({ PORT: '0', STORAGE: 'memory', USERS: 'alice:a,bob:b', LOG_LEVEL: 'silent', WEB_CLIENT: 'false', MUC_LOCK_NEW_ROOMS: 'false' }),
+    );
+    try {
+      const alice = await BoshTestClient.login(open.boshUrl, 'alice', 'a', 'open');
+      const bob = await BoshTestClient.login(open.boshUrl, 'bob', 'b', 'open');
+      clients.push(alice, bob);
+      await enter(alice, 'open@conference.localhost', 'al');
+      await enter(bob, 'open@conference.localhost', 'bo');
+      expect((await open.stores.rooms.room('open'))?.config.locked).toBe(false);
+      for (const client of [alice, bob]) await client.terminate();
+    } finally {
+      await open.close();
+    }
+  });
 });
