@@ -71,6 +71,11 @@ export interface Config {
     readonly redisPrefix: string;
     readonly heartbeatMs: number;
     readonly nodeTtlMs: number;
+    /** Bus messages that wait for Redis during an outage before they are routed again (BUS_OUTBOX_MAX, BUS_OUTBOX_SECONDS). */
+    readonly outboxMessages: number;
+    readonly outboxSeconds: number;
+    /** Users whose last known routes serve while Redis cannot answer (ROUTE_CACHE_USERS). */
+    readonly routeCacheUsers: number;
   };
   readonly logLevel: LogLevel;
   /** Log every stanza in and out at debug level (contains message bodies: off by default). */
@@ -340,6 +345,9 @@ export function loadConfig(env: Env): Config {
       redisPrefix: value('REDIS_PREFIX') ?? 'bosh:',
       heartbeatMs,
       nodeTtlMs: integer('NODE_TTL_MS', 5000, heartbeatMs * 2, 600_000),
+      outboxMessages: integer('BUS_OUTBOX_MAX', 10_000, 0, 10_000_000),
+      outboxSeconds: integer('BUS_OUTBOX_SECONDS', 30, 0, 3600),
+      routeCacheUsers: integer('ROUTE_CACHE_USERS', 100_000, 0, 10_000_000),
     },
     authThrottle: {
       delayMs: authDelayMs,

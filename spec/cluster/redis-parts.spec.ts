@@ -78,11 +78,13 @@ describe('RedisBus (stanzas to the owning node)', () => {
     for (let i = 0; i < 50 && got.length < 5; i++) await new Promise((r) => setTimeout(r, 20));
     expect(got.map((m) => (m.kind === 'deliver' ? m.stanza : ''))).toEqual([0, 1, 2, 3, 4].map((i) => `<m n='${i}'/>`));
     await expect(sender.send('gone', { kind: 'replace', bare: 'a@d', resource: 'r' })).rejects.toThrow(/not alive/);
-    owner.stop();
-    // Written while the owner is not reading: the reaper drains it.
+    await owner.stop();
+    // Written while the owner is not reading: the reaper drains it, and the entry goes once handled.
     await sender.send('owner', { kind: 'deliver', to: 'a@d/r', stanza: '<late/>', hops: 1 });
-    const left = await sender.drain('owner');
+    const left: BusMessage[] = [];
+    expect(await sender.drain('owner', async (m) => void left.push(m))).toBe(1);
     expect(left.map((m) => (m.kind === 'deliver' ? m.stanza : ''))).toEqual(['<late/>']);
-    sender.stop();
+    expect(await redis.xlen(keys.bus('owner'))).toBe(0);
+    await sender.stop();
   });
 });

@@ -600,3 +600,15 @@ describe('only stanzas in jabber:client are accepted after binding (RFC 6120 §4
     expect(alice.output.streamErrorCondition).toBe('invalid-namespace');
   });
 });
+
+describe('a session that ends with messages still in its mailbox (RFC 6120 §4.4)', () => {
+  it('still routes the messages its client sent and the transport acknowledged before the end', async () => {
+    const world = await World.with({ alice: 'secret', bob: 'secret' });
+    const bob = await world.login('bob', 'secret', 'desk');
+    const alice = await world.login('alice', 'secret', 'phone');
+    // The first message keeps the actor busy (routing is asynchronous); the others wait in its mailbox.
+    for (const n of [1, 2, 3]) alice.send(`<message to='bob@localhost/desk' type='chat' id='m${n}'><body>before the end ${n}</body></message>`);
+    alice.actor.end('shutdown', []);
+    for (const n of [1, 2, 3]) await bob.next(isMessageWithBody(`before the end ${n}`), `message ${n}`);
+  });
+});

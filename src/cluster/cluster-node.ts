@@ -5,6 +5,7 @@ import type { Router } from '../routing/router';
 import type { BusMessage, ClusterLink, RouteEntry } from '../routing/route-table';
 import { parseStrictXml } from '../xml';
 import { parseJid } from '../base/jid';
+import type { OutboxBounds } from './bus-outbox';
 import { BoshForwarder, DEFAULT_FORWARD_TIMING, type ForwardObserver } from './forwarder';
 import type { RedisKeys } from './keys';
 import { Membership, type MembershipTiming } from './membership';
@@ -20,6 +21,10 @@ export interface ClusterOptions {
   readonly timing: MembershipTiming;
   /** How long a forwarded request may go unanswered: a little above the longest BOSH wait. */
   readonly forwardTimeoutMs?: number;
+  /** Bus messages waiting for Redis during an outage: how many, and for how long at most. */
+  readonly outbox?: OutboxBounds;
+  /** Users whose last known routes are kept for when Redis cannot answer. */
+  readonly routeCacheUsers?: number;
 }
 
 /** What the cluster asks of the XMPP side when a node dies: its users' contacts hear 'unavailable'. */
@@ -36,6 +41,7 @@ export class ClusterNode implements ClusterLink {
   readonly membership: Membership;
   readonly forwarder: BoshForwarder;
   private reaper: NodeJS.Timeout | undefined;
+  private router: Router | undefined;
   private stopped = false;
 
   constructor(
@@ -47,9 +53,9 @@ export class ClusterNode implements ClusterLink {
     observer: ForwardObserver,
   ) {
     this.membership = new Membership(redis, keys, options.node, options.internalUrl, options.timing);
-    this.routes = new RedisRouteTable(redis, keys);
+    this.routes = new RedisRouteTable(redis, keys, options.routeCacheUsers);
     this.registry = new SessionRegistry(redis, keys, options.node);
-    this.bus = new RedisBus(redis, busReader, keys, options.node, (node) => this.membership.isAlive(node), logger);
+    this.bus = new RedisBus(redis, busReader, keys, options.node, (node) => this.membership.isAlive(node), logger, options.outbox);
     this.forwarder = new BoshForwarder(this.registry, this.membership, options.boshPath, options.secret, logger, observer, {
       ...DEFAULT_FORWARD_TIMING,
       timeoutMs: options.forwardTimeoutMs ?? DEFAULT_FORWARD_TIMING.timeoutMs,
@@ -66,6 +72,15 @@ export class ClusterNode implements ClusterLink {
 
   /** Joins the cluster and starts serving: bus reading, registry upkeep, reaping. */
   async start(transport: BoshTransport, router: Router, resourceGone: ResourceGoneHandler): Promise<void> {
+    // Taken for dead (frozen, or cut off from Redis, past the TTL) and reaped: contacts heard our users
+    // leave, our routes and unread stanzas were moved (offline storage). The sessions end, so their
+    // clients log in again and get what was stored for them, rather than live on unreachable.
+    this.membership.onReaped = () => {
+      if (this.stopped) return;
+      this.logger.warn({ sessions: transport.sessionCount }, 'this node was reaped while alive: ending its sessions');
+      for (const sid of transport.sids()) transport.session(sid)?.shutdown();
+    };
+    this.router = router;
     await this.membership.join();
     transport.onSessionStart((session) => {
       this.registry
@@ -112,13 +127,26 @@ export class ClusterNode implements ClusterLink {
         const sids = await this.registry.removeNode(node);
         const routes = await this.routes.removeNode(node);
         for (const { bare, entry } of routes) await resourceGone(bare, entry);
-        const backlog = await this.bus.drain(node);
-        for (const message of backlog) await this.reroute(router, message);
-        await this.membership.forget(node);
-        this.logger.warn({ node, sids, routes: routes.length, backlog: backlog.length }, 'reaped a dead node');
+        // Each unread stanza leaves the dead node's stream only once it has been routed again.
+        const backlog = await this.bus.drain(node, (message) => this.reroute(router, message));
+        this.logger.warn({ node, sids, routes: routes.length, backlog }, 'reaped a dead node');
+        // A sender that saw the node alive a moment ago may still append: drain once more after a TTL.
+        const late = setTimeout(() => void this.finishReap(node, router), this.options.timing.ttlMs);
+        late.unref();
       } catch (err) {
         this.logger.warn({ node, err: (err as Error).message }, 'reaping failed; will retry');
       }
+    }
+  }
+
+  private async finishReap(node: string, router: Router): Promise<void> {
+    try {
+      const late = await this.bus.drain(node, (message) => this.reroute(router, message));
+      await this.membership.forget(node);
+      if (late > 0) this.logger.warn({ node, late }, 'routed again what reached a dead node after it was reaped');
+    } catch (err) {
+      // The node stays listed: it is reaped again (idempotent) once the lock expires.
+      this.logger.warn({ node, err: (err as Error).message }, 'could not finish reaping');
     }
   }
 
@@ -130,20 +158,34 @@ export class ClusterNode implements ClusterLink {
     await router.route(parseStrictXml(message.stanza), to, message.hops);
   }
 
-  /** Leaves the cluster (graceful shutdown): stop beating and reading; forget our sids and routes. */
+  /**
+   * Leaves the cluster (graceful shutdown, after this node's sessions ended): its routes and sids go
+   * first, so no new stanza is sent here; stanzas already on their way are still read for a moment,
+   * then what is left in this node's stream is routed again (offline storage, or the user's other
+   * resources) before the node leaves. Requests this node forwards to other nodes keep going until
+   * then; those still held are answered with a recoverable error, and their clients resend them
+   * through another node.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.reaper) clearInterval(this.reaper);
-    this.forwarder.close();
     try {
-      // What this node's departing sessions sent (presence unavailable) must leave before it does.
-      await this.bus.flush();
-      this.bus.stop();
       await this.registry.removeNode(this.options.node);
       await this.routes.removeNode(this.options.node);
+      // Senders that read our routes just before they went may still be appending.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, this.options.timing.heartbeatMs)));
+      await this.bus.stop();
+      const router = this.router;
+      const left = router ? await this.bus.drain(this.options.node, (message) => this.reroute(router, message)) : 0;
+      // What this node's departing sessions sent (presence unavailable) must leave before it does.
+      await this.bus.flush();
+      // The heartbeat goes, the node stays listed: anything appended to our stream from now on is
+      // routed again by the reaper once the heartbeat has been missing for a TTL.
       await this.membership.leave();
+      this.logger.info({ rerouted: left }, 'left the cluster');
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'could not deregister cleanly');
     }
+    this.forwarder.close();
   }
 }

@@ -70,6 +70,9 @@ export class BoshForwarder {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 4096, keepAliveMsecs: 30_000, timeout: IDLE_SOCKET_MS });
   /** Where each node was last seen listening: forwarding goes on while Redis is down. */
   private readonly urls = new Map<string, string>();
+  /** Forwarded requests not answered yet, each with the way to hand it back to its client. */
+  private readonly pending = new Set<() => void>();
+  private closed = false;
 
   constructor(
     private readonly registry: SidDirectory,
@@ -83,6 +86,11 @@ export class BoshForwarder {
   ) {}
 
   forward(sid: string, raw: string, context: RequestContext, respond: Responder): RequestHandle {
+    // This node is leaving: the client resends the same rid, and nginx sends it to another node.
+    if (this.closed) {
+      respond({ ...recoverableErrorResponse(), status: 503 });
+      return { aborted: () => undefined };
+    }
     const started = this.scheduler.now();
     let outgoing: ClientRequest | undefined;
     let retry: TimerHandle | undefined;
@@ -92,6 +100,7 @@ export class BoshForwarder {
     const finish = (outcome: Outcome, response: BoshResponse): void => {
       if (over) return;
       over = true;
+      this.pending.delete(handBack);
       this.scheduler.clearTimeout(deadline);
       if (retry) this.scheduler.clearTimeout(retry);
       this.observer.forwarded(outcome, (this.scheduler.now() - started) / 1000);
@@ -160,12 +169,19 @@ export class BoshForwarder {
       }, this.timing.retryDelayMs);
     };
 
+    // At shutdown: the owner sees the dropped call as an abort and keeps the answer for the resent rid (§14.3).
+    const handBack = (): void => {
+      outgoing?.destroy();
+      recoverable('this node is stopping');
+    };
+    this.pending.add(handBack);
     void attempt(true);
 
     return {
       aborted: () => {
         if (over) return;
         over = true;
+        this.pending.delete(handBack);
         this.scheduler.clearTimeout(deadline);
         if (retry) this.scheduler.clearTimeout(retry);
         outgoing?.destroy();
@@ -173,7 +189,10 @@ export class BoshForwarder {
     };
   }
 
+  /** This node is leaving: requests still being forwarded are handed back to their clients to resend (HTTP 503). */
   close(): void {
+    this.closed = true;
+    for (const handBack of [...this.pending]) handBack();
     this.agent.destroy();
   }
 
@@ -188,10 +207,12 @@ export class BoshForwarder {
       const known = this.urls.get(owner);
       if (known && (await this.membership.isAlive(owner))) return { kind: 'url', owner, url: known };
       const url = await this.membership.urlOf(owner);
-      if (!url) {
+      if (url === null) {
         this.urls.delete(owner);
         return { kind: 'owner-down' };
       }
+      // Its heartbeat is missing but not for a TTL yet (a Redis restart looks like this): try again.
+      if (url === undefined) return { kind: 'unreachable', owner };
       this.urls.set(owner, url);
       return { kind: 'url', owner, url };
     } catch {

@@ -48,6 +48,8 @@ export async function connectCluster(config: Config, nodeUrl: string, metrics: F
       timing: { heartbeatMs: config.cluster.heartbeatMs, ttlMs: config.cluster.nodeTtlMs },
       // Every session's wait is at most BOSH_MAX_WAIT; a forwarded request unanswered past it is lost.
       forwardTimeoutMs: (config.bosh.maxWait + FORWARD_TIMEOUT_MARGIN_SECONDS) * 1000,
+      outbox: { maxMessages: config.cluster.outboxMessages, maxAgeMs: config.cluster.outboxSeconds * 1000 },
+      routeCacheUsers: config.cluster.routeCacheUsers,
     },
     logger,
     metrics,

@@ -9,11 +9,19 @@ export interface MembershipTiming {
 }
 
 /**
- * Node liveness: each node renews a key with a short expiry; a node whose key expired is dead.
+ * Node liveness: each node renews a key with a short expiry. A missing key is not proof of death on
+ * its own: a Redis restart (or fail-over) can lose or expire every heartbeat at once while every node
+ * is fine. A node is dead only once its key has been seen missing, continuously, for a whole TTL from
+ * here — time in which a live node reconnects and beats again.
  * Answers are cached briefly so routing does not ask Redis for every stanza.
  */
 export class Membership {
   private readonly cache = new Map<string, { alive: boolean; until: number }>();
+  /** When each node's heartbeat was first seen missing (cleared when seen again). */
+  private readonly missingSince = new Map<string, number>();
+  private graceUntil = 0;
+  /** Called when this node finds it was taken for dead and reaped (its id was gone from the node set). */
+  onReaped: (() => void) | undefined;
   /** The URLs of the nodes alive at the last look (kept through a Redis outage). */
   private readonly peers = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
@@ -27,9 +35,13 @@ export class Membership {
   ) {}
 
   async join(): Promise<void> {
-    await this.beat();
-    await this.redis.sadd(this.keys.nodes(), this.node);
     if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    // (Re)connected, perhaps after a Redis restart: peers get a TTL to reconnect and beat before
+    // their missing heartbeats count.
+    this.missingSince.clear();
+    this.graceUntil = Date.now() + this.timing.ttlMs;
+    await this.beat();
     this.timer = setInterval(() => {
       this.beat().catch(() => undefined);
     }, this.timing.heartbeatMs);
@@ -37,12 +49,20 @@ export class Membership {
   }
 
   private async beat(): Promise<void> {
-    await this.redis.set(this.keys.alive(this.node), this.internalUrl, 'PX', this.timing.ttlMs);
+    const replies = await this.redis
+      .multi()
+      .set(this.keys.alive(this.node), this.internalUrl, 'PX', this.timing.ttlMs)
+      .sadd(this.keys.nodes(), this.node)
+      .exec();
+    // Re-added to the node set: a reaper removed us (we were frozen, or cut off, past the TTL).
+    if (this.timer && replies?.[1]?.[1] === 1) this.onReaped?.();
   }
 
+  /** Stops beating. The node stays in the node set, so the reaper cleans up whatever reaches it later. */
   async leave(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    await this.redis.multi().del(this.keys.alive(this.node)).srem(this.keys.nodes(), this.node).exec();
+    this.timer = undefined;
+    await this.redis.del(this.keys.alive(this.node));
   }
 
   async isAlive(node: string): Promise<boolean> {
@@ -50,27 +70,48 @@ export class Membership {
     const cached = this.cache.get(node);
     const now = Date.now();
     if (cached && cached.until > now) return cached.alive;
-    const alive = (await this.redis.exists(this.keys.alive(node))) === 1;
+    const beating = (await this.redis.exists(this.keys.alive(node))) === 1;
+    const alive = !this.observe(node, beating);
     this.cache.set(node, { alive, until: now + Math.min(500, this.timing.heartbeatMs) });
     return alive;
   }
 
-  /** The internal URL of a live node, or null when it is dead. */
-  urlOf(node: string): Promise<string | null> {
-    return this.redis.get(this.keys.alive(node));
+  /** Records whether a node's heartbeat is there; returns whether it is dead (missing for a whole TTL). */
+  private observe(node: string, beating: boolean): boolean {
+    if (beating) {
+      this.missingSince.delete(node);
+      return false;
+    }
+    const now = Date.now();
+    const since = this.missingSince.get(node) ?? Math.max(now, this.graceUntil);
+    this.missingSince.set(node, since);
+    return now - since >= this.timing.ttlMs;
   }
 
-  /** Nodes that joined and whose heartbeat has lapsed. */
+  /**
+   * The internal URL of a live node, or null when it is dead. A node whose heartbeat is missing but
+   * not yet for a TTL keeps the address it was last seen at (undefined when none is known).
+   */
+  async urlOf(node: string): Promise<string | null | undefined> {
+    const url = await this.redis.get(this.keys.alive(node));
+    if (url) {
+      this.observe(node, true);
+      this.peers.set(node, url);
+      return url;
+    }
+    return this.observe(node, false) ? null : this.peers.get(node);
+  }
+
+  /** Nodes that joined and whose heartbeat has been missing for a whole TTL. */
   async deadNodes(): Promise<string[]> {
     const nodes = (await this.redis.smembers(this.keys.nodes())).filter((n) => n !== this.node);
     if (nodes.length === 0) return [];
     const alive = await this.redis.mget(...nodes.map((n) => this.keys.alive(n)));
-    nodes.forEach((node, i) => {
+    return nodes.filter((node, i) => {
       const url = alive[i];
       if (url) this.peers.set(node, url);
-      else this.peers.delete(node);
+      return this.observe(node, Boolean(url));
     });
-    return nodes.filter((_, i) => alive[i] === null);
   }
 
   /** A node's URL as last seen alive, without asking Redis. */
@@ -85,5 +126,7 @@ export class Membership {
 
   async forget(node: string): Promise<void> {
     await this.redis.srem(this.keys.nodes(), node);
+    this.missingSince.delete(node);
+    this.peers.delete(node);
   }
 }

@@ -1,10 +1,20 @@
 import type Redis from 'ioredis';
 import type { Logger } from '../observability/logger';
 import type { Bus, BusMessage } from '../routing/route-table';
+import { BusOutbox, type OutboxBounds } from './bus-outbox';
 import type { RedisKeys } from './keys';
 
 // A node's inbox never grows without bound if it stops reading (approximate trim).
 const MAX_BACKLOG = 100_000;
+// Entry ids remembered by a reader to drop a repeat: a write retried after its reply was lost
+// (Redis went away between doing it and answering) lands twice, seconds apart at most.
+const REMEMBERED_IDS = 20_000;
+
+/** A message on its way, with the id that lets its reader drop a second copy of it. */
+interface Outgoing {
+  readonly unique: string;
+  readonly json: string;
+}
 
 /**
  * Stanzas to other nodes through one Redis stream per node. The owner reads its stream with a
@@ -13,8 +23,14 @@ const MAX_BACKLOG = 100_000;
  */
 export class RedisBus implements Bus {
   private running = false;
+  private reading: Promise<void> = Promise.resolve();
   private lastId = '$';
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly outbox: BusOutbox<Outgoing>;
+  /** This process's prefix for message ids, and a counter. */
+  private readonly origin = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+  private sequence = 0;
+  private readonly seen = new Set<string>();
 
   constructor(
     private readonly redis: Redis,
@@ -24,17 +40,45 @@ export class RedisBus implements Bus {
     private readonly node: string,
     private readonly isAlive: (node: string) => Promise<boolean>,
     private readonly logger: Logger,
-  ) {}
+    outboxBounds: OutboxBounds = { maxMessages: 10_000, maxAgeMs: 30_000 },
+  ) {
+    this.outbox = new BusOutbox(outboxBounds, (to, message) => this.write(to, message));
+  }
 
+  /** Messages waiting for Redis to come back. */
+  get waiting(): number {
+    return this.outbox.size;
+  }
+
+  /**
+   * Puts a message on `node`'s stream. While Redis is unreachable it waits in the outbox (behind
+   * anything already waiting, so order is kept) and goes out when Redis is back; it fails when that
+   * node is dead or the outbox's bounds are passed, and the caller routes it again.
+   */
   send(node: string, message: BusMessage): Promise<void> {
-    const sending = (async () => {
-      // A dead node's stream would only be read by the reaper: route elsewhere at once instead.
-      if (!(await this.isAlive(node))) throw new Error(`node ${node} is not alive`);
-      await this.redis.xadd(this.keys.bus(node), 'MAXLEN', '~', MAX_BACKLOG, '*', 'm', JSON.stringify(message));
-    })();
+    const outgoing: Outgoing = { unique: `${this.origin}.${this.sequence++}`, json: JSON.stringify(message) };
+    const sending = this.outbox.size > 0 ? this.outbox.hold(node, outgoing) : this.sendNow(node, outgoing);
     this.inFlight.add(sending);
     void sending.finally(() => this.inFlight.delete(sending)).catch(() => undefined);
     return sending;
+  }
+
+  private async sendNow(node: string, message: Outgoing): Promise<void> {
+    let outcome: 'sent' | 'dead';
+    try {
+      outcome = await this.write(node, message);
+    } catch (err) {
+      this.logger.debug({ err: (err as Error).message }, 'bus write failed; the message waits for Redis');
+      return this.outbox.hold(node, message);
+    }
+    if (outcome === 'dead') throw new Error(`node ${node} is not alive`);
+  }
+
+  private async write(node: string, message: Outgoing): Promise<'sent' | 'dead'> {
+    // A dead node's stream would only be read by the reaper: route elsewhere at once instead.
+    if (!(await this.isAlive(node))) return 'dead';
+    await this.redis.xadd(this.keys.bus(node), 'MAXLEN', '~', MAX_BACKLOG, '*', 'm', message.json, 'u', message.unique);
+    return 'sent';
   }
 
   /** Resolves when every message handed to `send` so far has reached Redis (or failed). */
@@ -48,12 +92,15 @@ export class RedisBus implements Bus {
     this.running = true;
     // Messages queued while this node was starting (or before a restart) are read from the beginning.
     this.lastId = '0';
-    void this.loop(handle);
+    // loop() catches everything it awaits.
+    this.reading = this.loop(handle);
   }
 
-  stop(): void {
+  /** Stops reading; resolves once the message being handled (if any) is done. */
+  async stop(): Promise<void> {
     this.running = false;
     this.reader.disconnect();
+    await this.reading;
   }
 
   private async loop(handle: (message: BusMessage) => Promise<void>): Promise<void> {
@@ -77,7 +124,7 @@ export class RedisBus implements Bus {
         this.lastId = id;
         processed.push(id);
         const json = fields[1];
-        if (json === undefined) continue;
+        if (json === undefined || this.repeated(fields[3])) continue;
         try {
           await handle(JSON.parse(json) as BusMessage);
         } catch (err) {
@@ -88,11 +135,34 @@ export class RedisBus implements Bus {
     }
   }
 
-  /** What a dead node left unread: its stream's entries, removed as they are returned. */
-  async drain(node: string): Promise<BusMessage[]> {
+  /** Whether this entry id was read before (and remembers it). */
+  private repeated(unique: string | undefined): boolean {
+    if (unique === undefined) return false;
+    if (this.seen.has(unique)) return true;
+    this.seen.add(unique);
+    if (this.seen.size > REMEMBERED_IDS) this.seen.delete(this.seen.values().next().value as string);
+    return false;
+  }
+
+  /**
+   * Hands what a node's stream holds (a dead node's unread stanzas, or this node's own when it
+   * leaves) to `handle`, oldest first, removing each entry only once it has been handled: a failure
+   * halfway leaves the rest for the next attempt.
+   */
+  async drain(node: string, handle: (message: BusMessage) => Promise<void>): Promise<number> {
     const stream = this.keys.bus(node);
-    const entries = (await this.redis.xrange(stream, '-', '+')) as Array<[string, string[]]>;
-    await this.redis.del(stream);
-    return entries.flatMap(([, fields]) => (fields[1] === undefined ? [] : [JSON.parse(fields[1]) as BusMessage]));
+    let count = 0;
+    for (;;) {
+      const entries = (await this.redis.xrange(stream, '-', '+', 'COUNT', 500)) as Array<[string, string[]]>;
+      if (entries.length === 0) return count;
+      for (const [id, fields] of entries) {
+        const json = fields[1];
+        if (json !== undefined && !this.repeated(fields[3])) {
+          await handle(JSON.parse(json) as BusMessage);
+          count++;
+        }
+        await this.redis.xdel(stream, id);
+      }
+    }
   }
 }

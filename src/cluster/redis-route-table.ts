@@ -9,16 +9,40 @@ if not entry then return 0 end
 if cjson.decode(entry).node ~= ARGV[2] then return 0 end
 return redis.call('HDEL', KEYS[1], ARGV[1])`;
 
-/** user → resources, one Redis hash per user; each node also lists the users it has routes for. */
+/**
+ * user → resources, one Redis hash per user; each node also lists the users it has routes for.
+ * The last answer for each user recently asked about is remembered (at most `cacheUsers`, least
+ * recently used dropped first) and used only when Redis cannot answer: during a blip, messages keep
+ * going to where their recipients were a moment ago instead of being refused.
+ */
 export class RedisRouteTable implements RouteTable {
+  private readonly lastKnown = new Map<string, RouteEntry[]>();
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
+    private readonly cacheUsers = 100_000,
   ) {}
 
   async resources(bare: string): Promise<RouteEntry[]> {
-    const entries = await this.redis.hvals(this.keys.routes(bare));
-    return entries.map((json) => JSON.parse(json) as RouteEntry);
+    let entries: string[];
+    try {
+      entries = await this.redis.hvals(this.keys.routes(bare));
+    } catch (err) {
+      const known = this.lastKnown.get(bare);
+      if (known) return known;
+      throw err;
+    }
+    const routes = entries.map((json) => JSON.parse(json) as RouteEntry);
+    this.remember(bare, routes);
+    return routes;
+  }
+
+  private remember(bare: string, routes: RouteEntry[]): void {
+    if (this.cacheUsers === 0) return;
+    this.lastKnown.delete(bare);
+    this.lastKnown.set(bare, routes);
+    if (this.lastKnown.size > this.cacheUsers) this.lastKnown.delete(this.lastKnown.keys().next().value as string);
   }
 
   async put(bare: string, entry: RouteEntry): Promise<void> {
@@ -38,6 +62,7 @@ export class RedisRouteTable implements RouteTable {
         await this.remove(bare, entry.resource, node);
         removed.push({ bare, entry });
       }
+      this.lastKnown.delete(bare);
     }
     await this.redis.del(this.keys.nodeUsers(node));
     return removed;

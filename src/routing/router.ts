@@ -226,7 +226,9 @@ export class Router {
     try {
       await this.route(stanza, to, Math.max(hops, MAX_HOPS));
     } catch (err) {
-      this.logger?.warn({ err }, 'could not re-route a stanza');
+      // RFC 6120 §8.3: rather than vanish, the stanza goes back to its sender as an error.
+      this.logger?.warn({ err }, 'could not re-route a stanza; its sender gets an error');
+      this.bounce(stanza, new StanzaError('internal-server-error'), to);
     }
   }
 

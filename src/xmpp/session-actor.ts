@@ -325,13 +325,15 @@ export class SessionActor implements StreamEndpoint, LocalResource {
     const wasBound = this.phase === 'bound';
     this.phase = 'closed';
     this.negotiation?.stop();
+    // Messages the client sent and the transport acknowledged, not handled yet: they still go out.
+    const unsent = wasBound ? this.mailbox.filter((element) => element.name === 'message') : [];
     this.mailbox.length = 0;
     this.stopLoginTimer();
     if (ending.by === 'transport') this.services.logger.debug({ session: this.info.streamId, reason: ending.reason, jid: this.jid.full }, 'session ended');
     if (wasBound) this.services.router.unbind(this);
     if (wasBound) this.ended(ending);
     if (ending.by === 'server') this.output.close(streamError(ending.condition, ending.text));
-    if (wasBound) void this.leave(ending.by === 'transport' ? ending.undelivered : []);
+    if (wasBound) void this.leave(unsent, ending.by === 'transport' ? ending.undelivered : []);
   }
 
   private ended(ending: Ending): void {
@@ -346,15 +348,19 @@ export class SessionActor implements StreamEndpoint, LocalResource {
   }
 
   /** RFC 6121 §4.5.4 and XEP-0206 §7: contacts hear 'unavailable'; what never reached the client is re-routed. */
-  private leave(undelivered: readonly Element[]): Promise<void> {
-    const work = this.departure(undelivered);
+  private leave(unsent: readonly Element[], undelivered: readonly Element[]): Promise<void> {
+    const work = this.departure(unsent, undelivered);
     this.services.departures.add(work);
     void work.finally(() => this.services.departures.delete(work));
     return work;
   }
 
-  private async departure(undelivered: readonly Element[]): Promise<void> {
+  private async departure(unsent: readonly Element[], undelivered: readonly Element[]): Promise<void> {
     try {
+      for (const message of unsent) {
+        const verdict = this.gate.check(message, this.jid);
+        if (verdict.kind === 'pass') await this.message(message, verdict.to);
+      }
       await this.services.presence.sessionEnded(this);
       for (const stanza of undelivered) {
         if (stanza.name === 'presence' || stanza.attrs.type === 'error' || isCarbon(stanza)) continue;
