@@ -7,13 +7,16 @@
  *  - a control message stored for an offline user is delivered at login through another node;
  *  - a login token issued on one node logs Strophe in through nginx (every node verifies it);
  *  - a session prebound on one node is attached by Strophe.js through nginx, and chats;
- *  - a session kicked through another node than its owner ends with policy-violation.
+ *  - a session kicked through another node than its owner ends with policy-violation;
+ *  - a group created on one node, a member added on another and a message pushed to it on the third:
+ *    the members in the room get it, a member outside gets the notice, the member removed through
+ *    another node is taken out of the room (321), and every node's history returns the message.
  *
  * Run: npx jest spec/e2e/api-cluster.spec.ts (needs /usr/sbin/nginx and redis-server).
  */
 import request from 'supertest';
 import { startCluster, type RunningCluster } from './support/cluster';
-import { Strophe, StropheClient, destroyXhrAgents, type XmlElement } from './support/strophe-client';
+import { $pres, Strophe, StropheClient, bodyOf, destroyXhrAgents, type XmlElement } from './support/strophe-client';
 
 const PASSWORD = 'secret';
 const USERS = ['alice', 'bob', 'carol', 'dave'].map((u) => `${u}:${PASSWORD}`).join(',');
@@ -40,7 +43,7 @@ afterAll(async () => {
 }, 30_000);
 
 /** The API of one node (not through nginx: the test chooses which node serves the call). */
-const api = (node: number, method: 'get' | 'post' | 'delete', path: string): request.Test =>
+const api = (node: number, method: 'get' | 'post' | 'put' | 'delete', path: string): request.Test =>
   request(cluster.nodes[node]!.url)[method](`/api/v1${path}`).set('Authorization', `Bearer ${KEY}`);
 
 async function online(label: string, jid: string, password = PASSWORD, options = {}): Promise<StropheClient> {
@@ -105,5 +108,57 @@ describe('the business API through nginx in front of three nodes', () => {
     const ended = await victim.waitForStatus(['CONNFAIL', 'DISCONNECTED', 'ERROR'], BOUND_MS);
     expect(victim.traffic.join('\n')).toContain('policy-violation');
     expect(ended.status).not.toBe('CONNECTED');
+  });
+});
+
+describe('groups through the API on three nodes', () => {
+  const NS_MUC_USER = 'http://jabber.org/protocol/muc#user';
+  const NS_NOTICE = 'urn:bosh-gateway:muc-notice:0';
+  const statusOf = (p: XmlElement): string[] => Array.from(p.getElementsByTagNameNS(NS_MUC_USER, 'status')).map((s) => s.getAttribute('code') ?? '');
+
+  it('creates on one node, changes members on others (XEP-0045 §9.4 321), pushes on a third, and any node reads the history', async () => {
+    // The XHR shim allows a browser's sockets per host (support/xhr.ts) and each live client holds
+    // one with its long poll: the clients of the tests above go first.
+    for (const client of clients.splice(0)) await client.close();
+    const created = await api(0, 'post', '/groups').send({ name: 'ops', members: ['alice', 'carol'] });
+    expect(created.status).toBe(201);
+    const room = created.body.jid as string;
+    expect((await api(1, 'put', '/groups/ops/members/bob')).status).toBe(204);
+
+    const enter = async (client: StropheClient, nick: string): Promise<void> => {
+      client.conn.send($pres({ to: `${room}/${nick}` }).c('x', { xmlns: 'http://jabber.org/protocol/muc' }));
+      await client.waitForStanza('presence', (p) => p.getAttribute('from') === `${room}/${nick}` && statusOf(p).includes('110'), BOUND_MS);
+    };
+    const alice = await online('alice-ops', 'alice@localhost');
+    const bob = await online('bob-ops', 'bob@localhost');
+    await enter(alice, 'alice');
+    await enter(bob, 'bob');
+    const carol = await online('carol-ops', 'carol@localhost');
+
+    const pushed = await api(2, 'post', '/messages').send({ to: { group: 'ops' }, body: 'rolling restart' });
+    expect(pushed.body.results).toEqual([expect.objectContaining({ to: room, status: 'delivered', seq: 1 })]);
+    for (const client of [alice, bob]) {
+      const message = await client.waitForStanza('message', (m) => bodyOf(m) === 'rolling restart', BOUND_MS);
+      expect(message.getAttribute('from')).toBe(room);
+    }
+    const notice = await carol.waitForStanza('message', (m) => m.getElementsByTagNameNS(NS_NOTICE, 'notice').length > 0, BOUND_MS);
+    expect(notice.getElementsByTagNameNS(NS_NOTICE, 'notice')[0]?.getAttribute('seq')).toBe('1');
+
+    expect((await api(0, 'delete', '/groups/ops/members/bob')).status).toBe(204);
+    for (const client of [bob, alice]) {
+      const gone = await client.waitForStanza(
+        'presence',
+        (p) => p.getAttribute('from') === `${room}/bob` && p.getAttribute('type') === 'unavailable' && statusOf(p).includes('321'),
+        BOUND_MS,
+      );
+      expect(gone).toBeDefined();
+    }
+
+    for (const node of [0, 1, 2]) {
+      const history = await api(node, 'get', '/groups/ops/history?after=0');
+      expect(history.body.messages.map((m: { seq: number; body: string }) => [m.seq, m.body])).toEqual([[1, 'rolling restart']]);
+    }
+    const listed = await api(1, 'get', '/users/bob/groups');
+    expect(listed.body.groups).toEqual([]);
   });
 });
