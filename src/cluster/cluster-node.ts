@@ -3,8 +3,7 @@ import type { BoshTransport } from '../bosh';
 import type { Logger } from '../observability/logger';
 import type { Router } from '../routing/router';
 import type { BusMessage, ClusterLink, RouteEntry } from '../routing/route-table';
-import { parseStrictXml } from '../xml';
-import { parseJid } from '../base/jid';
+import { busDeliveries } from '../routing/bus-deliveries';
 import type { OutboxBounds } from './bus-outbox';
 import { BoshForwarder, DEFAULT_FORWARD_TIMING, type ForwardObserver } from './forwarder';
 import type { RedisKeys } from './keys';
@@ -150,12 +149,9 @@ export class ClusterNode implements ClusterLink {
     }
   }
 
-  /** A stanza the dead node never delivered: to another resource, offline storage, or an error. */
+  /** Stanzas the dead node never delivered (one per recipient of a fan-out): to another resource, offline storage, or an error. */
   private async reroute(router: Router, message: BusMessage): Promise<void> {
-    if (message.kind !== 'deliver') return;
-    const to = parseJid(message.to);
-    if (!to) return;
-    await router.route(parseStrictXml(message.stanza), to, message.hops);
+    for (const { to, stanza, hops } of busDeliveries(message)) await router.route(stanza, to, hops);
   }
 
   /**

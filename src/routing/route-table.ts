@@ -23,6 +23,11 @@ export interface RouteTable {
 /** What one node asks another to do for a resource bound there. */
 export type BusMessage =
   | { readonly kind: 'deliver'; readonly to: string; readonly stanza: string; readonly hops: number }
+  /**
+   * One stanza for several resources of the receiving node (a room's message to its occupants there),
+   * carried once: each of `to`, in order, gets a copy addressed to it, as if sent a 'deliver' each.
+   */
+  | { readonly kind: 'fanout'; readonly to: readonly string[]; readonly stanza: string; readonly hops: number }
   | { readonly kind: 'replace'; readonly bare: string; readonly resource: string }
   /** Ends a user's session there with a stream error (account removed, kicked by the API). */
   | { readonly kind: 'end'; readonly bare: string; readonly resource: string; readonly condition: StreamErrorCondition; readonly text: string };

@@ -3,11 +3,11 @@ import type { Component, ComponentRegistry } from '../components';
 import type { GatewayEventHub } from '../events';
 import type { Logger } from '../observability/logger';
 import type { AccountStore } from '../store/account-store';
-import { parseStrictXml } from '../xml';
-import { parseJid, type Jid } from '../base/jid';
+import type { Jid } from '../base/jid';
 import { errorReply, StanzaError } from '../base/stanza-error';
 import type { StreamErrorCondition } from '../base/stream-error';
 import { bounceAddress } from './bounce-address';
+import { busDeliveries } from './bus-deliveries';
 import { componentOutlet } from './component-outlet';
 import { decideDelivery, type StanzaKind } from './delivery-rules';
 import { MAX_HOPS, usableResources } from './hop-limit';
@@ -213,12 +213,12 @@ export class Router {
       this.find(message.bare, message.resource)?.closeWith(message.condition, message.text);
       return;
     }
-    const to = parseJid(message.to);
-    if (!to) return;
-    const stanza = parseStrictXml(message.stanza);
-    const resource = this.find(to.bare, to.resource);
-    if (resource) resource.deliver(stanza);
-    else await this.fallback(stanza, to, message.hops);
+    // 'deliver' and 'fanout': each recipient in order; one whose session is gone, routed again.
+    for (const { to, stanza, hops } of busDeliveries(message)) {
+      const resource = this.find(to.bare, to.resource);
+      if (resource) resource.deliver(stanza);
+      else await this.fallback(stanza, to, hops);
+    }
   }
 
   /** The resource a stanza was sent to is gone: route it again (another resource, offline, or an error). */
