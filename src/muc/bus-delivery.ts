@@ -1,6 +1,6 @@
 import type { BusMessage, ClusterLink } from '../routing/route-table';
 import { serializeXml } from '../xml';
-import type { Delivery, OccupantDelivery } from './occupant-delivery';
+import { addressedCopies, type OccupantDelivery } from './occupant-delivery';
 
 /**
  * Cluster mode: every stanza for an occupant goes onto the stream of the node its session lives on,
@@ -10,22 +10,20 @@ import type { Delivery, OccupantDelivery } from './occupant-delivery';
  * across the cluster) puts them there in the room's order. Delivering a local occupant directly instead
  * could overtake a message of the room that another node put on this node's stream a moment before.
  *
+ * A room message (`broadcast`) is one bus write per node that has occupants, not one per occupant: a
+ * 'fanout' carrying the stanza once and the occupants' JIDs there, which that node copies to each
+ * session in turn (src/routing/bus-deliveries.ts) — the same stream, so the same order.
+ *
  * A stanza the bus cannot take (the node is gone) goes through `fallback` (the router), which answers
  * the room with an error when the session is gone: the room then removes the occupant.
  */
 export function busDelivery(cluster: ClusterLink, fallback: OccupantDelivery): OccupantDelivery {
   return {
     deliver: async (deliveries) => {
-      const byOccupant = new Map<string, Delivery[]>();
-      for (const delivery of deliveries) {
-        const list = byOccupant.get(delivery.occupant.jid);
-        if (list) list.push(delivery);
-        else byOccupant.set(delivery.occupant.jid, [delivery]);
-      }
       // Occupants side by side; each occupant's stanzas one after the other (the bus checks the node
       // is alive before each append, so two sends started together could swap).
       await Promise.all(
-        [...byOccupant.values()].map(async (list) => {
+        [...groupBy(deliveries, (d) => d.occupant.jid).values()].map(async (list) => {
           for (const delivery of list) {
             const message: BusMessage = { kind: 'deliver', to: delivery.occupant.jid, stanza: serializeXml(delivery.stanza), hops: 1 };
             try {
@@ -37,5 +35,30 @@ export function busDelivery(cluster: ClusterLink, fallback: OccupantDelivery): O
         }),
       );
     },
+    broadcast: async (stanza, occupants) => {
+      const text = serializeXml(stanza);
+      await Promise.all(
+        [...groupBy(occupants, (o) => o.node)].map(async ([node, here]) => {
+          const message: BusMessage = { kind: 'fanout', to: here.map((o) => o.jid), stanza: text, hops: 1 };
+          try {
+            await cluster.bus.send(node, message);
+          } catch {
+            await fallback.deliver(addressedCopies(stanza, here));
+          }
+        }),
+      );
+    },
   };
+}
+
+/** Items by key, each list in the items' order. */
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = groups.get(k);
+    if (list) list.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
 }

@@ -69,13 +69,7 @@ export async function broadcastGroupMessage(runtime: MucRuntime, view: RoomView,
     stanza: serializeXml(message),
   });
   message.c('stanza-id', { xmlns: NS_SID, by: view.jid, id: receipt.archiveId });
-  await runtime.delivery.deliver(
-    view.occupants.map((occupant) => {
-      const copy = cloneElement(message);
-      copy.attrs.to = occupant.jid;
-      return { occupant, stanza: copy };
-    }),
-  );
+  await runtime.delivery.broadcast(message, view.occupants);
   await sendMemberNotices(runtime, view, message, { seq: receipt.seq, archiveId: receipt.archiveId, from, senderJid: who.sender });
   runtime.events?.emit('groupMessage', () => ({
     node: runtime.node,
@@ -96,14 +90,10 @@ export async function broadcastGroupMessage(runtime: MucRuntime, view: RoomView,
 async function setSubject(runtime: MucRuntime, view: RoomView, sender: Occupant, stanza: Element, text: string): Promise<void> {
   if (!maySetSubject(sender.role, view.state.config)) throw new StanzaError('forbidden', 'you may not change the subject of this room');
   await runtime.rooms.setSubject(view.name, text === '' ? undefined : { text, nick: sender.nick, at: runtime.now() });
-  await runtime.delivery.deliver(
-    view.occupants.map((occupant) => {
-      const message = new Element('message', { xmlns: 'jabber:client', type: 'groupchat', from: `${view.jid}/${sender.nick}`, to: occupant.jid });
-      if (stanza.attrs.id !== undefined) message.attrs.id = stanza.attrs.id;
-      message.c('subject').t(text);
-      return { occupant, stanza: message };
-    }),
-  );
+  const message = new Element('message', { xmlns: 'jabber:client', type: 'groupchat', from: `${view.jid}/${sender.nick}` });
+  if (stanza.attrs.id !== undefined) message.attrs.id = stanza.attrs.id;
+  message.c('subject').t(text);
+  await runtime.delivery.broadcast(message, view.occupants);
 }
 
 /** XEP-0045 §7.5: a private message to one occupant, from the sender's occupant JID. */
