@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import type { GatewayEvents, MessageRouted, MessageStored, PresenceChanged, SessionEnded, SessionStarted, StanzaFacts } from '../events';
+import type { GatewayEvents, GroupMessage, MessageRouted, MessageStored, PresenceChanged, SessionEnded, SessionStarted, StanzaFacts } from '../events';
 import { parseStrictXml, type Element } from '../xml';
 import type { WebhookEventType } from './event-types';
 import type { WebhookEvent } from './webhook-event';
 
 /** Control messages of the business API (docs/api.md, "Control messages"). */
 const NS_CONTROL = 'urn:bosh-gateway:control:0';
-/** XEP-0359: the id a room or an archive gave the message. */
-const NS_STANZA_ID = 'urn:xmpp:sid:0';
 
 /**
  * What the groups service reports when a room's membership changes (emitted on the hub as
@@ -28,7 +26,9 @@ export interface GroupMemberFacts {
 
 /** The hub events webhooks listen to, and the event types each can give. */
 export const HUB_SOURCES: Readonly<Record<string, readonly WebhookEventType[]>> = {
-  messageRouted: ['message.chat', 'message.groupchat', 'message.headline', 'message.control'],
+  messageRouted: ['message.chat', 'message.headline', 'message.control'],
+  // A room's message once, as the room took it (archived, numbered), whether or not anyone is in the room.
+  groupMessage: ['message.groupchat', 'message.control'],
   messageStored: ['message.stored'],
   presenceChanged: ['presence.online', 'presence.offline'],
   sessionStarted: ['session.started'],
@@ -39,12 +39,9 @@ export const HUB_SOURCES: Readonly<Record<string, readonly WebhookEventType[]>> 
 
 const newId = (): string => `evt_${uuidv7().replace(/-/g, '')}`;
 
-/**
- * The same room message reaches every occupant, and each delivery is a `messageRouted`: the id is
- * derived from the room and the room's stanza id (or the message id), so every copy is one event.
- */
-function roomEventId(room: string, stanzaId: string): string {
-  return `evt_${createHash('sha256').update(`${room}\u0000${stanzaId}`).digest('base64url').slice(0, 32)}`;
+/** A room message's event id, from the room and its archive id: a message is one event however it is observed. */
+function roomEventId(room: string, archiveId: string): string {
+  return `evt_${createHash('sha256').update(`${room}\u0000${archiveId}`).digest('base64url').slice(0, 32)}`;
 }
 
 function bareOf(jid: string): string {
@@ -56,7 +53,6 @@ interface MessageParts {
   readonly body: string | undefined;
   readonly thread: string | undefined;
   readonly subject: string | undefined;
-  readonly stanzaId: string | undefined;
   readonly control: Element | undefined;
 }
 
@@ -67,12 +63,10 @@ function partsOf(stanza: string): MessageParts | undefined {
   } catch {
     return undefined;
   }
-  const stanzaId = message.getChildren('stanza-id', NS_STANZA_ID)[0];
   return {
     body: message.getChildText('body') ?? undefined,
     thread: message.getChildText('thread') ?? undefined,
     subject: message.getChildText('subject') ?? undefined,
-    stanzaId: stanzaId?.attrs.id as string | undefined,
     control: message.getChild('control', NS_CONTROL),
   };
 }
@@ -96,44 +90,19 @@ function messageBase(facts: StanzaFacts, type: WebhookEventType, parts: MessageP
 /**
  * A routed message as a webhook event, or none: `message.chat` is a one-to-one message (`chat` or
  * `normal`) with a non-empty body; a message carrying a control element (the business API's) is
- * `message.control`; `groupchat` and `headline` are their own types. Chat states, receipts and other
- * bodiless messages give no event.
+ * `message.control`; a `headline` with a body or subject is `message.headline`. Chat states, receipts,
+ * the member notices of rooms (bodiless headlines) and other bodiless messages give no event. Room
+ * messages come from `groupMessage` instead: each occupant's copy routed is not an event of its own.
  */
 export function routedMessageEvent(facts: MessageRouted, domain: string): WebhookEvent | undefined {
+  if (facts.type === 'groupchat') return undefined;
   const parts = partsOf(facts.stanza);
   if (!parts) return undefined;
-  if (parts.control) {
-    const base = messageBase(facts, 'message.control', parts);
-    const attrs = parts.control.attrs as Record<string, string | undefined>;
-    let data: unknown;
-    try {
-      data = JSON.parse(parts.control.getText());
-    } catch {
-      data = parts.control.getText();
-    }
-    return {
-      id: newId(),
-      ...base,
-      metadata: { ...base.metadata, control: { type: attrs.type, application: attrs.app, id: attrs.id, ts: attrs.ts, priority: attrs.priority, data } },
-    };
-  }
+  if (parts.control) return controlEvent(messageBase(facts, 'message.control', parts), parts.control, newId());
   const hasBody = parts.body !== undefined && parts.body.trim() !== '';
   switch (facts.type) {
-    case 'groupchat': {
-      if (!hasBody && parts.subject === undefined) return undefined;
-      const room = bareOf(facts.from).toLowerCase();
-      const base = messageBase(facts, 'message.groupchat', parts);
-      const seq = (facts as { seq?: unknown }).seq;
-      const key = parts.stanzaId ?? facts.id;
-      return {
-        id: key !== undefined ? roomEventId(room, key) : newId(),
-        ...base,
-        room,
-        ...(typeof seq === 'number' ? { seq } : {}),
-        metadata: { ...base.metadata, ...(parts.stanzaId !== undefined ? { room_stanza_id: parts.stanzaId } : {}) },
-      };
-    }
     case 'headline':
+      if (!hasBody && parts.subject === undefined) return undefined;
       return { id: newId(), ...messageBase(facts, 'message.headline', parts) };
     case 'chat':
     case 'normal':
@@ -143,6 +112,44 @@ export function routedMessageEvent(facts: MessageRouted, domain: string): Webhoo
     default:
       return undefined;
   }
+}
+
+function controlEvent(base: Omit<WebhookEvent, 'id'>, control: Element, id: string): WebhookEvent {
+  const attrs = control.attrs as Record<string, string | undefined>;
+  let data: unknown;
+  try {
+    data = JSON.parse(control.getText());
+  } catch {
+    data = control.getText();
+  }
+  return {
+    id,
+    ...base,
+    metadata: { ...base.metadata, control: { type: attrs.type, application: attrs.app, id: attrs.id, ts: attrs.ts, priority: attrs.priority, data } },
+  };
+}
+
+/**
+ * A message a room took (an occupant's, or the business API's pushed to a group) as one event, with
+ * the room and its sequence number: `message.groupchat`, or `message.control` when it carries the
+ * API's control element. `from` is the sender's occupant JID (the room's own JID for the API), `to` the
+ * room; the real sender is in the metadata. A bodiless message (a chat state to the room) gives none.
+ */
+export function groupMessageEvent(facts: GroupMessage): WebhookEvent | undefined {
+  const parts = partsOf(facts.stanza);
+  if (!parts) return undefined;
+  const room = facts.room.toLowerCase();
+  const base = messageBase({ ...facts, to: room, type: 'groupchat' }, 'message.groupchat', parts);
+  const roomed = {
+    ...base,
+    room,
+    seq: facts.seq,
+    metadata: { ...base.metadata, room_stanza_id: facts.archiveId, sender: facts.sender },
+  };
+  const id = roomEventId(room, facts.archiveId);
+  if (parts.control) return controlEvent({ ...roomed, type: 'message.control' }, parts.control, id);
+  if (parts.body === undefined || parts.body.trim() === '') return undefined;
+  return { id, ...roomed };
 }
 
 export function storedMessageEvent(facts: MessageStored): WebhookEvent | undefined {
@@ -207,6 +214,8 @@ export function webhookEventOf(source: string, payload: unknown, domain: string)
   switch (source) {
     case 'messageRouted':
       return routedMessageEvent(payload as GatewayEvents['messageRouted'], domain);
+    case 'groupMessage':
+      return groupMessageEvent(payload as GatewayEvents['groupMessage']);
     case 'messageStored':
       return storedMessageEvent(payload as GatewayEvents['messageStored']);
     case 'presenceChanged':

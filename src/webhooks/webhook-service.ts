@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { GatewayEventHub } from '../events';
+import type { GatewayEventHub, GatewayEvents } from '../events';
 import type { DeadLetter, EnqueueEntry, WebhookSinkRecord, WebhookStores } from '../store/webhook-store';
 import type { WebhookEventType } from './event-types';
 import { fetchPoster, type Poster } from './http-delivery';
@@ -51,9 +51,6 @@ export interface QueueFigures {
   readonly ageSeconds: number;
 }
 
-/** Room messages remembered to recognise the copies of one message routed to each occupant. */
-const RECENT_ROOM_EVENTS = 4096;
-
 /**
  * Webhooks on one node: subscribes to the event hub for the event types some sink wants, turns each
  * event into a webhook event, queues it durably for every sink it passes (type and filter), and runs
@@ -64,7 +61,6 @@ export class WebhookService {
   private readonly sinks = new Map<string, { record: WebhookSinkRecord; source: 'api' | 'file' }>();
   private readonly workers = new Map<string, SinkWorker>();
   private readonly subscriptions = new Map<string, () => void>();
-  private readonly recentRoomEvents = new Set<string>();
   private readonly fileDisabled = new Map<string, WebhookSinkRecord['disabled']>();
   private pending: EnqueueEntry[] = [];
   private flushing: Promise<void> | undefined;
@@ -216,11 +212,10 @@ export class WebhookService {
       const needed = types.some((type) => wanted.has(type));
       const subscribed = this.subscriptions.get(source);
       if (needed && !subscribed) {
-        // Group events join the hub with the groups service; until then nothing is emitted under their names.
-        const hub = this.options.events as unknown as { on(event: string, handler: (payload: unknown) => void): () => void };
+        const event = source as keyof GatewayEvents;
         this.subscriptions.set(
           source,
-          hub.on(source, (payload) => this.take(source, payload)),
+          this.options.events.on(event, (payload: unknown) => this.take(source, payload)),
         );
       } else if (!needed && subscribed) {
         subscribed();
@@ -233,11 +228,6 @@ export class WebhookService {
     if (this.stopped) return;
     const event = webhookEventOf(source, payload, this.options.domain);
     if (!event) return;
-    if (event.type === 'message.groupchat') {
-      if (this.recentRoomEvents.has(event.id)) return;
-      this.recentRoomEvents.add(event.id);
-      if (this.recentRoomEvents.size > RECENT_ROOM_EVENTS) this.recentRoomEvents.delete(this.recentRoomEvents.values().next().value as string);
-    }
     let json: string | undefined;
     for (const { record } of this.sinks.values()) {
       if (record.disabled || !record.events.includes(event.type) || !passesFilter(record.filter, event)) continue;
