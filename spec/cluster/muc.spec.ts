@@ -87,6 +87,40 @@ describe('cluster: a room with occupants on three nodes', () => {
     for (const client of people) await client.terminate();
   });
 
+  it('XEP-0045 §7.4: several occupants on each node (one bus message per node) get every message in the same order; an occupant whose session is gone does not hold the others up', async () => {
+    const HALL = 'lobby@conference.localhost';
+    const [n1, n2, n3] = nodes as [RunningNode, RunningNode, RunningNode];
+    const people = [
+      await login(n1, 'alice', 'h1'),
+      await login(n1, 'alice', 'h2'),
+      await login(n2, 'bob', 'h1'),
+      await login(n2, 'bob', 'h2'),
+      await login(n3, 'carol', 'h1'),
+      await login(n3, 'dave', 'h1'),
+    ];
+    for (const [i, client] of people.entries()) {
+      client.send(`<presence to='${HALL}/h${i}' xmlns='jabber:client'><x xmlns='${MUC}'><history maxstanzas='0'/></x></presence>`);
+      await client.waitFor(isSelf, 5000, 'own presence in the room');
+      if (i === 0) await client.iq(`<iq type='set' id='instant' to='${HALL}' xmlns='jabber:client'>${INSTANT_ROOM}</iq>`, 'instant');
+    }
+    // An occupant the room believes is on n2 whose session is not there (as after a lost 'unavailable').
+    await n1.stores.rooms.putOccupant('lobby', { nick: 'ghost', jid: 'dave@localhost/gone', role: 'participant', node: 'n2' });
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [i, client] of people.entries())
+        client.send(`<message to='${HALL}' type='groupchat' xmlns='jabber:client'><body>h${i}-${round}</body></message>`);
+    }
+    const total = ROUNDS * people.length;
+    const hallMessages = (client: BoshTestClient) => roomMessages(client).filter((m) => String(m.attrs.from).startsWith(HALL));
+    for (const client of people) await client.waitFor(() => hallMessages(client).length >= total, 10_000, `${total} messages of the hall`);
+    const orders = people.map((client) => hallMessages(client).map((m) => m.getChildText('body')));
+    for (const order of orders.slice(1)) expect(order).toEqual(orders[0]);
+    expect(hallMessages(people[5] as BoshTestClient).map(seqOf)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    // The ghost's copy, routed again on n2, is not handed to dave's other resource (RFC 6121 §8.5.3.2.1).
+    expect(hallMessages(people[5] as BoshTestClient).every((m) => m.attrs.to === 'dave@localhost/h1')).toBe(true);
+    expect(hallMessages(people[5] as BoshTestClient)).toHaveLength(total);
+    for (const client of people) await client.terminate();
+  });
+
   it('a group: a member online on another node hears of each message; an offline member catches up after its last sequence number', async () => {
     const GROUP = 'crew@conference.localhost';
     const [n1, n2, n3] = nodes as [RunningNode, RunningNode, RunningNode];
