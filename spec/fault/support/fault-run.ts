@@ -88,6 +88,19 @@ interface MessageRecord {
   late: boolean;
   bounced: string | undefined;
   waitMs: number;
+  /** The node holding the sender's session when it sent, and when its request was answered (diagnosis). */
+  readonly senderNode: string;
+  acceptedAt: number;
+  /** When and on which node of the recipient each copy arrived. */
+  readonly receivedOn: string[];
+}
+
+/** One session of a user: where it lived, when, and how it ended (for the diagnosis of a lost message). */
+interface SessionSpan {
+  readonly node: string;
+  readonly from: number;
+  to: number | undefined;
+  why: string | undefined;
 }
 
 const DOMAIN = 'localhost';
@@ -102,6 +115,8 @@ class ChatUser {
   relogins = 0;
   /** Whether a session of this user was ever lost (its receipts do not count for maxWaitMs). */
   everLost = false;
+  /** Every session this user had, in order. */
+  readonly sessions: SessionSpan[] = [];
   private stopped = false;
   private loggingIn: Promise<void> | undefined;
   private generation = 0;
@@ -129,6 +144,8 @@ class ChatUser {
           lost: (why) => {
             if (generation !== this.generation || this.stopped) return;
             this.everLost = true;
+            const span = this.sessions[this.sessions.length - 1];
+            if (span && span.to === undefined) Object.assign(span, { to: Date.now(), why });
             this.log(`${this.name} lost its session on ${client.node}: ${why}`);
             this.client = undefined;
             void sleep(200 + Math.random() * 300).then(() => this.connect());
@@ -137,6 +154,7 @@ class ChatUser {
         try {
           await client.login(this.name, DOMAIN, PASSWORD, 'fault');
           this.client = client;
+          this.sessions.push({ node: client.node, from: Date.now(), to: undefined, why: undefined });
           return;
         } catch (err) {
           client.destroy();
@@ -249,10 +267,11 @@ export async function runFaultCase(fault: Fault, options: FaultRunOptions = DEFA
   );
   const messages = new Map<string, MessageRecord>();
   const notes: string[] = [];
+  let started = Date.now();
   const onAccepted = (ids: readonly string[]): void => {
     for (const id of ids) {
       const record = messages.get(id);
-      if (record) record.accepted = true;
+      if (record && !record.accepted) Object.assign(record, { accepted: true, acceptedAt: Date.now() });
     }
   };
   const onStanza = (user: ChatUser, stanza: Element): void => {
@@ -271,6 +290,7 @@ export async function runFaultCase(fault: Fault, options: FaultRunOptions = DEFA
     if (record.to !== user.name) return;
     record.receipts++;
     record.accepted = true;
+    record.receivedOn.push(`${user.client?.node ?? '?'}@${Date.now() - started}`);
     const delayed = stanza.getChild('delay', 'urn:xmpp:delay') !== undefined;
     const waitMs = Date.now() - record.sentAt;
     if (record.receipts === 1 && (delayed || waitMs > 2000)) record.late = true;
@@ -287,7 +307,7 @@ export async function runFaultCase(fault: Fault, options: FaultRunOptions = DEFA
     for (const user of users) user.relogins = 0;
     log(`${users.length} users online; chatting for ${options.seconds} s, fault '${fault}' at ${options.faultAtSeconds} s`);
 
-    const started = Date.now();
+    started = Date.now();
     const intervalMs = 1000 / options.ratePerPair;
     let counter = 0;
     names.forEach(([a, b], pair) => {
@@ -301,7 +321,20 @@ export async function runFaultCase(fault: Fault, options: FaultRunOptions = DEFA
         const client = sender.client;
         if (client?.active) {
           const id = `${from}-${counter++}`;
-          messages.set(id, { id, from, to, sentAt: Date.now(), accepted: false, receipts: 0, late: false, bounced: undefined, waitMs: 0 });
+          messages.set(id, {
+            id,
+            from,
+            to,
+            sentAt: Date.now(),
+            accepted: false,
+            receipts: 0,
+            late: false,
+            bounced: undefined,
+            waitMs: 0,
+            senderNode: client.node,
+            acceptedAt: 0,
+            receivedOn: [],
+          });
           client.sendChat(`${to}@${DOMAIN}`, id, id);
         }
         timers.push(setTimeout(tick, Math.max(0, started + offset + turn * intervalMs - Date.now())));
@@ -349,6 +382,16 @@ export async function runFaultCase(fault: Fault, options: FaultRunOptions = DEFA
         .map((m) => `${m.id}→${m.to}`)
         .join(' ')}`,
     );
+  // Per-message diagnosis (FAULT_VERBOSE=1): times in ms from the start of the chat.
+  const byName = new Map(users.map((u) => [u.name, u]));
+  const spans = (name: string): string =>
+    (byName.get(name)?.sessions ?? []).map((s) => `${s.node}[${s.from - started}..${s.to === undefined ? '' : `${s.to - started} ${s.why ?? ''}`}]`).join(' ');
+  for (const m of [...lost, ...twice].slice(0, 10)) {
+    log(
+      `${m.receipts === 0 ? 'LOST' : 'TWICE'} ${m.id} ${m.from}@${m.senderNode} sent ${m.sentAt - started} accepted ${m.acceptedAt === 0 ? '-' : m.acceptedAt - started}` +
+        ` received ${m.receivedOn.join(',') || '-'}; ${m.to}: ${spans(m.to)}; ${m.from}: ${spans(m.from)}`,
+    );
+  }
   if (twice.length > 0)
     notes.push(
       `twice e.g. ${twice
