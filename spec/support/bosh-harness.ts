@@ -13,7 +13,7 @@ export class RecordingEndpoint implements StreamEndpoint {
   refused: Element[] = [];
   refusalReasons: RefusalReason[] = [];
   restarts = 0;
-  ended: { reason: StreamEndReason; undelivered: readonly Element[] } | undefined;
+  ended: { reason: StreamEndReason; undelivered: readonly Element[]; rerouted?: (() => void) | undefined } | undefined;
 
   constructor(
     readonly output: StreamOutput,
@@ -39,8 +39,8 @@ export class RecordingEndpoint implements StreamEndpoint {
     this.refusalReasons.push(reason);
   }
 
-  end(reason: StreamEndReason, undelivered: readonly Element[]): void {
-    this.ended = { reason, undelivered };
+  end(reason: StreamEndReason, undelivered: readonly Element[], rerouted?: () => void): void {
+    this.ended = { reason, undelivered, rerouted };
   }
 
   push(text: string): void {

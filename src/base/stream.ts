@@ -15,10 +15,18 @@ export type StreamEndReason =
 /** Why the transport refused one inbound element. */
 export type RefusalReason = 'too-big' | 'too-deep';
 
+/**
+ * Called once when a stanza is settled: its client has it (a later request or an XEP-0124 §9 ack
+ * shows the response carrying it arrived), or, the session having ended without that, it was routed
+ * again (offline storage, another resource, an error to its sender). A cluster node keeps a bus
+ * entry until then, so a node that dies routes again only what no client was known to have.
+ */
+export type Settled = () => void;
+
 /** What the transport offers the actor. */
 export interface StreamOutput {
-  /** Queues one top-level element (stanza, features, SASL) for the client. */
-  send(element: Element): void;
+  /** Queues one top-level element (stanza, features, SASL) for the client; `settled`, if given, is called once (see Settled). */
+  send(element: Element, settled?: Settled): void;
   /** Ends the stream from the server side, optionally with a `<stream:error/>` (RFC 6120 §4.9). */
   close(streamError?: Element): void;
 }
@@ -33,8 +41,12 @@ export interface StreamEndpoint {
    * than the depth limit (then `element` keeps only its name and attributes).
    */
   refuse(element: Element, reason: RefusalReason): void;
-  /** The transport ended the stream; `undelivered` holds what was queued but never reached the client. */
-  end(reason: StreamEndReason, undelivered: readonly Element[]): void;
+  /**
+   * The transport ended the stream; `undelivered` holds what was queued, or sent in a response the
+   * client never showed it received, oldest first. The endpoint calls `rerouted` once it has routed
+   * them again. It may be called after the endpoint closed the stream itself.
+   */
+  end(reason: StreamEndReason, undelivered: readonly Element[], rerouted?: () => void): void;
 }
 
 export interface StreamInfo {

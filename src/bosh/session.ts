@@ -1,6 +1,6 @@
 import type { Element } from 'ltx';
 import { serializeXml, TruncatedElement } from '../xml';
-import type { StreamEndReason, StreamEndpoint, StreamOutput } from '../base/stream';
+import type { Settled, StreamEndReason, StreamEndpoint, StreamOutput } from '../base/stream';
 import { encodeResponse, type ResponseAttributes } from './body-codec';
 import { BoshError, legacyHttpStatus, type TerminalCondition } from './conditions';
 import { KeySequence } from './key-sequence';
@@ -10,6 +10,7 @@ import { classifyRid } from './rid-window';
 import type { Scheduler, TimerHandle } from './scheduler';
 import { guard } from '../safety/guard';
 import type { SessionParams } from './session-params';
+import { settleAll, UnconfirmedOutput, type Outgoing } from './unconfirmed-output';
 
 /** What an HTTP exchange gets back: always a BOSH body, with 200 unless the client is legacy (§17.1). */
 export interface BoshResponse {
@@ -85,7 +86,13 @@ export class BoshSession implements StreamOutput {
   private lastAnsweredRid = 0;
   private readonly held: PendingRequest[] = [];
   private readonly ahead = new Map<number, BufferedRequest>();
-  private queue: Element[] = [];
+  private queue: Outgoing[] = [];
+  /** Sent in responses the client has not shown it received (§9.1); routed again if the session ends first. */
+  private readonly unconfirmed: UnconfirmedOutput;
+  /** Sent in the terminal body: its receipt is never known. */
+  private inTerminalBody: Outgoing[] = [];
+  /** The endpoint of a stream the server closed: it still hears `end`, for what was not received. */
+  private closedEndpoint: StreamEndpoint | undefined;
   /** When the oldest queued element was queued (for the delivery-latency metric). */
   private queuedSince = 0;
   private readonly cache: ResponseCache;
@@ -115,6 +122,7 @@ export class BoshSession implements StreamOutput {
     // older rid when a newer answer overtook it, which in a cluster happens across forwarding paths.
     this.cache = new ResponseCache(params.acks ? MAX_UNACKED_RESPONSES : params.requests + RESPONSES_KEPT_BEYOND_REQUESTS);
     this.keys = new KeySequence(creation.newKey);
+    this.unconfirmed = new UnconfirmedOutput(params.acks ? MAX_UNACKED_RESPONSES : params.requests + RESPONSES_KEPT_BEYOND_REQUESTS);
   }
 
   /** Binds the stream endpoint and holds the creation request until it has something to say (XEP-0206 §3). */
@@ -137,11 +145,16 @@ export class BoshSession implements StreamOutput {
 
   // ---- StreamOutput: what the stream endpoint sends ----
 
-  send(element: Element): void {
-    if (this.state !== 'open') return;
-    if (this.queue.length >= this.limits.maxQueuedStanzas) return this.overflow(element);
+  send(element: Element, settled?: Settled): void {
+    // Closing: it waits with the rest of the undelivered output for `finish`. Closed: nobody to give it to.
+    if (this.state === 'closing') this.queue.push({ element, settled });
+    if (this.state !== 'open') {
+      if (this.state === 'closed') settled?.();
+      return;
+    }
+    if (this.queue.length >= this.limits.maxQueuedStanzas) return this.overflow({ element, settled });
     if (this.queue.length === 0) this.queuedSince = this.scheduler.now();
-    this.queue.push(element);
+    this.queue.push({ element, settled });
     // Coalesce everything emitted in this turn of the event loop into one response.
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -151,11 +164,13 @@ export class BoshSession implements StreamOutput {
 
   close(streamError?: Element): void {
     if (this.state !== 'open') return;
-    const payloads = this.drainQueue();
+    const payloads = this.queue.map((item) => serializeXml(item.element));
+    this.inTerminalBody = this.takeQueue();
     if (streamError) payloads.push(serializeXml(streamError));
     // XEP-0206 §7: a stream error travels in a remote-stream-error terminal body.
     this.terminalBody = { condition: streamError ? 'remote-stream-error' : undefined, payloads };
     this.state = 'closing';
+    this.closedEndpoint = this.endpoint;
     this.endpoint = undefined;
     const oldest = this.held[0];
     if (oldest) {
@@ -323,6 +338,8 @@ export class BoshSession implements StreamOutput {
     this.lastArrivalAt = now;
     this.pauseMs = undefined;
     if (request.ack !== undefined && this.params.acks) this.cache.acknowledge(request.ack);
+    // §9.1: an ack, or without one the rid itself, says which responses the client has.
+    this.unconfirmed.confirm(this.params.acks ? (request.ack ?? request.rid - 1) : request.rid - this.params.requests);
 
     if (request.pause !== undefined) return this.pause(request, respond, buffered);
     if (request.terminate) {
@@ -427,10 +444,12 @@ export class BoshSession implements StreamOutput {
     if (this.held.length === 0) return;
     // Drained before the request leaves `held`: if building the payloads throws, the safety net
     // still finds the request there and answers it (internal-server-error).
-    const payloads = this.drainQueue();
+    const payloads = this.queue.map((item) => serializeXml(item.element));
+    const items = this.takeQueue();
     const pending = this.held.shift() as PendingRequest;
     this.previousWasIdlePoll = pending.emptyPoll && payloads.length === 0;
     this.answer(pending, payloads);
+    this.unconfirmed.record(pending.rid, items);
   }
 
   private releaseAllHeld(): void {
@@ -519,8 +538,8 @@ export class BoshSession implements StreamOutput {
    * than grow without bound the session ends with policy-violation (§17.2). The queued stanzas and
    * this one are handed back to the stream endpoint as undelivered, to be re-routed or bounced.
    */
-  private overflow(element: Element): void {
-    this.queue.push(element);
+  private overflow(item: Outgoing): void {
+    this.queue.push(item);
     this.fail(new BoshError('policy-violation', 'too much output waiting for the client'));
   }
 
@@ -543,16 +562,29 @@ export class BoshSession implements StreamOutput {
       pending.respond(this.terminal('item-not-found'));
     }
     this.ahead.clear();
-    const endpoint = this.endpoint;
+    const endpoint = this.endpoint ?? this.closedEndpoint;
     this.endpoint = undefined;
-    const undelivered = this.queue;
+    this.closedEndpoint = undefined;
+    // Not known to be received, oldest first: sent and unconfirmed, in the terminal body, still queued.
+    const undelivered = [...this.unconfirmed.takeAll(), ...this.inTerminalBody, ...this.queue];
+    this.inTerminalBody = [];
     this.queue = [];
+    const rerouted = (): void => settleAll(undelivered);
     // A fault in the endpoint's own ending is reported; the sid is still forgotten below.
     if (endpoint)
       guard(
-        () => endpoint.end(streamEndReason(reason), undelivered),
-        (err) => this.events.faulted(this, err, 'end'),
+        () =>
+          endpoint.end(
+            streamEndReason(reason),
+            undelivered.map((item) => item.element),
+            rerouted,
+          ),
+        (err) => {
+          rerouted();
+          this.events.faulted(this, err, 'end');
+        },
       );
+    else rerouted();
     this.events.closed(this, reason);
   }
 
@@ -585,12 +617,12 @@ export class BoshSession implements StreamOutput {
     });
   }
 
-  private drainQueue(): string[] {
+  private takeQueue(): Outgoing[] {
     if (this.queue.length === 0) return [];
-    const payloads = this.queue.map(serializeXml);
+    const items = this.queue;
     this.queue = [];
-    this.events.delivered(payloads.length, (this.scheduler.now() - this.queuedSince) / 1000);
-    return payloads;
+    this.events.delivered(items.length, (this.scheduler.now() - this.queuedSince) / 1000);
+    return items;
   }
 
   private newPending(request: BoshRequest, respond: Responder, creation: boolean): PendingRequest {

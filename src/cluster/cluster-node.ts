@@ -89,7 +89,7 @@ export class ClusterNode implements ClusterLink {
     transport.onSessionEnd((session) => {
       this.registry.unregister(session.sid).catch(() => undefined);
     });
-    this.bus.start((message) => router.receive(message));
+    this.bus.start((message, claim) => router.receive(message, claim));
     // After an outage this node may have been reaped: register everything again.
     this.redis.on('ready', () => {
       if (this.stopped) return;

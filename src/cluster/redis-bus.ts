@@ -1,5 +1,7 @@
 import type Redis from 'ioredis';
 import type { Logger } from '../observability/logger';
+import type { Settled } from '../base/stream';
+import type { SettleClaim } from '../routing/resource';
 import type { Bus, BusMessage } from '../routing/route-table';
 import { BusOutbox, type OutboxBounds } from './bus-outbox';
 import type { RedisKeys } from './keys';
@@ -16,10 +18,41 @@ interface Outgoing {
   readonly json: string;
 }
 
+/** How a bus message is handled: `claim` gives a callback for each copy handed to a session (see SettleClaim). */
+export type BusHandler = (message: BusMessage, claim: SettleClaim) => Promise<void>;
+
+// How long a leaving node waits for its clients to confirm what it handed to their sessions.
+const SETTLE_WAIT_MS = 3_000;
+
+/**
+ * One entry being handled: removed from the stream once handling is done and every copy handed to
+ * a session is settled (its client has it, or it was routed again when the session ended).
+ */
+class EntryReceipt {
+  private holds = 1;
+
+  constructor(private readonly onSettled: () => void) {}
+
+  readonly claim: SettleClaim = (): Settled => {
+    this.holds++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.release();
+    };
+  };
+
+  release(): void {
+    if (--this.holds === 0) this.onSettled();
+  }
+}
+
 /**
  * Stanzas to other nodes through one Redis stream per node. The owner reads its stream with a
- * blocking XREAD and deletes what it processed, so whatever remains when a node dies is exactly
- * what it never handled: the reaper routes that again (offline storage) instead of losing it.
+ * blocking XREAD and deletes an entry only once it is settled — handled, and each copy given to a
+ * session received by its client or routed again — so whatever remains when a node dies is exactly
+ * what no client was known to have: the reaper routes that again (offline storage) instead of losing it.
  */
 export class RedisBus implements Bus {
   private running = false;
@@ -31,6 +64,9 @@ export class RedisBus implements Bus {
   private readonly origin = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
   private sequence = 0;
   private readonly seen = new Set<string>();
+  /** Entries read and not yet settled, and settled ones not yet removed from the stream. */
+  private readonly unsettled = new Set<string>();
+  private settledIds: string[] = [];
 
   constructor(
     private readonly redis: Redis,
@@ -87,7 +123,7 @@ export class RedisBus implements Bus {
   }
 
   /** Reads this node's stream until stopped; each message goes to `handle` in order. */
-  start(handle: (message: BusMessage) => Promise<void>): void {
+  start(handle: BusHandler): void {
     if (this.running) return;
     this.running = true;
     // Messages queued while this node was starting (or before a restart) are read from the beginning.
@@ -96,16 +132,42 @@ export class RedisBus implements Bus {
     this.reading = this.loop(handle);
   }
 
-  /** Stops reading; resolves once the message being handled (if any) is done. */
+  /**
+   * Stops reading; resolves once the message being handled (if any) is done and what was handed to
+   * sessions is settled (for a few seconds at most: what is not stays in the stream for `drain`).
+   */
   async stop(): Promise<void> {
     this.running = false;
     this.reader.disconnect();
     await this.reading;
+    const deadline = Date.now() + SETTLE_WAIT_MS;
+    while (this.unsettled.size > this.settledIds.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    await this.removeSettled();
   }
 
-  private async loop(handle: (message: BusMessage) => Promise<void>): Promise<void> {
+  /** Entries read here and not settled yet (their sessions' clients have not confirmed them). */
+  get unsettledCount(): number {
+    return this.unsettled.size - this.settledIds.length;
+  }
+
+  /** Removes from the stream the entries settled since the last call. */
+  private async removeSettled(): Promise<void> {
+    if (this.settledIds.length === 0) return;
+    const ids = this.settledIds;
+    this.settledIds = [];
+    try {
+      await this.redis.xdel(this.keys.bus(this.node), ...ids);
+      for (const id of ids) this.unsettled.delete(id);
+    } catch {
+      // Redis is away: tried again next time.
+      this.settledIds.push(...ids);
+    }
+  }
+
+  private async loop(handle: BusHandler): Promise<void> {
     const stream = this.keys.bus(this.node);
     while (this.running) {
+      await this.removeSettled();
       let batch: Array<[string, Array<[string, string[]]>]> | null;
       try {
         batch = await this.reader.xread('COUNT', 200, 'BLOCK', 1000, 'STREAMS', stream, this.lastId);
@@ -119,19 +181,19 @@ export class RedisBus implements Bus {
       // Stopped while the read was on its way: what it returned stays in the stream for whoever drains it.
       if (!this.running) return;
       if (entries.length === 0) continue;
-      const processed: string[] = [];
       for (const [id, fields] of entries) {
         this.lastId = id;
-        processed.push(id);
+        this.unsettled.add(id);
+        const receipt = new EntryReceipt(() => this.settledIds.push(id));
         const json = fields[1];
-        if (json === undefined || this.repeated(fields[3])) continue;
         try {
-          await handle(JSON.parse(json) as BusMessage);
+          if (json !== undefined && !this.repeated(fields[3])) await handle(JSON.parse(json) as BusMessage, receipt.claim);
         } catch (err) {
           this.logger.warn({ err }, 'bus message failed');
+        } finally {
+          receipt.release();
         }
       }
-      await this.redis.xdel(stream, ...processed).catch(() => undefined);
     }
   }
 
@@ -157,7 +219,10 @@ export class RedisBus implements Bus {
       if (entries.length === 0) return count;
       for (const [id, fields] of entries) {
         const json = fields[1];
-        if (json !== undefined && !this.repeated(fields[3])) {
+        // This node's own entry, read and handed to a session whose client never confirmed it: routed
+        // again (a client that did get it sees it twice, with the same stanza id).
+        const ownUnsettled = node === this.node && this.unsettled.has(id);
+        if (json !== undefined && (ownUnsettled || !this.repeated(fields[3]))) {
           await handle(JSON.parse(json) as BusMessage);
           count++;
         }

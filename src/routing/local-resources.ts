@@ -1,5 +1,6 @@
 import type { Element } from 'ltx';
 import type { Jid } from '../base/jid';
+import type { Settled } from '../base/stream';
 import type { LocalResource, Resource, ResourceState } from './resource';
 
 /** A change to a local resource's routing state; what is absent stays. */
@@ -24,8 +25,8 @@ class LocalEntry implements Resource {
   get resource(): string {
     return this.session.resource;
   }
-  deliver(stanza: Element): void {
-    this.session.deliver(stanza);
+  deliver(stanza: Element, settled?: Settled): void {
+    this.session.deliver(stanza, settled);
   }
 }
 

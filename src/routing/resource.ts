@@ -1,5 +1,6 @@
 import type { Element } from 'ltx';
 import type { Jid } from '../base/jid';
+import type { Settled } from '../base/stream';
 import type { StreamErrorCondition } from '../base/stream-error';
 
 /**
@@ -28,11 +29,18 @@ export interface Resource extends ResourceState {
   deliver(stanza: Element): void;
 }
 
+/**
+ * Asks to be told when a stanza handed to a session is settled (see Settled): a bus entry is
+ * removed only then. Each call returns one callback, to be called once.
+ */
+export type SettleClaim = () => Settled;
+
 /** A session on this node, as the router reaches it: an address, delivery, and being replaced. */
 export interface LocalResource {
   readonly jid: Jid;
   readonly resource: string;
-  deliver(stanza: Element): void;
+  /** `settled`, if given, is called once the client has the stanza or it was routed again (see Settled). */
+  deliver(stanza: Element, settled?: Settled): void;
   /** Another session bound the same resource and replaced this one (RFC 6120 §7.7.2.2). */
   replaced(): void;
   /** The server ends the session with a stream error (RFC 6120 §4.9): the account was removed, or it was kicked. */

@@ -13,7 +13,7 @@ import { decideDelivery, type StanzaKind } from './delivery-rules';
 import { MAX_HOPS, usableResources } from './hop-limit';
 import { LocalResources, type ResourceChange } from './local-resources';
 import { RemoteResources } from './remote-resources';
-import type { LocalResource, Resource, ResourceState } from './resource';
+import type { LocalResource, Resource, ResourceState, SettleClaim } from './resource';
 import type { BusMessage, ClusterLink } from './route-table';
 import { stanzaFacts } from './stanza-facts';
 
@@ -203,8 +203,11 @@ export class Router {
     return targets.length;
   }
 
-  /** A message from the bus for a resource of this node. */
-  async receive(message: BusMessage): Promise<void> {
+  /**
+   * A message from the bus for a resource of this node. `claim` (the bus's) is asked for a callback
+   * for each copy handed to a session, so the bus entry stays until every copy is settled.
+   */
+  async receive(message: BusMessage, claim?: SettleClaim): Promise<void> {
     if (message.kind === 'replace') {
       this.find(message.bare, message.resource)?.replaced();
       return;
@@ -216,7 +219,7 @@ export class Router {
     // 'deliver' and 'fanout': each recipient in order; one whose session is gone, routed again.
     for (const { to, stanza, hops } of busDeliveries(message)) {
       const resource = this.find(to.bare, to.resource);
-      if (resource) resource.deliver(stanza);
+      if (resource) resource.deliver(stanza, claim?.());
       else await this.fallback(stanza, to, hops);
     }
   }

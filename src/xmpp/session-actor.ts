@@ -11,7 +11,7 @@ import type { XmppServices } from './services';
 import { errorReply, StanzaError } from '../base/stanza-error';
 import { StanzaGate, type GateVerdict } from './stanza-gate';
 import { stripForgedStanzaIds } from './stanza-ids';
-import type { RefusalReason, StreamEndpoint, StreamEndReason, StreamInfo, StreamOutput } from '../base/stream';
+import type { RefusalReason, Settled, StreamEndpoint, StreamEndReason, StreamInfo, StreamOutput } from '../base/stream';
 import { streamError, type StreamErrorCondition } from '../base/stream-error';
 
 /** The actor's life: negotiating the stream (StreamNegotiation), bound, or gone. */
@@ -19,7 +19,7 @@ type Phase = 'negotiating' | 'bound' | 'closed';
 
 /** How a session ends: the transport ended the stream, or the server closes it with a stream error. */
 type Ending =
-  | { readonly by: 'transport'; readonly reason: StreamEndReason; readonly undelivered: readonly Element[] }
+  | { readonly by: 'transport'; readonly reason: StreamEndReason; readonly undelivered: readonly Element[]; readonly rerouted: (() => void) | undefined }
   | { readonly by: 'server'; readonly condition: StreamErrorCondition; readonly text: string };
 
 /**
@@ -95,17 +95,26 @@ export class SessionActor implements StreamEndpoint, LocalResource {
     this.enforce(element, this.gate.refused(reason, this.phase === 'bound'));
   }
 
-  end(reason: StreamEndReason, undelivered: readonly Element[]): void {
-    this.close({ by: 'transport', reason, undelivered });
+  end(reason: StreamEndReason, undelivered: readonly Element[], rerouted?: () => void): void {
+    // The server closed the stream itself before: what its client never got is still routed again.
+    if (this.phase === 'closed') {
+      if (this.boundJid) void this.leave([], undelivered, false).finally(() => rerouted?.());
+      else rerouted?.();
+      return;
+    }
+    this.close({ by: 'transport', reason, undelivered, rerouted });
   }
 
   // ---- LocalResource ----
 
-  deliver(stanza: Element): void {
-    if (this.phase === 'closed') return;
+  deliver(stanza: Element, settled?: Settled): void {
+    if (this.phase === 'closed') {
+      settled?.();
+      return;
+    }
     // The safety net: a fault while delivering to this session ends this session, not the sender's.
     guard(
-      () => this.send(stanza),
+      () => this.send(stanza, settled),
       (err) => this.fault(err, 'delivery'),
     );
   }
@@ -119,10 +128,10 @@ export class SessionActor implements StreamEndpoint, LocalResource {
     this.close({ by: 'server', condition, text });
   }
 
-  private send(element: Element): void {
+  private send(element: Element, settled?: Settled): void {
     this.services.observer.stanzaOut(element.name);
     if (this.services.logStanzas) this.services.logger.debug({ session: this.info.streamId, out: serializeXml(element) }, 'stanza out');
-    this.output.send(element);
+    this.output.send(element, settled);
   }
 
   // ---- the mailbox ----
@@ -333,7 +342,9 @@ export class SessionActor implements StreamEndpoint, LocalResource {
     if (wasBound) this.services.router.unbind(this);
     if (wasBound) this.ended(ending);
     if (ending.by === 'server') this.output.close(streamError(ending.condition, ending.text));
-    if (wasBound) void this.leave(unsent, ending.by === 'transport' ? ending.undelivered : []);
+    const rerouted = ending.by === 'transport' ? ending.rerouted : undefined;
+    if (wasBound) void this.leave(unsent, ending.by === 'transport' ? ending.undelivered : [], true).finally(() => rerouted?.());
+    else rerouted?.();
   }
 
   private ended(ending: Ending): void {
@@ -348,28 +359,33 @@ export class SessionActor implements StreamEndpoint, LocalResource {
   }
 
   /** RFC 6121 §4.5.4 and XEP-0206 §7: contacts hear 'unavailable'; what never reached the client is re-routed. */
-  private leave(unsent: readonly Element[], undelivered: readonly Element[]): Promise<void> {
-    const work = this.departure(unsent, undelivered);
+  private leave(unsent: readonly Element[], undelivered: readonly Element[], announce: boolean): Promise<void> {
+    const work = this.departure(unsent, undelivered, announce);
     this.services.departures.add(work);
     void work.finally(() => this.services.departures.delete(work));
     return work;
   }
 
-  private async departure(unsent: readonly Element[], undelivered: readonly Element[]): Promise<void> {
+  private async departure(unsent: readonly Element[], undelivered: readonly Element[], announce: boolean): Promise<void> {
+    // Each step on its own: one failure must not keep the others (above all the re-routing) from happening.
+    for (const message of unsent) {
+      const verdict = this.gate.check(message, this.jid);
+      if (verdict.kind === 'pass') await this.attempt('route a message the client sent', () => this.message(message, verdict.to));
+    }
+    if (announce) await this.attempt('tell contacts the session ended', () => this.services.presence.sessionEnded(this));
+    for (const stanza of undelivered) {
+      if (stanza.name === 'presence' || stanza.attrs.type === 'error' || isCarbon(stanza)) continue;
+      const to = parseJid(String(stanza.attrs.to ?? ''));
+      // Messages go to another resource or to offline storage; iqs bounce (service-unavailable).
+      if (to && to.local !== '') await this.attempt('route again what the client never got', () => this.services.router.route(stanza, to));
+    }
+  }
+
+  private async attempt(what: string, step: () => Promise<unknown>): Promise<void> {
     try {
-      for (const message of unsent) {
-        const verdict = this.gate.check(message, this.jid);
-        if (verdict.kind === 'pass') await this.message(message, verdict.to);
-      }
-      await this.services.presence.sessionEnded(this);
-      for (const stanza of undelivered) {
-        if (stanza.name === 'presence' || stanza.attrs.type === 'error' || isCarbon(stanza)) continue;
-        const to = parseJid(String(stanza.attrs.to ?? ''));
-        // Messages go to another resource or to offline storage; iqs bounce (service-unavailable).
-        if (to && to.local !== '') await this.services.router.route(stanza, to);
-      }
+      await step();
     } catch (err) {
-      this.services.logger.error({ err, session: this.info.streamId }, 'failed to end session cleanly');
+      this.services.logger.error({ err, session: this.info.streamId }, `session end: could not ${what}`);
     }
   }
 }
