@@ -3,6 +3,7 @@ import { ComponentRegistry } from '../components';
 import { EventHub, type GatewayEventHub } from '../events';
 import type { AuthThrottle } from '../limits/auth-throttle';
 import type { ResourceConflictPolicy } from '../base/resource-conflict';
+import { makeJid } from '../base/jid';
 import { Router, type ArchiveHandler } from '../routing/router';
 import type { ClusterLink } from '../routing/route-table';
 import type { AccountStore } from '../store/account-store';
@@ -90,7 +91,20 @@ export function createXmppDomain(stores: DomainStores, options: DomainOptions): 
   // Offline storage and carbons are part of delivery, called by the router in line; the events are
   // for observers.
   const router: Router = new Router(domain, stores.accounts, options.cluster, logger, {
-    offline: (stanza, to) => offline.keep(to.local, stanza),
+    offline: async (stanza, to) => {
+      const outcome = await offline.keep(to.local, stanza);
+      // A resource that became available while this was being kept may have taken its stored messages already.
+      if (outcome === 'stored') {
+        await offline
+          .handOverLate(
+            to.local,
+            () => router.resourcesOf(to.bare),
+            (message) => router.route(message, makeJid(to.local, to.domain)),
+          )
+          .catch((err: unknown) => logger.warn({ err, to: to.bare }, 'could not hand over a message stored during a login'));
+      }
+      return outcome;
+    },
     // XEP-0280: a message delivered to some of a user's resources is copied to the others.
     delivered: (message, to, recipients, all) => {
       // Detached from the sender's handling: a failure here is logged, never left unhandled.

@@ -1,8 +1,8 @@
 import { Element } from 'ltx';
 import type { Logger } from '../../observability/logger';
-import type { OfflineStore } from '../../store/offline-store';
+import type { OfflineMessage, OfflineStore } from '../../store/offline-store';
 import { parseStrictXml, serializeXml, XmlDepthError, XmlSyntaxError } from '../../xml';
-import type { LocalResource } from '../../routing/resource';
+import type { LocalResource, Resource } from '../../routing/resource';
 
 export const NS_DELAY = 'urn:xmpp:delay';
 export const NS_HINTS = 'urn:xmpp:hints';
@@ -47,23 +47,52 @@ export class OfflineService {
   async deliverStored(session: LocalResource): Promise<void> {
     const messages = await this.store.take(session.jid.local);
     for (const message of messages) {
-      let stanza: Element;
-      try {
-        stanza = parseStrictXml(message.stanza);
-      } catch (err) {
-        // Kept by an older version that relayed characters XML forbids: delivering it would break
-        // the client's stream at every login, so it is dropped (it was taken out of storage above).
-        if (!(err instanceof XmlSyntaxError || err instanceof XmlDepthError)) throw err;
-        this.logger.warn({ user: session.jid.local, reason: err.message }, 'dropped a stored message that is not well-formed');
-        continue;
-      }
-      if (this.expired(stanza, message.storedAt)) continue;
-      // XEP-0203: when and where the message was held.
-      stanza.cnode(
-        new Element('delay', { xmlns: NS_DELAY, from: this.domain, stamp: message.storedAt.toISOString().replace(/\.\d{3}Z$/, 'Z') }).t('Offline Storage'),
-      );
-      session.deliver(stanza);
+      const stanza = this.stamped(session.jid.local, message);
+      if (stanza) session.deliver(stanza);
     }
+  }
+
+  /**
+   * A message kept while the user's resource was becoming available may land after that resource
+   * took its stored messages (routing saw no available resource; the login's hand-over ran before the
+   * write): when a resource that takes stored messages is available now, whatever is stored is taken
+   * again and routed to it. `take` removes atomically, so each message goes out once.
+   */
+  async handOverLate(user: string, resources: () => Promise<readonly Resource[]>, route: (stanza: Element) => Promise<unknown>): Promise<void> {
+    if (this.handingOver.has(user)) return;
+    const ready = (await resources()).some((r) => r.available && r.priority >= 0);
+    if (!ready) return;
+    this.handingOver.add(user);
+    try {
+      for (const message of await this.store.take(user)) {
+        const stanza = this.stamped(user, message);
+        if (stanza) await route(stanza);
+      }
+    } finally {
+      this.handingOver.delete(user);
+    }
+  }
+
+  private readonly handingOver = new Set<string>();
+
+  /** A stored message as it is handed over, with its XEP-0203 stamp; undefined when it is not to be delivered. */
+  private stamped(user: string, message: OfflineMessage): Element | undefined {
+    let stanza: Element;
+    try {
+      stanza = parseStrictXml(message.stanza);
+    } catch (err) {
+      // Kept by an older version that relayed characters XML forbids: delivering it would break
+      // the client's stream at every login, so it is dropped (it was taken out of storage above).
+      if (!(err instanceof XmlSyntaxError || err instanceof XmlDepthError)) throw err;
+      this.logger.warn({ user, reason: err.message }, 'dropped a stored message that is not well-formed');
+      return undefined;
+    }
+    if (this.expired(stanza, message.storedAt)) return undefined;
+    // XEP-0203: when and where the message was held.
+    stanza.cnode(
+      new Element('delay', { xmlns: NS_DELAY, from: this.domain, stamp: message.storedAt.toISOString().replace(/\.\d{3}Z$/, 'Z') }).t('Offline Storage'),
+    );
+    return stanza;
   }
 
   /**

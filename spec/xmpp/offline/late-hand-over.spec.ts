@@ -1,0 +1,45 @@
+import type { Element } from 'ltx';
+import { createLogger } from '../../../src/observability/logger';
+import type { Resource } from '../../../src/routing/resource';
+import { MemoryOfflineStore } from '../../../src/store/offline-store';
+import { OfflineService } from '../../../src/xmpp/offline/offline-service';
+
+const message = (id: string): string => `<message xmlns="jabber:client" id="${id}" type="chat"><body>${id}</body></message>`;
+const resource = (available: boolean, priority = 0): Resource => ({ available, priority }) as unknown as Resource;
+
+/**
+ * XEP-0160 race: a message routed while the recipient's resource was becoming available is kept
+ * offline after that resource took its stored messages at its initial presence. It must not wait
+ * for the next login.
+ */
+describe('XEP-0160: a message kept while its recipient was logging in', () => {
+  it('is taken again and routed (with its XEP-0203 stamp) once a resource that takes stored messages is available', async () => {
+    const store = new MemoryOfflineStore(100);
+    await store.push('bob', { stanza: message('late'), storedAt: new Date() });
+    const routed: Element[] = [];
+    const offline = new OfflineService(store, 'localhost', createLogger('silent'));
+    await offline.handOverLate(
+      'bob',
+      async () => [resource(true)],
+      async (stanza) => routed.push(stanza),
+    );
+    expect(routed.map((m) => [m.attrs.id, m.getChild('delay', 'urn:xmpp:delay')?.attrs.from])).toEqual([['late', 'localhost']]);
+    expect(await store.count('bob')).toBe(0);
+  });
+
+  it('stays stored while no resource is available, or only one with a negative priority (RFC 6121 §4.7.2.3)', async () => {
+    const store = new MemoryOfflineStore(100);
+    await store.push('bob', { stanza: message('kept'), storedAt: new Date() });
+    const routed: Element[] = [];
+    const offline = new OfflineService(store, 'localhost', createLogger('silent'));
+    for (const resources of [[], [resource(false)], [resource(true, -1)]]) {
+      await offline.handOverLate(
+        'bob',
+        async () => resources,
+        async (stanza) => routed.push(stanza),
+      );
+    }
+    expect(routed).toEqual([]);
+    expect(await store.count('bob')).toBe(1);
+  });
+});
