@@ -3,13 +3,15 @@ import type { FifthExchange } from './bosh';
 
 export interface BenchConfig {
   quick: boolean;
-  phases: Set<'login' | 'memory' | 'chat' | 'hop' | 'cycles' | 'failover' | 'api'>;
+  phases: Set<'login' | 'memory' | 'chat' | 'hop' | 'cycles' | 'failover' | 'api' | 'room' | 'mam' | 'webhooks'>;
   workers: number;
   /** lines in the generated USERS_FILE */
   users: number;
   serverEntry: string;
   build: boolean;
   writeDocs: boolean;
+  /** webhooks phase: how long the receiver is down under load (the issue's figure: 60 s) */
+  webhooksOutageMs: number;
   profile: boolean;
   /** pin the server to CPU 0 and the generator to CPU 1 with taskset */
   pin: boolean;
@@ -45,6 +47,14 @@ export interface BenchConfig {
   cyclesSettleMs: number;
   /** cluster failover: how long redis-server stays down before its restart */
   failoverRedisDownMs: number;
+
+  /** room phase (XEP-0045, single node and cluster): occupants, room messages per second, seconds */
+  roomOccupants: number;
+  roomRate: number;
+  roomSeconds: number;
+  /** mam phase (XEP-0313, single node): archive size, and pages timed per kind of query */
+  mamRows: number;
+  mamPages: number;
 
   jsonOut: string;
   /** before each phase, wait up to this long for the machine to be quiet (other processes < 15% busy) */
@@ -82,11 +92,20 @@ export interface BenchConfig {
 const HELP = `usage: npm run bench -- [options]
 
   --quick                 short run (< 1 min): fewer accounts/sessions, short chat steps
-  --phases=a,b            subset of login,memory,chat,hop,cycles,failover,api (default all; hop is the cluster's forwarding hop,
+  --phases=a,b            subset of login,memory,chat,hop,cycles,failover,api,room,mam,webhooks (default all; hop is the cluster's forwarding hop,
                           failover its node-kill and Redis-restart timings (--cluster --phases=failover alone: about a minute);
                           cycles, memory per session cycle, is single-node only and not in --quick unless named;
                           --phases=cycles alone runs just it and writes only its section of docs/performance.md;
-                          api, the business API's control fan-out to 1,000 users and 100 pushes/s, likewise)
+                          api, the business API's control fan-out to 1,000 users and 100 pushes/s, likewise;
+                          webhooks, chat at 2,000/s with and without a sink and a receiver outage, likewise)
+  --webhooks-outage-s=N   webhooks phase: seconds the receiver is down under 500 events/s (default 60; shorter for quick runs)
+  --room-occupants=N      room phase (one room of the MUC service, XEP-0045; single node, and on the cluster in the
+                          cluster suite, about 1 minute each): occupants, each a BOSH session (default 200)
+  --room-rate=N           room messages per second from the occupants in turn (default 10)
+  --room-seconds=N        how long they are sent (default 20, quick 5); writes the "Rooms" sections of docs/performance.md
+  --mam-rows=N            mam phase (single node, about 1 minute): one XEP-0313 page of 50 from an archive of N messages
+                          (default 1000000, quick 100000) generated in SQLite through the store's own tables
+  --mam-pages=N           pages timed per kind of query (default 1000)
   --workers=N             load-generator processes (default 1)
   --users=N               lines in the generated USERS_FILE (default 100000)
   --login-accounts=N      accounts logged in per pass (cold pass, then warm pass)
@@ -190,6 +209,12 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig
     'cycles-concurrency',
     'cycles-settle-ms',
     'failover-redis-down-ms',
+    'webhooks-outage-s',
+    'room-occupants',
+    'room-rate',
+    'room-seconds',
+    'mam-rows',
+    'mam-pages',
     'server-node-args',
     'worker-node-args',
     'server-log',
@@ -222,14 +247,14 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig
   const noCluster = clusterText !== undefined && ['0', 'false', 'no', ''].includes(clusterText);
   const clusterOnly = clusterText !== undefined && !noCluster;
   const phases = new Set(
-    (opts.get('phases') ?? (quick ? 'login,memory,chat,hop' : 'login,memory,chat,hop,cycles,failover,api'))
+    (opts.get('phases') ?? (quick ? 'login,memory,chat,hop' : 'login,memory,chat,hop,cycles,failover,api,room,mam,webhooks'))
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean),
   ) as BenchConfig['phases'];
-  for (const p of phases) if (!['login', 'memory', 'chat', 'hop', 'cycles', 'failover', 'api'].includes(p)) throw new Error(`unknown phase ${p}`);
+  for (const p of phases) if (!['login', 'memory', 'chat', 'hop', 'cycles', 'failover', 'api', 'room', 'mam', 'webhooks'].includes(p)) throw new Error(`unknown phase ${p}`);
   // only single-node phases named (e.g. --phases=cycles): no cluster suite unless asked for
-  const singleOnly = opts.has('phases') && ![...phases].some((p) => p !== 'cycles' && p !== 'api');
+  const singleOnly = opts.has('phases') && ![...phases].some((p) => p !== 'cycles' && p !== 'api' && p !== 'mam' && p !== 'webhooks');
   if (singleOnly && clusterOnly) throw new Error('the cycles phase runs on a single node only (drop --cluster)');
   const cluster = clusterOnly ? (clusterText === '1' || clusterText === 'true' ? 3 : Number(clusterText)) : noCluster || quick || singleOnly ? 0 : 3;
   if (!Number.isInteger(cluster) || cluster < 0 || cluster === 1 || cluster > 8) throw new Error('--cluster=N needs N from 2 to 8 (--cluster alone is 3)');
@@ -273,6 +298,12 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig
     cyclesConcurrency: Math.max(1, Math.floor(num('cycles-concurrency', 16))),
     cyclesSettleMs: num('cycles-settle-ms', 15_000),
     failoverRedisDownMs: num('failover-redis-down-ms', 2_000),
+    webhooksOutageMs: num('webhooks-outage-s', 60) * 1000,
+    roomOccupants: Math.max(2, Math.floor(num('room-occupants', 200))),
+    roomRate: Math.max(1, num('room-rate', 10)),
+    roomSeconds: Math.max(1, num('room-seconds', quick ? 5 : 20)),
+    mamRows: Math.max(100_000, Math.floor(num('mam-rows', quick ? 100_000 : 1_000_000))),
+    mamPages: Math.max(100, Math.floor(num('mam-pages', 1_000))),
     jsonOut: opts.get('json') ?? (single ? '.tmp/bench-results.json' : '.tmp/bench-cluster-results.json'),
     idleWaitMs: num('idle-wait-ms', quick ? 3_000 : 30_000),
     nice: Number(opts.get('nice') ?? 0) || 0,

@@ -1,7 +1,9 @@
 // Result types, the console table and docs/performance.md.
+import type { WebhooksResult } from './webhooks';
 import type { ApiPushResult } from './api-push';
 import type { ClusterMem, ForwardStats } from './cluster';
 import type { CpuReport, ProcCpu } from './cpu';
+import type { MamPhaseResult, RoomPhaseResult } from './groups-report';
 import { cyclesRow, type CyclesResult } from './cycles-report';
 import type { FailoverResult } from './failover';
 import { failoverLines } from './failover-report';
@@ -128,6 +130,8 @@ export interface ClusterResults extends Phases {
   hop?: HopResult;
   /** node kill and Redis restart timings */
   failover?: FailoverResult;
+  /** the room phase on the cluster */
+  room?: RoomPhaseResult;
   background?: Record<string, number>;
   notes?: string[];
 }
@@ -145,6 +149,12 @@ export interface BenchResults {
   cycles?: CyclesResult;
   /** the business API: control fan-out and steady pushes (single node only) */
   api?: ApiPushResult;
+  /** webhooks: chat with and without a sink, and a receiver outage (single node only) */
+  webhooks?: WebhooksResult;
+  /** a room of the MUC service under a steady message rate (XEP-0045) */
+  room?: RoomPhaseResult;
+  /** one MAM page of 50 from a large archive (XEP-0313; single node only) */
+  mam?: MamPhaseResult;
   /** start-up with the bench's USERS_FILE (single node, with the login phase) */
   startup?: StartupResult;
   profiles?: ProfileSummary[];
