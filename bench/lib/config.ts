@@ -252,7 +252,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BenchConfig
       .map((s) => s.trim())
       .filter(Boolean),
   ) as BenchConfig['phases'];
-  for (const p of phases) if (!['login', 'memory', 'chat', 'hop', 'cycles', 'failover', 'api', 'room', 'mam', 'webhooks'].includes(p)) throw new Error(`unknown phase ${p}`);
+  for (const p of phases)
+    if (!['login', 'memory', 'chat', 'hop', 'cycles', 'failover', 'api', 'room', 'mam', 'webhooks'].includes(p)) throw new Error(`unknown phase ${p}`);
   // only single-node phases named (e.g. --phases=cycles): no cluster suite unless asked for
   const singleOnly = opts.has('phases') && ![...phases].some((p) => p !== 'cycles' && p !== 'api' && p !== 'mam' && p !== 'webhooks');
   if (singleOnly && clusterOnly) throw new Error('the cycles phase runs on a single node only (drop --cluster)');
