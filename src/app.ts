@@ -257,7 +257,12 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
   });
   // Webhooks: what happens on this node, queued durably and delivered by one worker per sink.
   let webhooks: WebhookService | undefined;
-  const webhookMetrics = new WebhookMetrics(metrics.registry, (limit) => webhooks?.queueFigures(limit) ?? Promise.resolve([]), config.webhooks.metricsMaxSinks);
+  const webhookMetrics = new WebhookMetrics(
+    metrics.registry,
+    (limit) => webhooks?.queueFigures(limit) ?? Promise.resolve([]),
+    config.webhooks.metricsMaxSinks,
+    () => webhooks?.failing() ?? [],
+  );
   const hooks = new WebhookService({
     stores: durable.webhooks,
     fileSinks: config.webhooks.file ? loadSinksFile(config.webhooks.file, Date.now()) : [],

@@ -1,6 +1,13 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { AttemptOutcome, QueueFigures, WebhookObserver } from '../webhooks';
 
+/** A sink whose last attempt failed, or that a 410 disabled (WebhookService.failing()). */
+export interface FailingSink {
+  readonly id: string;
+  readonly consecutive_failures: number;
+  readonly disabled: boolean;
+}
+
 /**
  * Webhook delivery in Prometheus terms. Queue depth and age are read at scrape time for at most
  * `maxSinks` sinks (the deepest queues), so the `sink` label stays bounded however many sinks exist;
@@ -13,7 +20,7 @@ export class WebhookMetrics implements WebhookObserver {
   private readonly dead: Counter<'reason'>;
   private readonly latency: Histogram<'outcome'>;
 
-  constructor(registry: Registry, figures: (limit: number) => Promise<QueueFigures[]>, maxSinks: number) {
+  constructor(registry: Registry, figures: (limit: number) => Promise<QueueFigures[]>, maxSinks: number, failing: () => readonly FailingSink[] = () => []) {
     const registers = [registry];
     this.enqueuedTotal = new Counter({ name: 'webhook_events_enqueued_total', help: 'Events put on webhook sinks queues (one per sink)', registers });
     this.attempts = new Counter({
@@ -70,6 +77,30 @@ export class WebhookMetrics implements WebhookObserver {
       registers,
       collect() {
         return fill(this, (figure) => figure.ageSeconds);
+      },
+    });
+    // What /readyz lists, for dashboards and alerts: how many sinks fail, and the failures in a row of the worst.
+    new Gauge({
+      name: 'webhook_sinks_failing',
+      help: 'Webhook sinks whose last attempt failed, or that a 410 disabled',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const now = failing();
+        this.reset();
+        this.set({ state: 'failing' }, now.filter((sink) => !sink.disabled).length);
+        this.set({ state: 'disabled' }, now.filter((sink) => sink.disabled).length);
+      },
+    });
+    new Gauge({
+      name: 'webhook_sink_consecutive_failures',
+      help: 'Failed attempts in a row per failing webhook sink (the worst sinks only)',
+      labelNames: ['sink'],
+      registers,
+      collect() {
+        this.reset();
+        const worst = [...failing()].sort((a, b) => b.consecutive_failures - a.consecutive_failures).slice(0, maxSinks);
+        for (const sink of worst) this.set({ sink: sink.id }, sink.consecutive_failures);
       },
     });
   }
