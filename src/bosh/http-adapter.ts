@@ -122,6 +122,8 @@ function readBody(req: IncomingMessage, res: ServerResponse, transport: BoshTran
     if (done) return;
     done = true;
     const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+    // The closures of a held request keep this scope alive for up to `wait` seconds: not the chunks.
+    chunks.length = 0;
     const raw = bytes.toString('utf8');
     let handle: RequestHandle | undefined;
     // A request forwarded by a peer node carries the client's address; it is believed only with the secret.

@@ -110,7 +110,8 @@ export class BoshSession implements StreamOutput {
     /** The public stream id (authid): the session's correlation id in logs; the sid stays secret. */
     readonly streamId: string,
     readonly params: SessionParams,
-    private readonly creationAttributes: ResponseAttributes,
+    /** Needed once, for the creation request's answer; dropped then (it is a dozen arrays per session). */
+    private creationAttributes: ResponseAttributes | undefined,
     creation: BoshRequest,
     private readonly scheduler: Scheduler,
     private readonly limits: SessionLimits,
@@ -468,7 +469,8 @@ export class BoshSession implements StreamOutput {
   }
 
   private responseAttributes(rid: number, creation: boolean): Array<readonly [string, string | number]> {
-    const attributes: Array<readonly [string, string | number]> = creation ? [...this.creationAttributes] : [];
+    const attributes: Array<readonly [string, string | number]> = creation ? [...(this.creationAttributes ?? [])] : [];
+    if (creation) this.creationAttributes = undefined;
     // §9.2: with acks on, tell the client the highest rid received when it differs from this one.
     if (this.params.acks && (creation || this.lastRid !== rid)) attributes.push(['ack', creation ? rid : this.lastRid]);
     const report = this.pendingReport;
