@@ -37,6 +37,12 @@ export interface StreamEndpoint {
   restart(): void;
   receive(element: Element): void;
   /**
+   * Resolves once every element received so far has been handled (routed: on the bus, stored, or
+   * delivered here); undefined when that is already so. The request that carried them is answered
+   * only then, so a node that dies cannot have answered for a message it never routed.
+   */
+  handled?(): Promise<void> | undefined;
+  /**
    * The transport would not pass this element on: it exceeds the stanza size limit, or nests deeper
    * than the depth limit (then `element` keeps only its name and attributes).
    */

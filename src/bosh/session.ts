@@ -44,6 +44,10 @@ interface PendingRequest {
   answered: boolean;
   /** §15: the key (or, on creation, the newkey) the request carried; a repeat of it must show the same. */
   readonly credential: string | undefined;
+  /** Its payloads are still being handled by the endpoint: not answered before (see StreamEndpoint.handled). */
+  handling: boolean;
+  /** Its wait elapsed (or a newer request pushed it out) while its payloads were being handled. */
+  due: boolean;
 }
 
 interface BufferedRequest {
@@ -356,6 +360,7 @@ export class BoshSession implements StreamOutput {
       this.endpoint?.restart();
     } else {
       this.deliverInbound(request);
+      if (request.payloads.length > 0) this.answerOnceHandled(pending);
     }
     this.noteAckReport(request);
     return this.handleFor(pending);
@@ -417,8 +422,9 @@ export class BoshSession implements StreamOutput {
   /** Keeps the held requests within bounds and answers when output is waiting. */
   private settle(): void {
     if (this.state !== 'open') return;
-    while (this.held.length > this.params.hold) this.answerOldest();
-    if (this.queue.length > 0 && this.held.length > 0) this.answerOldest();
+    while (this.held.length > this.params.hold && this.oldestAnswerable()) this.answerOldest();
+    while (this.held[0]?.due === true && this.oldestAnswerable()) this.answerOldest();
+    if (this.queue.length > 0 && this.oldestAnswerable()) this.answerOldest();
     for (const pending of this.held) {
       if (!pending.timer) pending.timer = this.scheduler.setTimeout(() => this.waitElapsed(pending), this.params.wait * 1000);
     }
@@ -436,9 +442,16 @@ export class BoshSession implements StreamOutput {
     if (pending.answered || this.state !== 'open') return;
     const index = this.held.indexOf(pending);
     if (index < 0) return;
-    // Responses go in rid order (§8): everything held up to this one is answered now.
-    while (this.held.length > 0 && this.held.indexOf(pending) >= 0) this.answerOldest();
+    // Responses go in rid order (§8): everything held up to this one is answered now, or as soon as
+    // its payloads are handled.
+    for (const earlier of this.held.slice(0, index + 1)) earlier.due = true;
     this.settle();
+  }
+
+  /** Whether the oldest held request may be answered: its payloads have been handled. */
+  private oldestAnswerable(): boolean {
+    const oldest = this.held[0];
+    return oldest !== undefined && !oldest.handling;
   }
 
   private answerOldest(): void {
@@ -605,6 +618,25 @@ export class BoshSession implements StreamOutput {
     this.inactivityTimer = undefined;
   }
 
+  /**
+   * The request carried stanzas the endpoint is still handling (routing a message, writing it to the
+   * bus): its answer waits until they are handled, so the client's 200 means the server has them.
+   */
+  private answerOnceHandled(pending: PendingRequest): void {
+    const handled = this.endpoint?.handled?.();
+    if (!handled) return;
+    pending.handling = true;
+    void handled.then(() => {
+      pending.handling = false;
+      if (this.state !== 'open' || pending.answered) return;
+      try {
+        this.settle();
+      } catch (err) {
+        this.fault(err, 'answer after handling');
+      }
+    });
+  }
+
   // ---- small pieces ----
 
   private deliverInbound(request: BoshRequest): void {
@@ -636,6 +668,8 @@ export class BoshSession implements StreamOutput {
       timer: undefined,
       answered: false,
       credential: credentialOf(request),
+      handling: false,
+      due: false,
     };
   }
 

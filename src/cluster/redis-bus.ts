@@ -92,20 +92,34 @@ export class RedisBus implements Bus {
    * node is dead or the outbox's bounds are passed, and the caller routes it again.
    */
   send(node: string, message: BusMessage): Promise<void> {
-    const outgoing: Outgoing = { unique: `${this.origin}.${this.sequence++}`, json: JSON.stringify(message) };
-    const sending = this.outbox.size > 0 ? this.outbox.hold(node, outgoing) : this.sendNow(node, outgoing);
-    this.inFlight.add(sending);
-    void sending.finally(() => this.inFlight.delete(sending)).catch(() => undefined);
-    return sending;
+    return this.handOver(node, message).done;
   }
 
-  private async sendNow(node: string, message: Outgoing): Promise<void> {
+  /** As `send`; `taken` resolves once the message is on the stream or waiting in the outbox (or failed). */
+  handOver(node: string, message: BusMessage): { taken: Promise<void>; done: Promise<void> } {
+    const outgoing: Outgoing = { unique: `${this.origin}.${this.sequence++}`, json: JSON.stringify(message) };
+    let markTaken: () => void = () => undefined;
+    const taken = new Promise<void>((resolve) => (markTaken = resolve));
+    let sending: Promise<void>;
+    if (this.outbox.size > 0) {
+      sending = this.outbox.hold(node, outgoing);
+      markTaken();
+    } else sending = this.sendNow(node, outgoing, markTaken);
+    sending.then(markTaken, markTaken);
+    this.inFlight.add(sending);
+    void sending.finally(() => this.inFlight.delete(sending)).catch(() => undefined);
+    return { taken, done: sending };
+  }
+
+  private async sendNow(node: string, message: Outgoing, taken: () => void): Promise<void> {
     let outcome: 'sent' | 'dead';
     try {
       outcome = await this.write(node, message);
     } catch (err) {
       this.logger.debug({ err: (err as Error).message }, 'bus write failed; the message waits for Redis');
-      return this.outbox.hold(node, message);
+      const held = this.outbox.hold(node, message);
+      taken();
+      return held;
     }
     if (outcome === 'dead') throw new Error(`node ${node} is not alive`);
   }

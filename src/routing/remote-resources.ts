@@ -44,8 +44,15 @@ class RemoteResource implements Resource {
   }
 
   deliver(stanza: Element): void {
+    void this.handOver(stanza);
+  }
+
+  handOver(stanza: Element): Promise<void> {
     const message: BusMessage = { kind: 'deliver', to: this.jid.full, stanza: serializeXml(stanza), hops: this.hops + 1 };
-    this.cluster.bus.send(this.entry.node, message).catch(() => this.onFailure(stanza, this.jid, this.hops + 1));
+    const { bus } = this.cluster;
+    const { taken, done } = bus.handOver ? bus.handOver(this.entry.node, message) : { taken: undefined, done: bus.send(this.entry.node, message) };
+    const routed = done.catch(() => this.onFailure(stanza, this.jid, this.hops + 1));
+    return taken ?? routed;
   }
 }
 

@@ -27,6 +27,12 @@ export interface Resource extends ResourceState {
   /** The node whose session this is. */
   readonly node: string;
   deliver(stanza: Element): void;
+  /**
+   * Delivers, and resolves once the stanza is out of this node's hands (on the bus to another node),
+   * so the request that carried it is answered only then: a node that dies a moment later has not
+   * taken it with it. Absent for a session of this node.
+   */
+  handOver?(stanza: Element): Promise<void>;
 }
 
 /**

@@ -35,6 +35,11 @@ export type BusMessage =
 /** Carries messages to the node that owns a session. */
 export interface Bus {
   send(node: string, message: BusMessage): Promise<void>;
+  /**
+   * Sends as `send` does; `taken` resolves as soon as the message no longer depends on this call
+   * (on its stream, or waiting for Redis in the outbox), or has failed, and `done` as `send`'s promise.
+   */
+  handOver?(node: string, message: BusMessage): { readonly taken: Promise<void>; readonly done: Promise<void> };
 }
 
 /** The cluster as the router sees it; absent when the node runs alone. */

@@ -165,7 +165,7 @@ export class Router {
     switch (decision.kind) {
       case 'deliver':
         if (kind === 'message') this.routedEvent(stanza, to, decision.to);
-        for (const resource of decision.to) resource.deliver(stanza);
+        await this.handOver(stanza, decision.to);
         if (kind === 'message') this.seams.delivered?.(stanza, to, decision.to, usable);
         return 'delivered';
       case 'offline': {
@@ -188,6 +188,16 @@ export class Router {
       case 'drop':
         return 'dropped';
     }
+  }
+
+  /** Delivers to each resource; resolves once those on other nodes have it on the bus (see Resource.handOver). */
+  private async handOver(stanza: Element, resources: readonly Resource[]): Promise<void> {
+    const handing: Array<Promise<void>> = [];
+    for (const resource of resources) {
+      if (resource.handOver) handing.push(resource.handOver(stanza));
+      else resource.deliver(stanza);
+    }
+    await Promise.all(handing);
   }
 
   /**

@@ -32,6 +32,8 @@ export class SessionActor implements StreamEndpoint, LocalResource {
   private phase: Phase = 'negotiating';
   private busy = false;
   private readonly mailbox: Element[] = [];
+  /** Told when the mailbox is empty and nothing is being handled (see `handled`). */
+  private idleWaiters: Array<() => void> = [];
   private loginTimer: unknown;
   /** Until the resource is bound; then only its result, the full JID, is kept (`boundJid`). */
   private negotiation: StreamNegotiation | undefined;
@@ -89,6 +91,18 @@ export class SessionActor implements StreamEndpoint, LocalResource {
       return;
     }
     this.process(element);
+  }
+
+  handled(): Promise<void> | undefined {
+    if (!this.busy || this.phase === 'closed') return undefined;
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private tellIdle(): void {
+    if (this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   refuse(element: Element, reason: RefusalReason): void {
@@ -158,6 +172,7 @@ export class SessionActor implements StreamEndpoint, LocalResource {
     while (!this.busy && this.mailbox.length > 0 && this.phase !== 'closed') {
       this.process(this.mailbox.shift() as Element);
     }
+    if (!this.busy || this.phase === 'closed') this.tellIdle();
   }
 
   /**
@@ -337,6 +352,7 @@ export class SessionActor implements StreamEndpoint, LocalResource {
     // Messages the client sent and the transport acknowledged, not handled yet: they still go out.
     const unsent = wasBound ? this.mailbox.filter((element) => element.name === 'message') : [];
     this.mailbox.length = 0;
+    this.tellIdle();
     this.stopLoginTimer();
     if (ending.by === 'transport') this.services.logger.debug({ session: this.info.streamId, reason: ending.reason, jid: this.jid.full }, 'session ended');
     if (wasBound) this.services.router.unbind(this);
