@@ -378,9 +378,9 @@ export function loadConfig(env: Env): Config {
     api: loadApiConfig(value, integer, problems, redisUrl !== undefined, boshPath),
     webhooks: {
       file: value('WEBHOOKS_FILE'),
-      maxAttempts: integer('WEBHOOK_MAX_ATTEMPTS', 20, 1, 1000),
+      maxAttempts: integer('WEBHOOK_MAX_ATTEMPTS', 150, 1, 1000),
       retryBaseMs: integer('WEBHOOK_RETRY_BASE_MS', 1000, 1, 600_000),
-      retryMaxDelayMs: integer('WEBHOOK_RETRY_MAX_DELAY_MS', 300_000, 1, 86_400_000),
+      retryMaxDelayMs: integer('WEBHOOK_RETRY_MAX_DELAY_MS', 30_000, 1, 86_400_000),
       maxAgeSeconds: integer('WEBHOOK_MAX_AGE', 86_400, 1, 30 * 86_400),
       timeoutMs: integer('WEBHOOK_TIMEOUT_MS', 10_000, 100, 30_000),
       // Above the longest attempt (30 s), so a node waiting for a slow receiver is not overtaken.
