@@ -100,6 +100,13 @@ export class ChatClient {
     );
     this.jid = bound.getChild('iq')?.getChild('bind')?.getChildText('jid') ?? '';
     if (!this.jid) throw new Error(`bind failed: ${bound.toString()}`);
+    // The resource is bound: a stanza for it may already come with the bind result (a message to this
+    // full JID, routed again from a session of the same resource that ended). Clients read those too.
+    for (const child of bound.children) {
+      if (typeof child === 'string' || child.name === 'iq') continue;
+      child.parent = null;
+      this.events.stanza(child);
+    }
     this.nextToRead = this.rid;
     this.running = true;
     this.queue.push({ id: '', xml: `<presence xmlns='${NS_CLIENT}'/>` });

@@ -308,6 +308,7 @@ export async function runFaultCase(fault: Fault, options: FaultRunOptions = DEFA
     log(`${users.length} users online; chatting for ${options.seconds} s, fault '${fault}' at ${options.faultAtSeconds} s`);
 
     started = Date.now();
+    log(`chat starts at ${new Date(started).toISOString()} (${started}): times below are ms from here, node logs are epoch ms`);
     const intervalMs = 1000 / options.ratePerPair;
     let counter = 0;
     names.forEach(([a, b], pair) => {
@@ -392,6 +393,8 @@ export async function runFaultCase(fault: Fault, options: FaultRunOptions = DEFA
         ` received ${m.receivedOn.join(',') || '-'}; ${m.to}: ${spans(m.to)}; ${m.from}: ${spans(m.from)}`,
     );
   }
+  const slowest = [...delivered].sort((x, y) => y.waitMs - x.waitMs).slice(0, 3);
+  for (const m of slowest) log(`SLOW ${m.id} ${m.from}@${m.senderNode} sent ${m.sentAt - started} waited ${m.waitMs} received ${m.receivedOn.join(',')}`);
   if (twice.length > 0)
     notes.push(
       `twice e.g. ${twice
