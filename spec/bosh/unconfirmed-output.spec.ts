@@ -67,6 +67,39 @@ describe('XEP-0124 §9.1 receipts: output is settled only once the client shows 
     expect(settled).toEqual(['m1']);
   });
 
+  it('takes a terminate (§13) as the receipt of every response answered before it', () => {
+    const h = new Harness();
+    const { sid, endpoint } = h.create("wait='10' hold='1' ver='1.11'");
+    const settled: string[] = [];
+    const poll = h.request(sid, 1001);
+    pushTracked(endpoint.output, 'm1', settled);
+    h.scheduler.runDeferred();
+    expect(poll.texts).toEqual(['m1']);
+    h.request(sid, 1002, '', "type='terminate'");
+    expect(settled).toEqual(['m1']);
+    expect(endpoint.ended?.undelivered).toEqual([]);
+  });
+
+  it('answers a held request after a second while a response with stanzas is unconfirmed, so the next request confirms it', () => {
+    const h = new Harness();
+    const { sid, endpoint } = h.create("wait='10' hold='1' ver='1.11'");
+    const settled: string[] = [];
+    const poll = h.request(sid, 1001);
+    pushTracked(endpoint.output, 'm1', settled);
+    h.scheduler.runDeferred();
+    expect(poll.texts).toEqual(['m1']);
+    const next = h.request(sid, 1002);
+    h.scheduler.advance(999);
+    expect(next.answered).toBe(false);
+    h.scheduler.advance(1);
+    expect(next.body).toBe(`<body xmlns='http://jabber.org/protocol/httpbind'/>`);
+    const after = h.request(sid, 1003);
+    expect(settled).toEqual(['m1']);
+    // Nothing waits for a receipt any more: the full wait again.
+    h.scheduler.advance(9_999);
+    expect(after.answered).toBe(false);
+  });
+
   it('keeps nothing back for presence: only messages, iqs and what someone waits on are routed again', () => {
     const h = new Harness();
     const { sid, endpoint } = h.create("wait='10' hold='1' ver='1.11'");

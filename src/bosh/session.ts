@@ -75,6 +75,10 @@ export interface SessionEvents {
 const ACK_REPORT_AFTER_MS = 1_000;
 // §9.1: with acks every unacknowledged response is kept; this bounds a client that never acks.
 const MAX_UNACKED_RESPONSES = 64;
+// A held request is answered (empty) after this long while a response carrying stanzas is not
+// confirmed: the client's next request confirms it (see UnconfirmedOutput), so an idle client's
+// last messages are not routed again should its node die or stop.
+const CONFIRMATION_PROMPT_MS = 1_000;
 // §14.3: responses kept for retransmission beyond the `requests` the XEP asks for.
 const RESPONSES_KEPT_BEYOND_REQUESTS = 2;
 
@@ -343,8 +347,9 @@ export class BoshSession implements StreamOutput {
     this.lastArrivalAt = now;
     this.pauseMs = undefined;
     if (request.ack !== undefined && this.params.acks) this.cache.acknowledge(request.ack);
-    // §9.1: an ack, or without one the rid itself, says which responses the client has.
-    this.unconfirmed.confirm(this.params.acks ? (request.ack ?? request.rid - 1) : request.rid - this.params.requests);
+    // §9.1: an ack, or without one the rid itself, says which responses the client has. A client
+    // that ends its session (§13) had every response answered before its terminate.
+    this.unconfirmed.confirm(this.params.acks ? (request.ack ?? request.rid - 1) : request.terminate ? request.rid - 1 : request.rid - this.params.requests);
 
     if (request.pause !== undefined) return this.pause(request, respond, buffered);
     if (request.terminate) {
@@ -425,8 +430,9 @@ export class BoshSession implements StreamOutput {
     while (this.held.length > this.params.hold && this.oldestAnswerable()) this.answerOldest();
     while (this.held[0]?.due === true && this.oldestAnswerable()) this.answerOldest();
     if (this.queue.length > 0 && this.oldestAnswerable()) this.answerOldest();
+    const waitMs = this.unconfirmed.waiting ? Math.min(CONFIRMATION_PROMPT_MS, this.params.wait * 1000) : this.params.wait * 1000;
     for (const pending of this.held) {
-      if (!pending.timer) pending.timer = this.scheduler.setTimeout(() => this.waitElapsed(pending), this.params.wait * 1000);
+      if (!pending.timer) pending.timer = this.scheduler.setTimeout(() => this.waitElapsed(pending), waitMs);
     }
     if (this.held.length === 0 && this.ahead.size === 0) this.restartInactivityTimer();
   }

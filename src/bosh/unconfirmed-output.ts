@@ -33,6 +33,11 @@ export class UnconfirmedOutput {
     while (this.sent.length > this.capacity) settleAll(this.sent.shift()?.items ?? []);
   }
 
+  /** Whether some response carrying stanzas is not confirmed yet. */
+  get waiting(): boolean {
+    return this.sent.length > 0;
+  }
+
   /** The client has every response up to and including `rid`. */
   confirm(rid: number): void {
     if (this.sent.length === 0) return;

@@ -156,6 +156,7 @@ export class RedisBus implements Bus {
     await this.reading;
     const deadline = Date.now() + SETTLE_WAIT_MS;
     while (this.unsettled.size > this.settledIds.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    await this.removal;
     await this.removeSettled();
   }
 
@@ -163,6 +164,15 @@ export class RedisBus implements Bus {
   get unsettledCount(): number {
     return this.unsettled.size - this.settledIds.length;
   }
+
+  /** An entry is settled: it leaves the stream soon (entries settling together go in one XDEL). */
+  private settled(id: string): void {
+    this.settledIds.push(id);
+    if (this.removal) return;
+    this.removal = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.removeSettled()).finally(() => (this.removal = undefined));
+  }
+
+  private removal: Promise<void> | undefined;
 
   /** Removes from the stream the entries settled since the last call. */
   private async removeSettled(): Promise<void> {
@@ -198,7 +208,7 @@ export class RedisBus implements Bus {
       for (const [id, fields] of entries) {
         this.lastId = id;
         this.unsettled.add(id);
-        const receipt = new EntryReceipt(() => this.settledIds.push(id));
+        const receipt = new EntryReceipt(() => this.settled(id));
         const json = fields[1];
         try {
           if (json !== undefined && !this.repeated(fields[3])) await handle(JSON.parse(json) as BusMessage, receipt.claim);
