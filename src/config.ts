@@ -98,6 +98,8 @@ export interface Config {
     readonly retentionCount: number;
     /** SQLite storage: archive writes run in a thread of their own (MAM_WRITER_THREAD). */
     readonly writerThread: boolean;
+    /** SQLite storage: milliseconds new archive entries wait for their group commit at most (MAM_COMMIT_MS). */
+    readonly commitMs: number;
   };
   /** The multi-user chat service (XEP-0045, src/muc/): on by default at conference.<XMPP_DOMAIN>. */
   readonly muc: {
@@ -395,6 +397,7 @@ export function loadConfig(env: Env): Config {
       retentionDays: integer('MAM_RETENTION_DAYS', 365, 0, 36_500),
       retentionCount: integer('MAM_RETENTION_COUNT', 10_000, 0, 100_000_000),
       writerThread: oneOf('MAM_WRITER_THREAD', 'true', ['true', 'false']) === 'true',
+      commitMs: integer('MAM_COMMIT_MS', 500, 0, 10_000),
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

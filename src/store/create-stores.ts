@@ -158,6 +158,7 @@ async function openDurable(config: Config, deps: StoreDependencies, authCache: A
       const offline = new SqliteOfflineStore(db, limits.offlinePerUser, limits.offlineBytesPerUser);
       const archive = new SqliteArchiveStore(db, retention, undefined, {
         onWriteFailure: (err, rows) => deps.logger.error({ err, rows }, 'archive: a group commit failed; its entries are lost'),
+        flushMs: config.archive.commitMs,
         ...(config.archive.writerThread
           ? {
               writer: (database, keep) =>

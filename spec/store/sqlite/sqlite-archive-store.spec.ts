@@ -150,4 +150,43 @@ describe('SQLite ArchiveStore group commit', () => {
     await store.close();
     db.close();
   });
+
+  it('while a batch is being written the next one grows instead of queueing, and reads still commit at once', async () => {
+    const batches: number[] = [];
+    const unblock: Array<() => void> = [];
+    const timers: Array<() => void> = [];
+    const { db, store } = openStore({
+      schedule: (flush) => (timers.push(flush), () => undefined),
+      writer: (database, retention) => {
+        const inThread = inThreadArchiveWriter(database, retention);
+        return {
+          ...inThread,
+          write: (records) => {
+            batches.push(records.length);
+            return new Promise<void>((resolve) => unblock.push(() => void inThread.write(records).then(resolve)));
+          },
+        };
+      },
+    });
+    await store.append(entry('one'));
+    timers.shift()?.();
+    expect(batches).toEqual([1]);
+    // The timer fires again while the first batch is still being written: nothing is handed over yet.
+    await store.append(entry('two'));
+    await store.append(entry('three'));
+    timers.shift()?.();
+    expect(batches).toEqual([1]);
+    unblock.shift()?.();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batches).toEqual([1, 2]);
+    // A read does not wait for the writer to be free.
+    await store.append(entry('four'));
+    const read = store.query({ owner: 'a@x', limit: 10 });
+    expect(batches).toEqual([1, 2, 1]);
+    unblock.shift()?.();
+    unblock.shift()?.();
+    const page = await read;
+    expect('messages' in page && page.messages.map((m) => m.body)).toEqual(['three', 'four']);
+    db.close();
+  });
 });
