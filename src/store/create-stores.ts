@@ -24,6 +24,7 @@ import { SqliteRoomStore } from './sqlite/sqlite-room-store';
 import { MemoryRosterStore, type RosterStore } from './roster-store';
 import { openDatabase } from './sqlite/database';
 import { SqliteAccountStore } from './sqlite/sqlite-account-store';
+import { openArchiveDatabase } from './sqlite/archive-database';
 import { inThreadArchiveWriter } from './sqlite/archive-writer';
 import { SqliteArchiveStore } from './sqlite/sqlite-archive-store';
 import { ThreadedArchiveWriter } from './sqlite/threaded-archive-writer';
@@ -156,7 +157,8 @@ async function openDurable(config: Config, deps: StoreDependencies, authCache: A
       const db = openDatabase(config.dataDir);
       deps.logger.info({ database: resolve(config.dataDir) }, 'storage: SQLite');
       const offline = new SqliteOfflineStore(db, limits.offlinePerUser, limits.offlineBytesPerUser);
-      const archive = new SqliteArchiveStore(db, retention, undefined, {
+      const archiveDb = openArchiveDatabase(config.dataDir, db);
+      const archive = new SqliteArchiveStore(archiveDb, retention, undefined, {
         onWriteFailure: (err, rows) => deps.logger.error({ err, rows }, 'archive: a group commit failed; its entries are lost'),
         flushMs: config.archive.commitMs,
         ...(config.archive.writerThread
@@ -180,10 +182,11 @@ async function openDurable(config: Config, deps: StoreDependencies, authCache: A
         webhooks: sqliteWebhookStores(db, config.webhooks.deadLettersPerSink),
         rooms: new SqliteRoomStore(db),
         offlineTotal: () => offline.total,
-        ready: () => db.open,
+        ready: () => db.open && archiveDb.open,
         close: async () => {
           // Group commits still pending go in before the database closes.
           await archive.close();
+          archiveDb.close();
           db.close();
         },
       };
