@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 /** A free TCP port on loopback. */
@@ -14,14 +15,27 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Persistence of a TestRedis: none by default; with `aofDir`, configured as docs/deployment.md tells
+ * operators to run Redis (`appendonly yes`, `appendfsync everysec`, `maxmemory-policy noeviction`),
+ * its data in that directory, kept across a stop and start.
+ */
+export interface TestRedisOptions {
+  readonly aofDir?: string;
+}
+
 /** A real redis-server of the test's own, on a free port, that can be stopped and started again. */
 export class TestRedis {
   private process: ChildProcess | undefined;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly options: TestRedisOptions,
+  ) {}
 
-  static async start(): Promise<TestRedis> {
-    const redis = new TestRedis(await freePort());
+  static async start(options: TestRedisOptions = {}): Promise<TestRedis> {
+    if (options.aofDir !== undefined) mkdirSync(options.aofDir, { recursive: true });
+    const redis = new TestRedis(await freePort(), options);
     await redis.start();
     return redis;
   }
@@ -31,7 +45,10 @@ export class TestRedis {
   }
 
   async start(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    const { aofDir } = this.options;
+    const persistence =
+      aofDir === undefined ? ['--appendonly', 'no'] : ['--dir', aofDir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction'];
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.process = child;
@@ -50,13 +67,14 @@ export class TestRedis {
     });
   }
 
-  async stop(): Promise<void> {
+  /** Stops it with `signal` (SIGTERM: a clean shutdown, AOF written) and waits for it to exit. */
+  async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const child = this.process;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     this.process = undefined;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
-      child.kill('SIGKILL');
+      child.kill(signal);
     });
   }
 }

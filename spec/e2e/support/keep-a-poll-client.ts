@@ -13,9 +13,10 @@
  * Every request and answer is recorded (`wire`) so a test can show the pattern, and every terminal
  * answer (type='terminate') is kept in `terminals`: a test asserts there is none.
  */
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import type { Element } from 'ltx';
 import { parseStrictXml } from '../../../src/xml';
+import { postOnAgent as post } from './raw-http';
 
 const NS_HTTPBIND = 'http://jabber.org/protocol/httpbind';
 const NS_CLIENT = 'jabber:client';
@@ -47,24 +48,6 @@ export interface KeepAPollOptions {
   /** The `wait` asked for at session creation (seconds). */
   readonly wait?: number;
   readonly label?: string;
-}
-
-/** POSTs one body; resolves with the HTTP status and text, rejects on a network error. */
-function post(agent: Agent, url: string, body: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      { method: 'POST', agent, headers: { 'Content-Type': 'text/xml; charset=utf-8', 'Content-Length': Buffer.byteLength(body) } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 export class KeepAPollClient {

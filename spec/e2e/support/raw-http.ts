@@ -34,3 +34,21 @@ export function rawRequest(url: string, method: string, body?: string, headers: 
 export function postXml(url: string, xml: string, headers: Record<string, string> = {}): Promise<RawResponse> {
   return rawRequest(url, 'POST', xml, { 'Content-Type': 'text/xml; charset=utf-8', ...headers });
 }
+
+/** POSTs one BOSH body over a client's own keep-alive agent; resolves with the HTTP status and text, rejects on a network error. */
+export function postOnAgent(agent: http.Agent, url: string, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method: 'POST', agent, headers: { 'Content-Type': 'text/xml; charset=utf-8', 'Content-Length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}

@@ -8,9 +8,10 @@
  * What it reports is what the accounting needs: which message ids the server accepted (their
  * request was answered 200 and not terminal), and every stanza received.
  */
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import type { Element } from 'ltx';
 import { parseStrictXml } from '../../../src/xml';
+import { postOnAgent as post } from '../../e2e/support/raw-http';
 
 const NS_HTTPBIND = 'http://jabber.org/protocol/httpbind';
 const NS_CLIENT = 'jabber:client';
@@ -32,23 +33,6 @@ interface Outstanding {
   readonly ids: readonly string[];
   readonly poll: boolean;
   tries: number;
-}
-
-function post(agent: Agent, url: string, body: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      { method: 'POST', agent, headers: { 'Content-Type': 'text/xml; charset=utf-8', 'Content-Length': Buffer.byteLength(body) } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 export class ChatClient {

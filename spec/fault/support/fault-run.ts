@@ -19,11 +19,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Element } from 'ltx';
-import { freePort } from '../../support/redis-server';
+import { freePort, TestRedis } from '../../support/redis-server';
 import { NginxLoadBalancer } from '../../e2e/support/nginx';
 import { ClusterNodeProcess } from '../../e2e/support/node-process';
 import { rawRequest } from '../../e2e/support/raw-http';
-import { AofRedis } from './aof-redis';
 import { ChatClient } from './chat-client';
 
 export const FAULTS = ['none', 'sigterm', 'sigkill', 'redis-restart', 'sigstop'] as const;
@@ -177,14 +176,14 @@ class ChatUser {
 
 interface Cluster {
   readonly dir: string;
-  readonly redis: AofRedis;
+  readonly redis: TestRedis;
   readonly nodes: ClusterNodeProcess[];
   readonly nginx: NginxLoadBalancer;
 }
 
 async function startCluster(options: FaultRunOptions, users: string[]): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), 'bosh-faults-'));
-  const redis = await AofRedis.start(join(dir, 'redis'));
+  const redis = await TestRedis.start({ aofDir: join(dir, 'redis') });
   const ports = await Promise.all([0, 1, 2].map(() => freePort()));
   const nodes = await Promise.all(
     ports.map((port, i) =>
@@ -245,7 +244,10 @@ async function inject(fault: Fault, cluster: Cluster, users: ChatUser[], options
       target.process.signalGroup('SIGKILL');
       return `SIGKILL to ${target.id} (sessions ${spread})`;
     case 'redis-restart':
-      await cluster.redis.restart(options.redisDownMs);
+      // An operator's restart: a clean stop, down for a while, started again on the same data.
+      await cluster.redis.stop('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, options.redisDownMs));
+      await cluster.redis.start();
       return `redis restarted, down ${options.redisDownMs} ms (sessions ${spread})`;
     case 'sigstop': {
       target.process.signalGroup('SIGSTOP');
