@@ -1,4 +1,5 @@
 import type { Element } from 'ltx';
+import Redis from 'ioredis';
 import { startNode, type RunningNode } from '../../src/app';
 import { BoshTestClient } from '../support/bosh-client';
 import { clusterNodeConfig } from '../support/cluster-config';
@@ -174,6 +175,67 @@ describe('cluster: a room with occupants on three nodes', () => {
       .map((e) => e.getChild('result')?.getChild('forwarded')?.getChild('message')?.getChildText('body'));
     expect(caughtUp).toEqual(seen.slice(1).map((m) => m.getChildText('body')));
     for (const client of [alice, bob, carol, dave]) await client.terminate();
+  });
+
+  it('XEP-0045 status 333, RFC 6120 §8.3: an occupant on another node whose resource left routing unannounced is removed when the room’s message to it bounces there', async () => {
+    const ATTIC = 'attic@conference.localhost';
+    const [n1, n2] = nodes as [RunningNode, RunningNode];
+    const alice = await login(n1, 'alice', 'attic');
+    const bob = await login(n2, 'bob', 'attic');
+    alice.send(`<presence to='${ATTIC}/al' xmlns='jabber:client'><x xmlns='${MUC}'><history maxstanzas='0'/></x></presence>`);
+    await alice.waitFor(isSelf, 5000, 'own presence in the room');
+    await alice.iq(`<iq type='set' id='instant' to='${ATTIC}' xmlns='jabber:client'>${INSTANT_ROOM}</iq>`, 'instant');
+    bob.send(`<presence to='${ATTIC}/bo' xmlns='jabber:client'><x xmlns='${MUC}'><history maxstanzas='0'/></x></presence>`);
+    await bob.waitFor(isSelf, 5000, 'own presence in the room');
+    // bob's resource leaves routing on n2 (its route in Redis too) with no unavailable presence, no session end.
+    const router = n2.xmpp.services.router;
+    const session = router.find('bob@localhost', 'attic');
+    expect(session).toBeDefined();
+    if (session) router.unbind(session);
+    // The room's message reaches n2 as a fanout; bob's copy bounces there, and the error reaches the room on n2.
+    alice.send(`<message to='${ATTIC}' type='groupchat' xmlns='jabber:client'><body>anyone there?</body></message>`);
+    const gone = await alice.waitFor(
+      (e) => e.name === 'presence' && e.attrs.from === `${ATTIC}/bo` && e.attrs.type === 'unavailable',
+      5000,
+      'the ghost’s unavailable presence',
+    );
+    expect(
+      gone
+        .getChild('x', MUC_USER)
+        ?.getChildren('status')
+        .map((s) => s.attrs.code),
+    ).toContain('333');
+    expect((await n1.stores.rooms.occupants('attic')).map((o) => o.nick)).toEqual(['al']);
+    for (const client of [alice, bob]) await client.terminate();
+  });
+
+  it('XEP-0045 status 333: an occupant whose node died without the room being told is removed when the room’s message to it bounces', async () => {
+    const CELLAR = 'cellar@conference.localhost';
+    const [n1] = nodes as [RunningNode];
+    const alice = await login(n1, 'alice', 'cellar');
+    alice.send(`<presence to='${CELLAR}/al' xmlns='jabber:client'><x xmlns='${MUC}'><history maxstanzas='0'/></x></presence>`);
+    await alice.waitFor(isSelf, 5000, 'own presence in the room');
+    await alice.iq(`<iq type='set' id='instant' to='${CELLAR}' xmlns='jabber:client'>${INSTANT_ROOM}</iq>`, 'instant');
+    // dave's session was on n9, a node that joined and is gone: no heartbeat, no routes, the room never told.
+    const admin = new Redis(redis.url);
+    await admin.sadd('bosh:nodes', 'n9');
+    admin.disconnect();
+    await n1.stores.rooms.putOccupant('cellar', { nick: 'da', jid: 'dave@localhost/n9', role: 'participant', node: 'n9' });
+    // Whether the bus still takes it for n9 (the reaper routes it again) or refuses it (routed at once), dave's copy bounces.
+    alice.send(`<message to='${CELLAR}' type='groupchat' xmlns='jabber:client'><body>hello?</body></message>`);
+    const gone = await alice.waitFor(
+      (e) => e.name === 'presence' && e.attrs.from === `${CELLAR}/da` && e.attrs.type === 'unavailable',
+      5000,
+      'the ghost’s unavailable presence',
+    );
+    expect(
+      gone
+        .getChild('x', MUC_USER)
+        ?.getChildren('status')
+        .map((s) => s.attrs.code),
+    ).toContain('333');
+    expect((await n1.stores.rooms.occupants('cellar')).map((o) => o.nick)).toEqual(['al']);
+    await alice.terminate();
   });
 
   it('XEP-0045 §7.2.11 locked room, §7.2.6 password, §7.13/§8.6 voice request and an iq relayed between occupants, the room’s users on three nodes', async () => {

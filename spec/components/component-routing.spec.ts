@@ -1,5 +1,8 @@
+import { Element } from 'ltx';
+import type { Component, ComponentOutlet } from '../../src/components';
+import { StanzaError } from '../../src/base/stanza-error';
 import { EchoComponent } from '../support/echo-component';
-import { stanzaErrorOf, until, World } from '../xmpp/support/actor-harness';
+import { quiesce, stanzaErrorOf, until, World } from '../xmpp/support/actor-harness';
 
 const ECHO = 'echo.localhost';
 
@@ -65,6 +68,47 @@ describe('stanzas to a component domain go to the component on this node', () =>
     alice.send("<message to='other.example' type='chat' id='far'><body>hi</body></message>");
     const error = await alice.next((e) => e.name === 'message' && e.attrs.type === 'error', 'the error');
     expect(stanzaErrorOf(error).condition).toBe('remote-server-not-found');
+  });
+});
+
+/** A component that refuses every stanza it is given, errors included, and records them. */
+class RefusingComponent implements Component {
+  readonly handled: Element[] = [];
+  outlet: ComponentOutlet | undefined;
+  constructor(readonly domain: string) {}
+  attach(outlet: ComponentOutlet): void {
+    this.outlet = outlet;
+  }
+  handle(stanza: Element): Promise<void> {
+    this.handled.push(stanza);
+    return Promise.reject(new StanzaError('not-acceptable'));
+  }
+}
+
+describe('an error for what a component sent comes back to the component (RFC 6120 §8.3)', () => {
+  it('a groupchat from an occupant JID to a resource that is gone bounces to that address once; the component’s refusal of the error is never answered', async () => {
+    const world = await World.with({ alice: 'a' });
+    const rooms = new RefusingComponent('rooms.localhost');
+    world.domain.components.register(rooms);
+    const message = new Element('message', { from: 'team@rooms.localhost/al', to: 'alice@localhost/gone', type: 'groupchat', id: 'g1' });
+    message.c('body').t('hello');
+    await rooms.outlet?.send(message);
+    await until(() => rooms.handled.length === 1, 'the bounce at the component');
+    expect(rooms.handled[0]?.attrs).toMatchObject({ type: 'error', id: 'g1', from: 'alice@localhost/gone', to: 'team@rooms.localhost/al' });
+    expect(stanzaErrorOf(rooms.handled[0] as Element).condition).toBe('service-unavailable');
+    // The component threw on the error: an error is never answered, so nothing comes back again.
+    await quiesce();
+    expect(rooms.handled).toHaveLength(1);
+  });
+
+  it('an error for the component’s own domain (the service itself) is not routed back to it', async () => {
+    const world = await World.with({ alice: 'a' });
+    const rooms = new RefusingComponent('rooms.localhost');
+    world.domain.components.register(rooms);
+    const message = new Element('message', { from: 'rooms.localhost', to: 'alice@localhost/gone', type: 'groupchat' });
+    await rooms.outlet?.send(message);
+    await quiesce();
+    expect(rooms.handled).toEqual([]);
   });
 });
 

@@ -289,3 +289,36 @@ describe('XEP-0045 features over BOSH: locked rooms, passwords, voice requests, 
     }
   });
 });
+
+describe('XEP-0045 status 333: an occupant whose session is gone is removed when a message to it bounces', () => {
+  it('§7.2.x, RFC 6120 §8.3: the room hears the bounce of a groupchat to an occupant that vanished from routing, removes it with 333 and tells the others', async () => {
+    const ATTIC = 'attic@conference.localhost';
+    const alice = await login('alice', 'attic');
+    const bob = await login('bob', 'attic');
+    await create(alice, ATTIC, 'al');
+    await enter(bob, ATTIC, 'bo');
+    // bob's session leaves routing abruptly: no unavailable presence, no session end the room could hear of.
+    const router = node.xmpp.services.router;
+    const session = router.find('bob@localhost', 'attic');
+    expect(session).toBeDefined();
+    if (session) router.unbind(session);
+    alice.send(`<message to='${ATTIC}' type='groupchat' xmlns='jabber:client'><body>anyone there?</body></message>`);
+    await alice.waitFor(groupchat('anyone there?'));
+    const gone = await alice.waitFor(
+      (e) => e.name === 'presence' && e.attrs.from === `${ATTIC}/bo` && e.attrs.type === 'unavailable',
+      5000,
+      'the ghost’s unavailable presence',
+    );
+    const codes = gone
+      .getChild('x', MUC_USER)
+      ?.getChildren('status')
+      .map((s) => s.attrs.code);
+    expect(codes).toContain('333');
+    expect((await node.stores.rooms.occupants('attic')).map((o) => o.nick)).toEqual(['al']);
+    // The next message goes to alice alone and nothing else is removed or bounced back to her.
+    alice.send(`<message to='${ATTIC}' type='groupchat' xmlns='jabber:client'><body>just me</body></message>`);
+    await alice.waitFor(groupchat('just me'));
+    expect(alice.inbox.filter((e) => e.attrs.type === 'error')).toEqual([]);
+    for (const client of [alice, bob]) await client.terminate();
+  });
+});

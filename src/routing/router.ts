@@ -279,7 +279,7 @@ export class Router {
   /** RFC 6120 §8.3: an error back to the stanza's sender (`to`: where the stanza was going, for events). */
   bounce(stanza: Element, error: StanzaError, to?: Jid): void {
     const reply = errorReply(stanza, error);
-    const sender = reply && bounceAddress(reply, this.domain);
+    const sender = reply && bounceAddress(reply, this.domain, (domain) => this.seams.components?.find(domain) !== undefined);
     if (!reply || !sender) return;
     if (stanza.name === 'message' && to) {
       this.seams.events?.emit('messageBounced', () => ({ ...stanzaFacts(stanza, to, this.node), condition: error.condition }));
