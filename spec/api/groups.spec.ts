@@ -19,7 +19,7 @@ describe('groups through the API (members-only persistent rooms, XEP-0045)', () 
   const clients: BoshTestClient[] = [];
   let users = 0;
   let groups = 0;
-  const events: Array<{ name: string; room: string; jid: string; affiliation: string }> = [];
+  const events: Array<{ name: string; room: string; jid: string; affiliation: string; reason: string }> = [];
 
   const newUser = async (): Promise<string> => {
     const username = `member${++users}`;
@@ -56,7 +56,7 @@ describe('groups through the API (members-only persistent rooms, XEP-0045)', () 
     });
     for (const name of ['groupMemberAdded', 'groupMemberRemoved'] as const) {
       node.events.on(name, (event) => {
-        events.push({ name, room: event.room, jid: event.jid, affiliation: event.affiliation });
+        events.push({ name, room: event.room, jid: event.jid, affiliation: event.affiliation, reason: event.reason });
       });
     }
   });
@@ -137,7 +137,11 @@ describe('groups through the API (members-only persistent rooms, XEP-0045)', () 
       const first = await newGroup([user]);
       const second = await newGroup([other], user);
       await newGroup([other]);
+      // Read from the room store's per-user index, not from a scan of every room.
+      const scan = jest.spyOn(node.stores.rooms, 'rooms');
       const res = await call(node, 'get', `/users/${user}/groups`);
+      expect(scan).not.toHaveBeenCalled();
+      scan.mockRestore();
       expect(res.status).toBe(200);
       expect(res.body.groups).toEqual([
         { id: first, jid: `${first}@${ROOMS}`, name: first, affiliation: 'member' },
@@ -340,6 +344,50 @@ describe('groups through the API (members-only persistent rooms, XEP-0045)', () 
       expect((await call(node, 'get', `/groups/${group}/history`)).status).toBe(404);
       expect((await call(node, 'delete', `/groups/${group}`)).body.error).toBe('group_not_found');
       expect(await node.stores.archive.query({ owner: `${group}@${ROOMS}`, limit: 10 })).toMatchObject({ messages: [] });
+    });
+
+    it('reports each of its members removed (groupMemberRemoved, reason destroyed), and leaves them no group to list', async () => {
+      const [owner, a, b] = [await newUser(), await newUser(), await newUser()];
+      const group = await newGroup([a, b], owner);
+      expect((await call(node, 'delete', `/groups/${group}`)).status).toBe(204);
+      const removed = events.filter((e) => e.room === `${group}@${ROOMS}` && e.name === 'groupMemberRemoved');
+      expect(removed.map((e) => [e.jid.split('@')[0], e.affiliation, e.reason]).sort()).toEqual([owner, a, b].sort().map((u) => [u, 'none', 'destroyed']));
+      for (const user of [owner, a, b]) expect((await call(node, 'get', `/users/${user}/groups`)).body.groups).toEqual([]);
+    });
+  });
+
+  describe('deleting a user (DELETE /users/{username})', () => {
+    it('takes the user out of every group: the occupant is removed with 321 (XEP-0045 §9.4), each membership ends with reason account-removed', async () => {
+      const [leaver, owner] = [await newUser(), await newUser()];
+      const [first, second] = [await newGroup([leaver], owner), await newGroup([leaver, owner])];
+      const ownerClient = await online(owner);
+      const leaverClient = await online(leaver);
+      await enter(ownerClient, first, 'boss');
+      await enter(leaverClient, first, 'leaver');
+      expect((await call(node, 'delete', `/users/${leaver}`)).status).toBe(204);
+      const gone = await ownerClient.waitFor((e) => e.name === 'presence' && e.attrs.from === `${first}@${ROOMS}/leaver` && e.attrs.type === 'unavailable');
+      expect(statusCodes(gone)).toContain('321');
+      const removed = events.filter((e) => e.jid === `${leaver}@localhost` && e.name === 'groupMemberRemoved');
+      expect(removed.map((e) => [e.room, e.reason])).toEqual([
+        [`${first}@${ROOMS}`, 'account-removed'],
+        [`${second}@${ROOMS}`, 'account-removed'],
+      ]);
+      for (const group of [first, second]) {
+        const members = (await call(node, 'get', `/groups/${group}`)).body.members.map((m: { username: string }) => m.username);
+        expect(members).toEqual([owner]);
+      }
+      expect(await node.stores.rooms.affiliationsOf(`${leaver}@localhost`)).toEqual([]);
+    });
+
+    it('leaves a group whose only owner was removed in place, owned by the gateway (owner null), its members and history kept', async () => {
+      const [owner, member] = [await newUser(), await newUser()];
+      const group = await newGroup([member], owner);
+      await call(node, 'post', '/messages').send({ to: { group }, body: 'kept' });
+      expect((await call(node, 'delete', `/users/${owner}`)).status).toBe(204);
+      const after = await call(node, 'get', `/groups/${group}`);
+      expect(after.body).toMatchObject({ owner: null, members: [{ username: member, affiliation: 'member' }] });
+      expect((await call(node, 'get', `/groups/${group}/history`)).body.messages).toHaveLength(1);
+      expect((await call(node, 'delete', `/groups/${group}`)).status).toBe(204);
     });
   });
 

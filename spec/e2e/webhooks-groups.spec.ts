@@ -128,7 +128,7 @@ describe('group membership webhooks', () => {
 
     await sendIq(alice, $iq({ type: 'set', to: room }).c('query', { xmlns: NS_MUC_ADMIN }).c('item', { jid: 'bob@localhost', affiliation: 'none' }));
     const removed = await eventMatching((e) => e.type === 'group.member_removed' && e.room === room && e.from === 'bob@localhost');
-    expect(removed).toMatchObject({ to: room, metadata: { by: 'alice@localhost', affiliation: 'none' } });
+    expect(removed).toMatchObject({ to: room, metadata: { by: 'alice@localhost', affiliation: 'none', reason: 'affiliation_changed' } });
     expect(removed.id).not.toBe(added.id);
   });
 
@@ -192,5 +192,38 @@ describe('group membership webhooks', () => {
         .filter((e) => e.type === 'message.groupchat' && e.room === room)
         .map((e) => e.seq),
     ).toEqual([1, 2, 3]);
+  });
+
+  it('reports DELETE /api/v1/groups/{id} of a group of 3 members (XEP-0045 §10.9) as 3 group.member_removed with metadata.reason group_destroyed', async () => {
+    const created = await api('post', '/groups').send({ name: 'Launch', id: 'launch', owner: 'alice', members: ['bob', 'carol'] });
+    expect(created.status).toBe(201);
+    const room = created.body.jid as string;
+    await receiver.until(() => received().filter((e) => e.type === 'group.member_added' && e.room === room).length === 3);
+
+    await api('delete', '/groups/launch').expect(204);
+    const removals = () => received().filter((e) => e.type === 'group.member_removed' && e.room === room);
+    await receiver.until(() => removals().length === 3);
+    expect(
+      removals()
+        .map((e) => e.from)
+        .sort(),
+    ).toEqual(['alice@localhost', 'bob@localhost', 'carol@localhost']);
+    for (const event of removals()) expect(event).toMatchObject({ to: room, metadata: { affiliation: 'none', reason: 'group_destroyed' } });
+    expect(removals()[0]?.metadata).not.toHaveProperty('by');
+  });
+
+  it('reports DELETE /api/v1/users/{username} as group.member_removed with metadata.reason account_removed for each group the user was in', async () => {
+    await api('post', '/users').send({ username: 'dave', password: TEST_PASSWORD }).expect(201);
+    const rooms: string[] = [];
+    for (const id of ['design', 'review']) {
+      const created = await api('post', '/groups').send({ name: id, id, owner: 'alice', members: ['dave'] });
+      expect(created.status).toBe(201);
+      rooms.push(created.body.jid as string);
+    }
+    await api('delete', '/users/dave').expect(204);
+    const removals = () => received().filter((e) => e.type === 'group.member_removed' && e.from === 'dave@localhost');
+    await receiver.until(() => removals().length === 2);
+    expect(removals().map((e) => [e.room, e.metadata.reason])).toEqual(rooms.map((room) => [room, 'account_removed']));
+    expect((await api('get', '/groups/design')).body.members).toEqual([{ username: 'alice', jid: 'alice@localhost', affiliation: 'owner' }]);
   });
 });

@@ -1,8 +1,10 @@
 import { removeAccount, type AccountData } from '../../src/store/account-removal';
+import { storeAffiliationRemoval } from '../../src/store/affiliation-removal';
 import { AuthCache } from '../../src/store/auth-cache';
 import { ConfiguredAccounts } from '../../src/store/configured-accounts';
 import { MemoryAccountStore } from '../../src/store/memory-account-store';
 import { MemoryOfflineStore } from '../../src/store/offline-store';
+import { DEFAULT_ROOM_CONFIG, MemoryRoomStore } from '../../src/store/room-store';
 import { MemoryRosterStore, type RosterItem } from '../../src/store/roster-store';
 import { MemoryXmlStore } from '../../src/store/xml-store';
 
@@ -118,5 +120,28 @@ describe('removeAccount', () => {
     expect(await leftOf(stores, 'alice')).toBe('0 items, 0 pending, 1 messages, 0 documents');
     expect(await removeAccount(stores, 'alice')).toBe(false);
     expect(await leftOf(stores, 'alice')).toBe('0 items, 0 pending, 0 messages, 0 documents');
+  });
+
+  it("takes the account's affiliations out of every room (XEP-0045), its own rooms passing to the domain, and leaves others' alone", async () => {
+    const stores = memoryStores();
+    const rooms = new MemoryRoomStore();
+    const withRooms: AccountData = { ...stores, rooms: { deleteUser: (user) => storeAffiliationRemoval(rooms, 'd').removeAffiliations(`${user}@d`) } };
+    await stores.accounts.create('alice', 'secret');
+    await rooms.create('mine', DEFAULT_ROOM_CONFIG, 'alice@d');
+    await rooms.setAffiliation('mine', 'bob@d', 'member');
+    await rooms.create('theirs', DEFAULT_ROOM_CONFIG, 'bob@d');
+    await rooms.setAffiliation('theirs', 'alice@d', 'admin');
+    await rooms.create('banned', DEFAULT_ROOM_CONFIG, 'bob@d');
+    await rooms.setAffiliation('banned', 'alice@d', 'outcast');
+    expect(await removeAccount(withRooms, 'alice')).toBe(true);
+    expect(await rooms.affiliationsOf('alice@d')).toEqual([]);
+    expect(await rooms.affiliationsOf('bob@d')).toEqual([
+      { room: 'banned', affiliation: 'owner' },
+      { room: 'mine', affiliation: 'member' },
+      { room: 'theirs', affiliation: 'owner' },
+    ]);
+    expect(await rooms.affiliation('mine', 'd')).toBe('owner');
+    // Idempotent: a second call (after the sessions ended) finds nothing left to take.
+    expect(await removeAccount(withRooms, 'alice')).toBe(false);
   });
 });

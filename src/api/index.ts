@@ -94,7 +94,8 @@ export function createApi(deps: ApiDependencies): ExpressRouter {
       rosters: stores.rosters,
       presence: services.presence,
       router: services.router,
-      removeAccount: (username) => stores.removeAccount(username),
+      // With the MUC service, the user leaves its rooms the way the service does it (events, occupants).
+      removeAccount: (username) => stores.removeAccount(username, deps.groups),
       validity: deps.validity,
       clock: new SessionClock(xmpp.events),
       now,

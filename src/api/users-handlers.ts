@@ -21,7 +21,7 @@ export interface UsersDependencies {
   readonly rosters: RosterStore;
   readonly presence: PresenceService;
   readonly router: Router;
-  /** Removes the account and its data (src/store/account-removal.ts). */
+  /** Removes the account and its data, its affiliations in rooms included (src/store/account-removal.ts). */
   readonly removeAccount: (username: string) => Promise<boolean>;
   readonly validity: TokenValidity;
   readonly clock: SessionClock;

@@ -121,6 +121,12 @@ export interface GroupMessage extends EventOrigin {
   readonly occupants: number;
 }
 
+/** Why a membership changed. */
+export type GroupMemberChangeReason =
+  | 'affiliation' // an affiliation was set: by an owner or admin, an invitation, the API, the room's creation
+  | 'destroyed' // the room was destroyed (XEP-0045 §10.9, the API's group deletion, a temporary room emptied)
+  | 'account-removed'; // the member's account was removed
+
 /** A user became a member of a room (member, admin or owner: a group's member), or stopped being one. */
 export interface GroupMemberChange extends EventOrigin {
   /** The room's bare JID. */
@@ -131,6 +137,8 @@ export interface GroupMemberChange extends EventOrigin {
   readonly by: string | undefined;
   /** The affiliation after the change ('none' or 'outcast' once removed). */
   readonly affiliation: string;
+  /** Why it changed. */
+  readonly reason: GroupMemberChangeReason;
 }
 
 /** Every event the hub carries, by name. */

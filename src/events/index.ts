@@ -4,6 +4,7 @@ export type {
   EventOrigin,
   GatewayEvents,
   GroupMemberChange,
+  GroupMemberChangeReason,
   GroupMessage,
   MessageBounced,
   MessageRouted,

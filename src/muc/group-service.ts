@@ -1,14 +1,15 @@
 import { Element } from 'ltx';
-import { parseJid } from '../base/jid';
+import type { AffiliationRemoval } from '../store/affiliation-removal';
 import type { ArchiveReceipt } from '../store/archive-store';
 import type { Affiliation, RoomConfig } from '../store/room-store';
+import { leaveEveryRoom } from './account-departure';
 import { membershipChanged } from './group-events';
 import { viewRoom, type MucRuntime, type RoomView } from './muc-runtime';
 import { NS_MUC_OWNER } from './namespaces';
 import { isMember } from './permissions';
 import { changeAffiliation } from './room-admin';
 import { broadcastGroupMessage } from './room-messages';
-import { ownerSet } from './room-owner';
+import { destroyRoom } from './room-owner';
 
 /** A group as the business API shows it: a members-only persistent room and its member list. */
 export interface Group {
@@ -54,12 +55,13 @@ function groupOf(view: RoomView): Group {
  * groupMemberAdded/Removed), §10.9 destruction, and the room's groupchat path (archive, occupants,
  * member notices) — so a client cannot tell an API change from an owner's.
  */
-export class GroupService {
-  constructor(
-    private readonly runtime: MucRuntime,
-    /** The bare JID that stands for the service (the XMPP domain): it owns groups created without an owner. */
-    readonly serviceJid: string,
-  ) {}
+export class GroupService implements AffiliationRemoval {
+  constructor(private readonly runtime: MucRuntime) {}
+
+  /** The bare JID that stands for the service (the XMPP domain): it owns groups created without an owner. */
+  get serviceJid(): string {
+    return this.runtime.serviceJid;
+  }
 
   /** The group's room JID. */
   jidOf(id: string): string {
@@ -116,34 +118,41 @@ export class GroupService {
     });
   }
 
-  /** Destroys the group as its owner would (XEP-0045 §10.9: occupants get the destroy presence); false when there is none. */
+  /**
+   * Destroys the group as its owner would (XEP-0045 §10.9: occupants get the destroy presence; each
+   * member is reported removed, without `by`: the API is not a user); false when there is none.
+   */
   async destroy(id: string, reason: string): Promise<boolean> {
     const { runtime } = this;
     return runtime.rooms.exclusive(id, async () => {
       const view = await viewRoom(runtime, id);
       if (!view || !isGroup(view.state.config)) return false;
-      const owner = [...view.affiliations].find(([, a]) => a === 'owner')?.[0] ?? this.serviceJid;
-      const from = parseJid(owner);
-      const to = parseJid(view.jid);
-      if (!from || !to) return false;
-      const query = new Element('query', { xmlns: NS_MUC_OWNER });
-      query.c('destroy').c('reason').t(reason);
-      await ownerSet(runtime, from, to, query);
+      const destroy = new Element('destroy', { xmlns: NS_MUC_OWNER });
+      destroy.c('reason').t(reason);
+      await destroyRoom(runtime, view, destroy, undefined);
       return true;
     });
   }
 
-  /** The groups `jid` is a member of (a scan of the service's rooms: one affiliation read per group). */
+  /** The groups `jid` is a member of, in id order: the rooms of the store's per-user index that are groups. */
   async groupsOf(jid: string): Promise<Membership[]> {
     const { rooms } = this.runtime;
-    const groups = (await rooms.rooms()).filter((room) => isGroup(room.config));
+    const held = (await rooms.affiliationsOf(jid)).filter(({ affiliation }) => isMember(affiliation));
     const found = await Promise.all(
-      groups.map(async ({ room, config }) => {
-        const affiliation = await rooms.affiliation(room, jid);
-        return isMember(affiliation) ? { id: room, jid: this.jidOf(room), name: config.name, affiliation } : undefined;
+      held.map(async ({ room, affiliation }) => {
+        const state = await rooms.room(room);
+        return state && isGroup(state.config) ? { id: room, jid: this.jidOf(room), name: state.config.name, affiliation } : undefined;
       }),
     );
     return found.filter((m): m is Membership => m !== undefined);
+  }
+
+  /**
+   * Part of removing an account (Stores.removeAccount): `jid` leaves every room it has an affiliation
+   * in, groups or not, as account-departure.ts describes; a room it alone owned passes to the service.
+   */
+  async removeAffiliations(jid: string): Promise<void> {
+    await leaveEveryRoom(this.runtime, jid);
   }
 
   /**

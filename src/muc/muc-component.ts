@@ -71,6 +71,7 @@ export class MucComponent implements Component {
       node: options.node ?? 'local',
       rooms: options.rooms,
       archive: options.archive,
+      serviceJid: options.serviceJid ?? options.domain,
       // Rooms made server-side (groups) from these are never locked; entering a new room locks it (room-entry.ts).
       defaults: { ...DEFAULT_ROOM_CONFIG, ...options.defaults, locked: false },
       limits: { ...DEFAULT_MUC_LIMITS, ...options.limits },
@@ -82,7 +83,7 @@ export class MucComponent implements Component {
       logger: options.logger,
       events: options.events,
     };
-    this.groups = new GroupService(this.runtime, options.serviceJid ?? options.domain);
+    this.groups = new GroupService(this.runtime);
   }
 
   attach(outlet: ComponentOutlet): void {

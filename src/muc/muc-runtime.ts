@@ -14,6 +14,11 @@ export interface MucRuntime {
   readonly node: string;
   readonly rooms: RoomStore;
   readonly archive: ArchiveStore;
+  /**
+   * The bare JID that stands for the service (the XMPP domain): the owner of groups the business API
+   * creates without one and of rooms whose only owner's account was removed. Never reported as a member.
+   */
+  readonly serviceJid: string;
   /** The options of a new room. */
   readonly defaults: RoomConfig;
   /** Bounds: occupants per room, rooms one session is in at once. */

@@ -8,7 +8,7 @@ import { NS_DELAY, NS_MUC, NS_SID } from './namespaces';
 import { keptPresence, type StatusCode } from './occupant-presence';
 import { defaultRole, entryRefusal, type EntryRefusal } from './permissions';
 import { suppliedPassword } from './room-password';
-import { membershipChanged } from './group-events';
+import { membersGone, membershipChanged } from './group-events';
 import { parseStrictXml, serializeXml } from '../xml';
 
 /**
@@ -132,9 +132,11 @@ export async function removeOccupant(
   const current = await runtime.rooms.occupants(view.name);
   if (current.length === 0 && !view.state.config.persistent) {
     // A temporary room leaves nothing behind: a new room of the same name starts with no history
-    // (its sequence numbers go on: a number is never given twice).
+    // (its sequence numbers go on: a number is never given twice), and its members are members no more.
+    const affiliations = await runtime.rooms.affiliations(view.name);
     await runtime.rooms.destroy(view.name);
     await runtime.archive.deleteOwner(view.jid);
+    membersGone(runtime, { ...view, affiliations }, undefined);
   }
 }
 

@@ -2,6 +2,7 @@ import { Element } from 'ltx';
 import { StanzaError } from '../base/stanza-error';
 import type { Jid } from '../base/jid';
 import type { RoomConfig } from '../store/room-store';
+import { membersGone } from './group-events';
 import { affiliationOf, viewRoom, type MucRuntime, type RoomView } from './muc-runtime';
 import { NS_DATA, NS_MUC_OWNER, NS_MUC_USER } from './namespaces';
 import { isMember } from './permissions';
@@ -29,11 +30,11 @@ export async function ownerSet(runtime: MucRuntime, from: Jid, to: Jid, query: E
   if (!view) throw new StanzaError('item-not-found', 'no such room');
   if (affiliationOf(view, from.bare) !== 'owner') throw new StanzaError('forbidden', 'only owners configure a room');
   const destroy = query.getChild('destroy');
-  if (destroy) return destroyRoom(runtime, view, destroy);
+  if (destroy) return destroyRoom(runtime, view, destroy, from.bare);
   const form = query.getChild('x', NS_DATA);
   if (!form) return;
   if (form.attrs.type === 'cancel') {
-    if (view.state.config.locked) await destroyRoom(runtime, view, undefined);
+    if (view.state.config.locked) await destroyRoom(runtime, view, undefined, from.bare);
     return;
   }
   if (form.attrs.type !== 'submit') throw new StanzaError('bad-request', 'submit the form or cancel it');
@@ -63,8 +64,12 @@ function sameOptions(a: RoomConfig, b: RoomConfig): boolean {
   return (Object.keys(a) as Array<keyof RoomConfig>).every((key) => a[key] === b[key]);
 }
 
-/** §10.9: every occupant hears the room is gone (with the alternative venue and reason, if given); then it is. */
-async function destroyRoom(runtime: MucRuntime, view: RoomView, destroy: Element | undefined): Promise<void> {
+/**
+ * §10.9: every occupant hears the room is gone (with the alternative venue and reason, if given); then
+ * it is, and each of its members is reported removed (`by`: the owner who destroyed it, when a user did).
+ * Runs as the room's exclusive work.
+ */
+export async function destroyRoom(runtime: MucRuntime, view: RoomView, destroy: Element | undefined, by: string | undefined): Promise<void> {
   for (const occupant of view.occupants) {
     const presence = new Element('presence', { xmlns: 'jabber:client', type: 'unavailable', from: `${view.jid}/${occupant.nick}`, to: occupant.jid });
     const x = presence.c('x', { xmlns: NS_MUC_USER });
@@ -77,4 +82,5 @@ async function destroyRoom(runtime: MucRuntime, view: RoomView, destroy: Element
   }
   await runtime.rooms.destroy(view.name);
   await runtime.archive.deleteOwner(view.jid);
+  membersGone(runtime, view, by);
 }

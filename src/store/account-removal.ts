@@ -11,6 +11,8 @@ export interface AccountData {
   readonly documents: XmlStore;
   /** The user's message archive (XEP-0313), where there is one. */
   readonly archive?: { deleteUser(username: string): Promise<void> };
+  /** The user's affiliations in rooms (XEP-0045), where there are rooms. */
+  readonly rooms?: { deleteUser(username: string): Promise<void> };
 }
 
 /**
@@ -45,6 +47,7 @@ export async function removeAccount(stores: AccountData, username: string): Prom
     stores.offline.deleteUser(username),
     stores.documents.deleteUser(username),
     stores.archive?.deleteUser(username),
+    stores.rooms?.deleteUser(username),
   ]);
   return existed;
 }

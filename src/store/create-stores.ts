@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import type { Logger } from '../observability/logger';
 import { createRedis, whenReady, type RedisObserver } from '../redis/redis-client';
 import { removeAccount } from './account-removal';
+import { storeAffiliationRemoval, type AffiliationRemoval } from './affiliation-removal';
 import type { ArchiveRetention, ArchiveStore } from './archive-store';
 import type { AccountStore } from './account-store';
 import { AuthCache } from './auth-cache';
@@ -68,9 +69,10 @@ export interface Stores extends Durable {
   /**
    * Removes an account and everything stored for it (src/store/account-removal.ts): what account
    * management calls to delete a user. Whether there was such an account; AccountError 'read-only'
-   * for one of USERS / USERS_FILE.
+   * for one of USERS / USERS_FILE. `rooms` takes the user's affiliations out of the rooms: the MUC
+   * service's way when it runs (events, occupants), the stores' own (storeAffiliationRemoval) otherwise.
    */
-  removeAccount(username: string): Promise<boolean>;
+  removeAccount(username: string, rooms?: AffiliationRemoval): Promise<boolean>;
 }
 
 export interface StoreDependencies {
@@ -113,15 +115,16 @@ export async function createStores(config: Config, deps: StoreDependencies): Pro
     archive: durable.archive,
     webhooks: durable.webhooks,
     rooms: durable.rooms,
-    removeAccount: (username) =>
+    removeAccount: (username, rooms = storeAffiliationRemoval(durable.rooms, config.domain)) =>
       removeAccount(
         {
           accounts,
           rosters: durable.rosters,
           offline: durable.offline,
           documents: durable.documents,
-          // A user's archive is kept under the bare JID.
+          // A user's archive and affiliations are kept under the bare JID.
           archive: { deleteUser: (user) => durable.archive.deleteOwner(`${user}@${config.domain}`) },
+          rooms: { deleteUser: (user) => rooms.removeAffiliations(`${user}@${config.domain}`) },
         },
         username,
       ),
@@ -201,6 +204,14 @@ async function openDurable(config: Config, deps: StoreDependencies, authCache: A
         throw new Error(`cannot reach Redis at REDIS_URL: ${(err as Error).message}`);
       }
       const keys = new RedisStoreKeys(config.cluster.redisPrefix);
+      const rooms = new RedisRoomStore(redis, new RedisRoomKeys(config.cluster.redisPrefix));
+      try {
+        const read = await rooms.buildAffiliationIndex();
+        if (read > 0) deps.logger.info({ rooms: read }, 'rooms: the per-user index of affiliations was built from the rooms kept so far');
+      } catch (err) {
+        redis.disconnect();
+        throw err;
+      }
       return {
         accounts: new RedisAccountStore(redis, keys, config.scramIterations, authCache),
         rosters: new RedisRosterStore(redis, keys),
@@ -209,7 +220,7 @@ async function openDurable(config: Config, deps: StoreDependencies, authCache: A
         archive: new RedisArchiveStore(redis, new RedisArchiveKeys(config.cluster.redisPrefix), retention),
         // One consumer per node in each sink's consumer group.
         webhooks: redisWebhookStores(redis, config.cluster.redisPrefix, config.cluster.nodeId, config.webhooks.claimIdleMs, config.webhooks.deadLettersPerSink),
-        rooms: new RedisRoomStore(redis, new RedisRoomKeys(config.cluster.redisPrefix)),
+        rooms,
         offlineTotal: () => undefined,
         ready: () => redis.status === 'ready',
         close: async () => {

@@ -106,6 +106,13 @@ export interface Occupant {
   readonly presence?: string;
 }
 
+/** A room a bare JID has an affiliation in, and which. */
+export interface HeldAffiliation {
+  /** The room's name (its local part). */
+  readonly room: string;
+  readonly affiliation: Affiliation;
+}
+
 export interface RoomStore {
   /** The room's configuration and subject; undefined when there is no such room. */
   room(room: string): Promise<RoomState | undefined>;
@@ -122,8 +129,13 @@ export interface RoomStore {
   affiliations(room: string): Promise<Map<string, Affiliation>>;
   /** A bare JID's affiliation ('none' when it has none). */
   affiliation(room: string, jid: string): Promise<Affiliation>;
-  /** Sets a bare JID's affiliation; 'none' removes it. */
+  /** Sets a bare JID's affiliation; 'none' removes it. A room that does not exist is left alone. */
   setAffiliation(room: string, jid: string, affiliation: Affiliation): Promise<void>;
+  /**
+   * Every room a bare JID has an affiliation in (outcast included), by room name: read from a per-user
+   * index the store keeps with every affiliation change, so it costs the user's rooms, not the service's.
+   */
+  affiliationsOf(jid: string): Promise<HeldAffiliation[]>;
 
   /** The occupants, in the order they entered. */
   occupants(room: string): Promise<Occupant[]>;
@@ -150,6 +162,8 @@ interface MemoryRoom {
 /** Rooms in this process only (tests, STORAGE=memory). */
 export class MemoryRoomStore implements RoomStore {
   private readonly data = new Map<string, MemoryRoom>();
+  /** Bare JID → the rooms it has an affiliation in. */
+  private readonly affiliated = new Map<string, Set<string>>();
   private readonly queue = new KeyedQueue();
 
   async room(room: string): Promise<RoomState | undefined> {
@@ -160,6 +174,7 @@ export class MemoryRoomStore implements RoomStore {
   async create(room: string, config: RoomConfig, owner: string): Promise<boolean> {
     if (this.data.has(room)) return false;
     this.data.set(room, { config, subject: undefined, affiliations: new Map([[owner, 'owner']]), occupants: new Map() });
+    this.index(owner, room, true);
     return true;
   }
 
@@ -174,6 +189,7 @@ export class MemoryRoomStore implements RoomStore {
   }
 
   async destroy(room: string): Promise<void> {
+    for (const jid of this.data.get(room)?.affiliations.keys() ?? []) this.index(jid, room, false);
     this.data.delete(room);
   }
 
@@ -194,6 +210,25 @@ export class MemoryRoomStore implements RoomStore {
     if (!found) return;
     if (affiliation === 'none') found.affiliations.delete(jid);
     else found.affiliations.set(jid, affiliation);
+    this.index(jid, room, affiliation !== 'none');
+  }
+
+  async affiliationsOf(jid: string): Promise<HeldAffiliation[]> {
+    return [...(this.affiliated.get(jid) ?? [])]
+      .sort()
+      .map((room) => ({ room, affiliation: this.data.get(room)?.affiliations.get(jid) ?? 'none' }))
+      .filter((held) => held.affiliation !== 'none');
+  }
+
+  private index(jid: string, room: string, held: boolean): void {
+    let rooms = this.affiliated.get(jid);
+    if (held) {
+      if (!rooms) this.affiliated.set(jid, (rooms = new Set()));
+      rooms.add(room);
+    } else if (rooms) {
+      rooms.delete(room);
+      if (rooms.size === 0) this.affiliated.delete(jid);
+    }
   }
 
   async occupants(room: string): Promise<Occupant[]> {

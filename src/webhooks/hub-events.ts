@@ -22,7 +22,16 @@ export interface GroupMemberFacts {
   /** Who made the change, when known. */
   readonly by?: string;
   readonly affiliation?: string;
+  /** Why: 'affiliation' (also when absent), 'destroyed', 'account-removed'. */
+  readonly reason?: string;
 }
+
+/** metadata.reason of group.member_removed, by the hub event's reason: how a receiver tells removals apart. */
+const REMOVAL_REASONS: Readonly<Record<string, string>> = {
+  affiliation: 'affiliation_changed',
+  destroyed: 'group_destroyed',
+  'account-removed': 'account_removed',
+};
 
 /** The hub events webhooks listen to, and the event types each can give. */
 export const HUB_SOURCES: Readonly<Record<string, readonly WebhookEventType[]>> = {
@@ -196,6 +205,7 @@ export function groupMemberEvent(facts: GroupMemberFacts, added: boolean): Webho
   const metadata: Record<string, unknown> = {};
   if (facts.by !== undefined) metadata.by = facts.by;
   if (facts.affiliation !== undefined) metadata.affiliation = facts.affiliation;
+  if (!added) metadata.reason = REMOVAL_REASONS[facts.reason ?? 'affiliation'] ?? 'affiliation_changed';
   const room = facts.room.toLowerCase();
   return {
     id: newId(),

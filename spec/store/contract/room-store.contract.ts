@@ -1,3 +1,4 @@
+import { storeAffiliationRemoval } from '../../../src/store/affiliation-removal';
 import { DEFAULT_ROOM_CONFIG, type RoomStore } from '../../../src/store/room-store';
 
 /** One RoomStore over empty data, and (when the data outlives the instance) another over the same data. */
@@ -69,6 +70,58 @@ export function roomStoreContract(backend: RoomStoreBackend): void {
       await rooms.setAffiliation('lobby', 'carol@localhost', 'none');
       expect(await rooms.affiliation('lobby', 'carol@localhost')).toBe('none');
       expect([...(await rooms.affiliations('lobby')).keys()].sort()).toEqual(['alice@localhost', 'bob@localhost']);
+    });
+
+    it("indexes each bare JID's affiliations by room through creation, changes, removal and destruction", async () => {
+      const { rooms } = await open();
+      await rooms.create('b-room', DEFAULT_ROOM_CONFIG, 'alice@localhost');
+      await rooms.create('a-room', DEFAULT_ROOM_CONFIG, 'bob@localhost');
+      await rooms.create('c-room', DEFAULT_ROOM_CONFIG, 'bob@localhost');
+      await rooms.setAffiliation('a-room', 'alice@localhost', 'member');
+      await rooms.setAffiliation('c-room', 'alice@localhost', 'outcast');
+      await rooms.setAffiliation('c-room', 'alice@localhost', 'admin');
+      expect(await rooms.affiliationsOf('alice@localhost')).toEqual([
+        { room: 'a-room', affiliation: 'member' },
+        { room: 'b-room', affiliation: 'owner' },
+        { room: 'c-room', affiliation: 'admin' },
+      ]);
+      await rooms.setAffiliation('a-room', 'alice@localhost', 'none');
+      await rooms.destroy('c-room');
+      expect(await rooms.affiliationsOf('alice@localhost')).toEqual([{ room: 'b-room', affiliation: 'owner' }]);
+      expect(await rooms.affiliationsOf('bob@localhost')).toEqual([{ room: 'a-room', affiliation: 'owner' }]);
+      expect(await rooms.affiliationsOf('nobody@localhost')).toEqual([]);
+      // A room of the same name later starts without the old affiliations, in the index too.
+      await rooms.create('c-room', DEFAULT_ROOM_CONFIG, 'carol@localhost');
+      expect(await rooms.affiliationsOf('alice@localhost')).toEqual([{ room: 'b-room', affiliation: 'owner' }]);
+    });
+
+    it('gives no affiliation in a room that does not exist, nor indexes one', async () => {
+      const { rooms } = await open();
+      await rooms.setAffiliation('ghost', 'alice@localhost', 'member');
+      expect(await rooms.affiliation('ghost', 'alice@localhost')).toBe('none');
+      expect(await rooms.affiliationsOf('alice@localhost')).toEqual([]);
+      await rooms.setAffiliation('ghost', 'alice@localhost', 'none');
+      expect(await rooms.affiliationsOf('alice@localhost')).toEqual([]);
+    });
+
+    it("takes a removed account's affiliations out of every room, a room it alone owned passing to the successor (XEP-0045 §10.6)", async () => {
+      const { rooms } = await open();
+      await rooms.create('owned', DEFAULT_ROOM_CONFIG, 'alice@localhost');
+      await rooms.setAffiliation('owned', 'bob@localhost', 'member');
+      await rooms.create('shared', DEFAULT_ROOM_CONFIG, 'alice@localhost');
+      await rooms.setAffiliation('shared', 'carol@localhost', 'owner');
+      await rooms.create('joined', DEFAULT_ROOM_CONFIG, 'carol@localhost');
+      await rooms.setAffiliation('joined', 'alice@localhost', 'member');
+      await rooms.create('banned', DEFAULT_ROOM_CONFIG, 'carol@localhost');
+      await rooms.setAffiliation('banned', 'alice@localhost', 'outcast');
+      await storeAffiliationRemoval(rooms, 'localhost').removeAffiliations('alice@localhost');
+      expect(await rooms.affiliationsOf('alice@localhost')).toEqual([]);
+      const left = async (room: string) => Object.fromEntries(await rooms.affiliations(room));
+      expect(await left('owned')).toEqual({ 'bob@localhost': 'member', localhost: 'owner' });
+      expect(await left('shared')).toEqual({ 'carol@localhost': 'owner' });
+      expect(await left('joined')).toEqual({ 'carol@localhost': 'owner' });
+      expect(await left('banned')).toEqual({ 'carol@localhost': 'owner' });
+      expect(await rooms.affiliationsOf('localhost')).toEqual([{ room: 'owned', affiliation: 'owner' }]);
     });
 
     it('keeps occupants by nick in the order they entered; a changed occupant keeps its place', async () => {
@@ -150,6 +203,9 @@ export function roomStoreContract(backend: RoomStoreBackend): void {
       const second = await first.another();
       expect((await second.room('lobby'))?.config.persistent).toBe(true);
       expect(await second.affiliation('lobby', 'bob@localhost')).toBe('member');
+      expect(await second.affiliationsOf('bob@localhost')).toEqual([{ room: 'lobby', affiliation: 'member' }]);
+      await second.setAffiliation('lobby', 'bob@localhost', 'none');
+      expect(await first.rooms.affiliationsOf('bob@localhost')).toEqual([]);
       expect((await second.occupants('lobby')).map((o) => o.nick)).toEqual(first.sharesOccupants ? ['al'] : []);
       expect(await second.create('lobby', DEFAULT_ROOM_CONFIG, 'bob@localhost')).toBe(false);
     });

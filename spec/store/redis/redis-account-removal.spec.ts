@@ -1,11 +1,14 @@
 import Redis from 'ioredis';
 import { removeAccount, type AccountData } from '../../../src/store/account-removal';
+import { storeAffiliationRemoval } from '../../../src/store/affiliation-removal';
 import { AuthCache } from '../../../src/store/auth-cache';
 import { RedisAccountStore } from '../../../src/store/redis/redis-account-store';
 import { RedisOfflineStore } from '../../../src/store/redis/redis-offline-store';
 import { RedisRosterStore } from '../../../src/store/redis/redis-roster-store';
 import { RedisStoreKeys } from '../../../src/store/redis/store-keys';
 import { RedisXmlStore } from '../../../src/store/redis/redis-xml-store';
+import { RedisRoomKeys, RedisRoomStore } from '../../../src/store/redis/redis-room-store';
+import { DEFAULT_ROOM_CONFIG } from '../../../src/store/room-store';
 import { TestRedis } from '../../support/redis-server';
 
 const PREFIX = 'removal:';
@@ -13,15 +16,18 @@ const PREFIX = 'removal:';
 let server: TestRedis;
 let redis: Redis;
 let stores: AccountData;
+let rooms: RedisRoomStore;
 beforeAll(async () => {
   server = await TestRedis.start();
   redis = new Redis(server.url, { maxRetriesPerRequest: 1 });
   const keys = new RedisStoreKeys(PREFIX);
+  rooms = new RedisRoomStore(redis, new RedisRoomKeys(PREFIX));
   stores = {
     accounts: new RedisAccountStore(redis, keys, 4096, new AuthCache(100, 60_000)),
     rosters: new RedisRosterStore(redis, keys),
     offline: new RedisOfflineStore(redis, keys, 100, 1_000_000),
     documents: new RedisXmlStore(redis, keys),
+    rooms: { deleteUser: (user) => storeAffiliationRemoval(rooms, 'd').removeAffiliations(`${user}@d`) },
   };
 });
 afterAll(async () => {
@@ -60,5 +66,18 @@ describe('removing an account from the Redis store', () => {
     expect(await keysOf('alice')).toEqual(['roster:alice:ver']);
     expect(await redis.zrange(`${PREFIX}accounts`, 0, -1)).toEqual(['bob']);
     expect(await keysOf('bob')).toEqual(bobs);
+  });
+
+  it('takes its affiliations out of every room and its per-user index, a room it alone owned passing to the domain (XEP-0045 §10.6)', async () => {
+    await stores.accounts.create('dave', 'secret');
+    await rooms.create('daves', DEFAULT_ROOM_CONFIG, 'dave@d');
+    await rooms.setAffiliation('daves', 'erin@d', 'member');
+    await rooms.create('erins', DEFAULT_ROOM_CONFIG, 'erin@d');
+    await rooms.setAffiliation('erins', 'dave@d', 'outcast');
+    await removeAccount(stores, 'dave');
+    expect(await rooms.affiliationsOf('dave@d')).toEqual([]);
+    expect(await redis.exists(`${PREFIX}affiliated-rooms:dave@d`)).toBe(0);
+    expect(await redis.hgetall(`${PREFIX}room:daves:aff`)).toEqual({ 'erin@d': 'member', d: 'owner' });
+    expect(await redis.hgetall(`${PREFIX}room:erins:aff`)).toEqual({ 'erin@d': 'owner' });
   });
 });

@@ -2,9 +2,10 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { openDatabase } from '../../../src/store/sqlite/database';
+import { DATABASE_FILE, openDatabase } from '../../../src/store/sqlite/database';
 import { migrate } from '../../../src/store/sqlite/migrate';
 import { MIGRATIONS } from '../../../src/store/sqlite/migrations';
+import { SqliteRoomStore } from '../../../src/store/sqlite/sqlite-room-store';
 
 let dir: string;
 beforeEach(() => {
@@ -75,6 +76,41 @@ describe('the SQLite database under DATA_DIR', () => {
     ]);
     expect(() => migrate(db, [{ version: 1, name: 'one', up: 'CREATE TABLE one (x)' }])).toThrow(/migrations this version does not know \(2\)/);
     db.close();
+  });
+});
+
+describe('005-affiliations-by-jid', () => {
+  it("fills the per-user index of affiliations from the rooms a database already holds, and a user's rooms are read through it", async () => {
+    // A database as the release before the index left it, with rooms and affiliations in it.
+    const before = new Database(join(dir, DATABASE_FILE));
+    before.pragma('foreign_keys = ON');
+    migrate(
+      before,
+      MIGRATIONS.filter((m) => m.version < 5),
+    );
+    const room = before.prepare<[string]>("INSERT INTO rooms (room, config, created_at) VALUES (?, '{}', '2026-01-01T00:00:00Z')");
+    const affiliation = before.prepare<[string, string, string]>('INSERT INTO room_affiliations (room, jid, affiliation) VALUES (?, ?, ?)');
+    for (const name of ['crew', 'ops']) room.run(name);
+    affiliation.run('crew', 'alice@localhost', 'owner');
+    affiliation.run('crew', 'bob@localhost', 'member');
+    affiliation.run('ops', 'bob@localhost', 'outcast');
+    before.close();
+
+    const db = openDatabase(dir);
+    try {
+      const rooms = new SqliteRoomStore(db);
+      expect(await rooms.affiliationsOf('bob@localhost')).toEqual([
+        { room: 'crew', affiliation: 'member' },
+        { room: 'ops', affiliation: 'outcast' },
+      ]);
+      const plan = db
+        .prepare<[string], { detail: string }>('EXPLAIN QUERY PLAN SELECT room, affiliation FROM room_affiliations WHERE jid = ? ORDER BY room')
+        .all('bob@localhost')
+        .map((row) => row.detail);
+      expect(plan).toEqual([expect.stringContaining('USING COVERING INDEX room_affiliations_by_jid')]);
+    } finally {
+      db.close();
+    }
   });
 });
 

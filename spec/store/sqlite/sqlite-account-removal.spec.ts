@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { loadConfig } from '../../../src/config';
 import { createLogger } from '../../../src/observability/logger';
 import { createStores, type Stores } from '../../../src/store/create-stores';
+import { DEFAULT_ROOM_CONFIG } from '../../../src/store/room-store';
 import { DATABASE_FILE } from '../../../src/store/sqlite/database';
 
 let dir: string;
@@ -78,5 +79,27 @@ describe('removing an account from the SQLite store', () => {
     expect(await stores.rosters.pendingIn('alice')).toEqual([]);
     expect(await stores.offline.take('alice')).toEqual([]);
     expect(await stores.documents.keysOf('alice', '')).toEqual([]);
+  });
+
+  it('takes its affiliations out of every room, a room it alone owned passing to the domain (XEP-0045 §10.6)', async () => {
+    await leaveData('alice');
+    await stores.rooms.create('mine', DEFAULT_ROOM_CONFIG, 'alice@localhost');
+    await stores.rooms.setAffiliation('mine', 'bob@localhost', 'member');
+    await stores.rooms.create('theirs', DEFAULT_ROOM_CONFIG, 'bob@localhost');
+    await stores.rooms.setAffiliation('theirs', 'alice@localhost', 'member');
+    await stores.removeAccount('alice');
+    const db = new Database(join(dir, DATABASE_FILE), { readonly: true });
+    try {
+      const rows = db
+        .prepare<[], { room: string; jid: string; affiliation: string }>('SELECT room, jid, affiliation FROM room_affiliations ORDER BY room, jid')
+        .all();
+      expect(rows).toEqual([
+        { room: 'mine', jid: 'bob@localhost', affiliation: 'member' },
+        { room: 'mine', jid: 'localhost', affiliation: 'owner' },
+        { room: 'theirs', jid: 'bob@localhost', affiliation: 'owner' },
+      ]);
+    } finally {
+      db.close();
+    }
   });
 });

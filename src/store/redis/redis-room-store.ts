@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import { KeyedQueue } from '../keyed-queue';
-import { DEFAULT_ROOM_CONFIG, type Affiliation, type Occupant, type RoomConfig, type RoomState, type RoomStore, type RoomSubject } from '../room-store';
+import {
+  DEFAULT_ROOM_CONFIG,
+  type Affiliation,
+  type HeldAffiliation,
+  type Occupant,
+  type RoomConfig,
+  type RoomState,
+  type RoomStore,
+  type RoomSubject,
+} from '../room-store';
 
 /** The Redis keys of rooms, under the cluster's prefix (REDIS_PREFIX). */
 export class RedisRoomKeys {
@@ -27,6 +36,14 @@ export class RedisRoomKeys {
   roomsOf(jid: string): string {
     return `${this.prefix}occupant-rooms:${jid}`;
   }
+  /** Set of the rooms a bare JID has an affiliation in: the per-user index of affiliations. */
+  affiliatedRooms(jid: string): string {
+    return `${this.prefix}affiliated-rooms:${jid}`;
+  }
+  /** Set once the index above was built from the affiliations written before it existed. */
+  affiliationIndexBuilt(): string {
+    return `${this.prefix}affiliated-rooms-built`;
+  }
   /** The room's lock: the token of the node holding it. */
   lock(room: string): string {
     return `${this.prefix}room:${room}:lock`;
@@ -37,6 +54,21 @@ export class RedisRoomKeys {
 const LOCK_TTL_MS = 15_000;
 // Deletes the lock only when it is still ours (it may have expired and been taken by another node).
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+// An affiliation and its index entry in one step. KEYS: the room, its affiliations, the JID's rooms;
+// ARGV: the room, the JID, the affiliation. Removal always goes through (it also clears an index entry
+// left behind); a new affiliation only in a room that exists, as in the other backends.
+const SET_AFFILIATION = `
+if ARGV[3] == 'none' then
+  redis.call('hdel', KEYS[2], ARGV[2])
+  redis.call('srem', KEYS[3], ARGV[1])
+  return 1
+end
+if redis.call('exists', KEYS[1]) == 0 then return 0 end
+redis.call('hset', KEYS[2], ARGV[2], ARGV[3])
+redis.call('sadd', KEYS[3], ARGV[1])
+return 1`;
+/** Rooms read per round trip while the affiliation index is built at start-up. */
+const INDEX_BATCH = 500;
 
 interface StoredOccupant extends Occupant {
   /** Entry order, so occupants are listed in the order they entered. */
@@ -67,7 +99,12 @@ export class RedisRoomStore implements RoomStore {
   async create(room: string, config: RoomConfig, owner: string): Promise<boolean> {
     // HSETNX decides between two nodes creating the same room at once.
     if ((await this.redis.hsetnx(this.keys.room(room), 'config', JSON.stringify(config))) === 0) return false;
-    await this.redis.multi().hset(this.keys.affiliations(room), owner, 'owner').sadd(this.keys.rooms(), room).exec();
+    await this.redis
+      .multi()
+      .hset(this.keys.affiliations(room), owner, 'owner')
+      .sadd(this.keys.affiliatedRooms(owner), room)
+      .sadd(this.keys.rooms(), room)
+      .exec();
     return true;
   }
 
@@ -81,9 +118,11 @@ export class RedisRoomStore implements RoomStore {
   }
 
   async destroy(room: string): Promise<void> {
-    const occupants = await this.occupants(room);
+    // Read and removed under the room's exclusive work, which every affiliation change runs in too.
+    const [occupants, affiliated] = await Promise.all([this.occupants(room), this.redis.hkeys(this.keys.affiliations(room))]);
     const multi = this.redis.multi();
     for (const occupant of occupants) multi.srem(this.keys.roomsOf(occupant.jid), room);
+    for (const jid of affiliated) multi.srem(this.keys.affiliatedRooms(jid), room);
     await multi.del(this.keys.room(room), this.keys.affiliations(room), this.keys.occupants(room)).srem(this.keys.rooms(), room).exec();
   }
 
@@ -110,8 +149,53 @@ export class RedisRoomStore implements RoomStore {
   }
 
   async setAffiliation(room: string, jid: string, affiliation: Affiliation): Promise<void> {
-    if (affiliation === 'none') await this.redis.hdel(this.keys.affiliations(room), jid);
-    else await this.redis.hset(this.keys.affiliations(room), jid, affiliation);
+    const keys = [this.keys.room(room), this.keys.affiliations(room), this.keys.affiliatedRooms(jid)];
+    await this.redis.eval(SET_AFFILIATION, keys.length, ...keys, room, jid, affiliation);
+  }
+
+  async affiliationsOf(jid: string): Promise<HeldAffiliation[]> {
+    const rooms = (await this.redis.smembers(this.keys.affiliatedRooms(jid))).sort();
+    if (rooms.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const room of rooms) pipeline.hget(this.keys.affiliations(room), jid);
+    const results = (await pipeline.exec()) ?? [];
+    const held: HeldAffiliation[] = [];
+    rooms.forEach((room, i) => {
+      const affiliation = results[i]?.[1];
+      // An entry the room no longer confirms (the start-up build raced a change) is passed over.
+      if (typeof affiliation === 'string') held.push({ room, affiliation: affiliation as Affiliation });
+    });
+    return held;
+  }
+
+  /**
+   * Builds the per-user index from the rooms' affiliations, once per Redis: affiliations written by a
+   * release without the index are found from then on. Called at start-up; a node that finds the index
+   * built does nothing. Nodes starting together may both build it (adding to a set is idempotent). A
+   * change made meanwhile by another node maintains the index itself; should the build add an entry that
+   * change had just removed, affiliationsOf passes it over (the room's hash is what counts). Returns the
+   * number of rooms read (0 when the index was there).
+   */
+  async buildAffiliationIndex(): Promise<number> {
+    if ((await this.redis.exists(this.keys.affiliationIndexBuilt())) === 1) return 0;
+    let cursor = '0';
+    let read = 0;
+    do {
+      const [next, rooms] = await this.redis.sscan(this.keys.rooms(), cursor, 'COUNT', INDEX_BATCH);
+      cursor = next;
+      const reads = this.redis.pipeline();
+      for (const room of rooms) reads.hkeys(this.keys.affiliations(room));
+      const results = (await reads.exec()) ?? [];
+      const writes = this.redis.pipeline();
+      rooms.forEach((room, i) => {
+        const jids = results[i]?.[1];
+        if (Array.isArray(jids)) for (const jid of jids as string[]) writes.sadd(this.keys.affiliatedRooms(jid), room);
+      });
+      if (writes.length > 0) await writes.exec();
+      read += rooms.length;
+    } while (cursor !== '0');
+    await this.redis.set(this.keys.affiliationIndexBuilt(), new Date().toISOString());
+    return read;
   }
 
   async occupants(room: string): Promise<Occupant[]> {

@@ -1,5 +1,14 @@
 import { KeyedQueue } from '../keyed-queue';
-import { DEFAULT_ROOM_CONFIG, type Affiliation, type Occupant, type RoomConfig, type RoomState, type RoomStore, type RoomSubject } from '../room-store';
+import {
+  DEFAULT_ROOM_CONFIG,
+  type Affiliation,
+  type HeldAffiliation,
+  type Occupant,
+  type RoomConfig,
+  type RoomState,
+  type RoomStore,
+  type RoomSubject,
+} from '../room-store';
 import type { SqliteDatabase } from './database';
 
 /**
@@ -20,6 +29,7 @@ export class SqliteRoomStore implements RoomStore {
   private readonly affiliationQuery;
   private readonly upsertAffiliation;
   private readonly deleteAffiliation;
+  private readonly affiliationsOfQuery;
   private readonly createRoom;
 
   constructor(db: SqliteDatabase) {
@@ -36,6 +46,8 @@ export class SqliteRoomStore implements RoomStore {
       'INSERT INTO room_affiliations (room, jid, affiliation) SELECT @room, @jid, @affiliation WHERE EXISTS (SELECT 1 FROM rooms WHERE room = @room) ON CONFLICT (room, jid) DO UPDATE SET affiliation = excluded.affiliation',
     );
     this.deleteAffiliation = db.prepare<[string, string]>('DELETE FROM room_affiliations WHERE room = ? AND jid = ?');
+    // Served by room_affiliations_by_jid (migration 005) alone.
+    this.affiliationsOfQuery = db.prepare<[string], HeldAffiliation>('SELECT room, affiliation FROM room_affiliations WHERE jid = ? ORDER BY room');
     // The room and its owner in one transaction.
     this.createRoom = db.transaction((room: string, config: string, owner: string): boolean => {
       if (this.insertRoom.run(room, config, new Date().toISOString()).changes === 0) return false;
@@ -81,6 +93,10 @@ export class SqliteRoomStore implements RoomStore {
   async setAffiliation(room: string, jid: string, affiliation: Affiliation): Promise<void> {
     if (affiliation === 'none') this.deleteAffiliation.run(room, jid);
     else this.upsertAffiliation.run({ room, jid, affiliation });
+  }
+
+  async affiliationsOf(jid: string): Promise<HeldAffiliation[]> {
+    return this.affiliationsOfQuery.all(jid);
   }
 
   async occupants(room: string): Promise<Occupant[]> {
