@@ -4,6 +4,7 @@ import { startNode, type RunningNode } from '../../src/app';
 import { BoshTestClient } from '../support/bosh-client';
 import { clusterNodeConfig } from '../support/cluster-config';
 import { TestRedis } from '../support/redis-server';
+import { parseStrictXml } from '../../src/xml';
 
 const ROOM = 'ops@conference.localhost';
 const MUC_USER = 'http://jabber.org/protocol/muc#user';
@@ -294,5 +295,52 @@ describe('cluster: a room with occupants on three nodes', () => {
     const answer = await carol.waitFor((e) => e.name === 'iq' && e.attrs.id === 'ver', 5000, 'the answer');
     expect(answer.attrs).toMatchObject({ type: 'result', from: `${HALL}/bo` });
     for (const client of [alice, bob, carol]) await client.terminate();
+  });
+});
+
+describe('cluster: a rolling upgrade, a node of an older release among the nodes', () => {
+  it('XEP-0045 §7.4: a room message goes as one fanout to a node that announces it, and as one deliver per occupant to a node without the announcement', async () => {
+    const HALL = 'upgrade@conference.localhost';
+    const [n1, n2] = nodes as [RunningNode, RunningNode];
+    const admin = new Redis(redis.url);
+    try {
+      // Every node of this release announces what it reads, with its heartbeat.
+      expect((await admin.get('bosh:node:n2:bus-kinds'))?.split(' ')).toContain('fanout');
+      // A node of the older release: its heartbeat and nothing else (it reads no 'fanout'). The test reads its stream.
+      await admin.set('bosh:node:old:alive', 'http://127.0.0.1:1', 'PX', 60_000);
+      await admin.sadd('bosh:nodes', 'old');
+      const alice = await login(n1, 'alice', 'upgrade');
+      const bob = await login(n2, 'bob', 'upgrade');
+      alice.send(`<presence to='${HALL}/al' xmlns='jabber:client'><x xmlns='${MUC}'><history maxstanzas='0'/></x></presence>`);
+      await alice.waitFor(isSelf, 5000, 'own presence in the room');
+      await alice.iq(`<iq type='set' id='instant' to='${HALL}' xmlns='jabber:client'>${INSTANT_ROOM}</iq>`, 'instant');
+      bob.send(`<presence to='${HALL}/bo' xmlns='jabber:client'><x xmlns='${MUC}'><history maxstanzas='0'/></x></presence>`);
+      await bob.waitFor(isSelf, 5000, 'own presence in the room');
+      for (const [nick, jid] of [
+        ['c1', 'carol@localhost/old1'],
+        ['d1', 'dave@localhost/old2'],
+      ] as const)
+        await n1.stores.rooms.putOccupant('upgrade', { nick, jid, role: 'participant', node: 'old' });
+
+      alice.send(`<message to='${HALL}' type='groupchat' xmlns='jabber:client'><body>mixed cluster</body></message>`);
+      const atBob = await bob.waitFor((e) => e.name === 'message' && e.getChildText('body') === 'mixed cluster', 5000, 'the room message');
+      await alice.waitFor((e) => e.name === 'message' && e.getChildText('body') === 'mixed cluster', 5000, 'the room message');
+      const onOldStream = (await admin.xrange('bosh:bus:old', '-', '+')).map(([, fields]) => JSON.parse(String(fields[1])) as Record<string, unknown>);
+      expect(onOldStream.map((m) => [m.kind, m.to])).toEqual([
+        ['deliver', 'carol@localhost/old1'],
+        ['deliver', 'dave@localhost/old2'],
+      ]);
+      for (const m of onOldStream) {
+        const stanza = parseStrictXml(String(m.stanza));
+        expect(stanza.attrs.to).toBe(m.to);
+        expect(stanza.getChildText('body')).toBe('mixed cluster');
+        expect(stanza.getChild('stanza-id', 'urn:xmpp:sid:0')?.attrs.id).toBe(atBob.getChild('stanza-id', 'urn:xmpp:sid:0')?.attrs.id);
+      }
+      for (const client of [alice, bob]) await client.terminate();
+    } finally {
+      await admin.del('bosh:node:old:alive', 'bosh:bus:old');
+      await admin.srem('bosh:nodes', 'old');
+      admin.disconnect();
+    }
   });
 });

@@ -1,10 +1,14 @@
 import Redis from 'ioredis';
+import pino from 'pino';
+import { Writable } from 'node:stream';
 import { RedisKeys } from '../../src/cluster/keys';
+import { Membership } from '../../src/cluster/membership';
 import { RedisBus } from '../../src/cluster/redis-bus';
 import { RedisRouteTable } from '../../src/cluster/redis-route-table';
 import { SessionRegistry } from '../../src/cluster/session-registry';
 import { createLogger } from '../../src/observability/logger';
 import type { BusMessage, RouteEntry } from '../../src/routing/route-table';
+import { BUS_MESSAGE_KINDS } from '../../src/routing/bus-kinds';
 import { TestRedis } from '../support/redis-server';
 
 let server: TestRedis;
@@ -86,5 +90,68 @@ describe('RedisBus (stanzas to the owning node)', () => {
     expect(left.map((m) => (m.kind === 'deliver' ? m.stanza : ''))).toEqual(['<late/>']);
     expect(await redis.xlen(keys.bus('owner'))).toBe(0);
     await sender.stop();
+  });
+});
+
+/** A logger whose warnings are kept, one parsed line each. */
+function recordingLogger() {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: pino({ level: 'warn' }, sink), lines };
+}
+
+describe('RedisBus: a message of a kind this release does not read (rolling upgrades, docs/deployment.md)', () => {
+  it('leaves it in the stream unsettled, logs the kind once, and goes on with the next messages', async () => {
+    const { logger, lines } = recordingLogger();
+    const alive = async () => true;
+    const sender = new RedisBus(redis, new Redis(server.url), keys, 'newer', alive, createLogger('silent'));
+    const owner = new RedisBus(redis, new Redis(server.url, { maxRetriesPerRequest: null }), keys, 'older', alive, logger);
+    const got: BusMessage[] = [];
+    owner.start(async (m) => void got.push(m));
+    // What a newer release would write: a kind this one does not know, twice, between two it knows.
+    const stream = keys.bus('older');
+    await sender.send('older', { kind: 'deliver', to: 'a@d/r', stanza: '<m n="1"/>', hops: 1 });
+    for (const n of [2, 3]) await redis.xadd(stream, '*', 'm', JSON.stringify({ kind: 'teleport', to: 'a@d/r', stanza: `<m n="${n}"/>` }), 'u', `x.${n}`);
+    await sender.send('older', { kind: 'deliver', to: 'a@d/r', stanza: '<m n="4"/>', hops: 1 });
+    for (let i = 0; i < 100 && got.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(got.map((m) => (m.kind === 'deliver' ? m.stanza : ''))).toEqual(['<m n="1"/>', '<m n="4"/>']);
+    for (let i = 0; i < 100 && (await redis.xlen(stream)) > 2; i++) await new Promise((r) => setTimeout(r, 20));
+    const kept = (await redis.xrange(stream, '-', '+')).map(([, fields]) => (JSON.parse(String(fields[1])) as { kind: string }).kind);
+    expect(kept).toEqual(['teleport', 'teleport']);
+    expect(lines.filter((l) => l.kind === 'teleport')).toHaveLength(1);
+    expect(lines[0]?.msg).toMatch(/does not read/);
+
+    // Leaving, the node drains its own stream: what it does not read stays for the release that does.
+    await owner.stop();
+    const drained: BusMessage[] = [];
+    expect(await owner.drain('older', async (m) => void drained.push(m))).toBe(0);
+    expect(await owner.backlog('older')).toBe(2);
+    expect(lines.filter((l) => l.kind === 'teleport')).toHaveLength(1);
+    await redis.del(stream);
+    await sender.stop();
+  });
+});
+
+describe('Membership: the bus kinds each node announces with its heartbeat', () => {
+  it('reads what a node of this release announces, takes a heartbeat without an announcement for an older release, and drops it on leaving', async () => {
+    const timing = { heartbeatMs: 100, ttlMs: 400 };
+    const newer = new Membership(redis, keys, 'm-new', 'http://127.0.0.1:1', timing);
+    const looker = new Membership(redis, keys, 'm-look', 'http://127.0.0.1:2', timing);
+    await newer.join();
+    expect(await looker.isAlive('m-new')).toBe(true);
+    expect([...(await looker.busKinds('m-new'))].sort()).toEqual([...BUS_MESSAGE_KINDS].sort());
+    // An older release beats with its URL alone.
+    await redis.set(keys.alive('m-old'), 'http://127.0.0.1:3', 'PX', 5_000);
+    expect(await looker.isAlive('m-old')).toBe(true);
+    expect((await looker.busKinds('m-old')).has('fanout')).toBe(false);
+    expect(looker.ownKinds.has('fanout')).toBe(true);
+    await newer.leave();
+    expect(await redis.exists(keys.alive('m-new'), keys.busKinds('m-new'))).toBe(0);
+    await redis.del(keys.alive('m-old'));
   });
 });

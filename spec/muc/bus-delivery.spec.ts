@@ -2,10 +2,14 @@ import type { Element } from 'ltx';
 import { busDelivery } from '../../src/muc/bus-delivery';
 import type { Delivery, OccupantDelivery } from '../../src/muc/occupant-delivery';
 import type { BusMessage, ClusterLink } from '../../src/routing/route-table';
+import { announcedBusKinds, BUS_MESSAGE_KINDS } from '../../src/routing/bus-kinds';
 import { parseStrictXml } from '../../src/xml';
 
-/** A cluster whose bus records what it is given, and refuses the nodes in `dead`. */
-function fakeCluster(dead: ReadonlySet<string> = new Set()) {
+/**
+ * A cluster whose bus records what it is given, and refuses the nodes in `dead`; the nodes in `old`
+ * announce nothing (an older release), and `kinds` fails when `unreachable` (Redis away).
+ */
+function fakeCluster(dead: ReadonlySet<string> = new Set(), old: ReadonlySet<string> = new Set(), unreachable = false) {
   const sent: Array<{ node: string; message: BusMessage }> = [];
   const cluster: ClusterLink = {
     node: 'n1',
@@ -17,6 +21,10 @@ function fakeCluster(dead: ReadonlySet<string> = new Set()) {
       },
     },
     isAlive: async (node) => !dead.has(node),
+    busKinds: async (node) => {
+      if (unreachable) throw new Error('redis is away');
+      return old.has(node) ? announcedBusKinds(null) : new Set(BUS_MESSAGE_KINDS);
+    },
   };
   return { cluster, sent };
 }
@@ -64,6 +72,24 @@ describe('busDelivery: a room message in cluster mode (XEP-0045 §7.4)', () => {
       ['e@localhost/1', 'e@localhost/1'],
     ]);
     expect(delivered.every((d) => d.stanza.getChildText('body') === 'hi')).toBe(true);
+  });
+
+  it('sends a node that does not announce fanout (an older release, rolling upgrade) one deliver per occupant, each addressed, in the room’s order', async () => {
+    const { cluster, sent } = fakeCluster(new Set(), new Set(['n2']));
+    await busDelivery(cluster, recordingFallback().fallback).broadcast(roomMessage(), occupants);
+    const toN2 = sent.filter((s) => s.node === 'n2').map((s) => s.message);
+    expect(toN2.map((m) => m.kind)).toEqual(['deliver', 'deliver']);
+    expect(toN2.map((m) => (m.kind === 'deliver' ? [m.to, parseStrictXml(m.stanza).attrs.to, parseStrictXml(m.stanza).getChildText('body')] : []))).toEqual([
+      ['b@localhost/1', 'b@localhost/1', 'hi'],
+      ['e@localhost/1', 'e@localhost/1', 'hi'],
+    ]);
+    expect(sent.filter((s) => s.node !== 'n2').map((s) => s.message.kind)).toEqual(['fanout', 'fanout']);
+  });
+
+  it('sends one deliver per occupant when the announcements cannot be read (Redis away): every release reads it', async () => {
+    const { cluster, sent } = fakeCluster(new Set(), new Set(), true);
+    await busDelivery(cluster, recordingFallback().fallback).broadcast(roomMessage(), occupants);
+    expect(sent.map((s) => s.message.kind)).toEqual(Array.from({ length: occupants.length }, () => 'deliver'));
   });
 
   it('still sends stanzas that differ per occupant one by one (deliver)', async () => {

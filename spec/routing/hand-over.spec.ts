@@ -1,6 +1,7 @@
 import { parseStrictXml } from '../../src/xml';
 import { parseJid, type Jid } from '../../src/base/jid';
 import { Router } from '../../src/routing/router';
+import { BUS_MESSAGE_KINDS } from '../../src/routing/bus-kinds';
 import type { BusMessage, ClusterLink, RouteEntry } from '../../src/routing/route-table';
 import type { AccountStore } from '../../src/store/account-store';
 
@@ -13,6 +14,7 @@ describe('a message for a resource on another node is routed only once it is on 
     const cluster: ClusterLink = {
       node: 'a',
       isAlive: async () => true,
+      busKinds: async () => new Set(BUS_MESSAGE_KINDS),
       routes: { resources: async () => [bobOnB], put: async () => undefined, remove: async () => undefined },
       bus: {
         send: async () => undefined,

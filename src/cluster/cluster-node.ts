@@ -69,6 +69,10 @@ export class ClusterNode implements ClusterLink {
     return this.membership.isAlive(node);
   }
 
+  busKinds(node: string): Promise<ReadonlySet<string>> {
+    return this.membership.busKinds(node);
+  }
+
   /** Joins the cluster and starts serving: bus reading, registry upkeep, reaping. */
   async start(transport: BoshTransport, router: Router, resourceGone: ResourceGoneHandler): Promise<void> {
     // Taken for dead (frozen, or cut off from Redis, past the TTL) and reaped: contacts heard our users
@@ -141,8 +145,15 @@ export class ClusterNode implements ClusterLink {
   private async finishReap(node: string, router: Router): Promise<void> {
     try {
       const late = await this.bus.drain(node, (message) => this.reroute(router, message));
-      await this.membership.forget(node);
       if (late > 0) this.logger.warn({ node, late }, 'routed again what reached a dead node after it was reaped');
+      // Entries of a kind this release does not read: the node stays listed, so it is reaped again
+      // (once the lock expires) until a node of a release that reads them drains its stream.
+      const unread = await this.bus.backlog(node);
+      if (unread > 0) {
+        this.logger.debug({ node, unread }, 'a dead node’s stream keeps messages this release does not read; it stays listed');
+        return;
+      }
+      await this.membership.forget(node);
     } catch (err) {
       // The node stays listed: it is reaped again (idempotent) once the lock expires.
       this.logger.warn({ node, err: (err as Error).message }, 'could not finish reaping');

@@ -13,6 +13,13 @@ export class RedisKeys {
   alive(node: string): string {
     return `${this.prefix}node:${node}:alive`;
   }
+  /**
+   * The kinds of bus message a node reads, space-separated, renewed and expiring with its heartbeat
+   * (routing/bus-kinds.ts). A separate key: the heartbeat's value stays the URL older releases read.
+   */
+  busKinds(node: string): string {
+    return `${this.prefix}node:${node}:bus-kinds`;
+  }
   /** Sids a node owns, and users with resources on it (what to clean when it dies). */
   nodeSids(node: string): string {
     return `${this.prefix}node:${node}:sids`;

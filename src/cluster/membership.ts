@@ -1,4 +1,5 @@
 import type Redis from 'ioredis';
+import { announcedBusKinds, BUS_MESSAGE_KINDS, busKindsAnnouncement } from '../routing/bus-kinds';
 import type { RedisKeys } from './keys';
 
 export interface MembershipTiming {
@@ -14,9 +15,15 @@ export interface MembershipTiming {
  * is fine. A node is dead only once its key has been seen missing, continuously, for a whole TTL from
  * here — time in which a live node reconnects and beats again.
  * Answers are cached briefly so routing does not ask Redis for every stanza.
+ *
+ * With its heartbeat a node announces the kinds of bus message it reads (a key of its own, same
+ * expiry), so that during a rolling upgrade a sender never writes a node a kind it does not read. It
+ * is read together with the heartbeat, in the same round trip and the same cache.
  */
 export class Membership {
-  private readonly cache = new Map<string, { alive: boolean; until: number }>();
+  private readonly cache = new Map<string, { alive: boolean; kinds: ReadonlySet<string>; until: number }>();
+  /** What this node reads, as it announces it. */
+  readonly ownKinds: ReadonlySet<string>;
   /** When each node's heartbeat was first seen missing (cleared when seen again). */
   private readonly missingSince = new Map<string, number>();
   private graceUntil = 0;
@@ -32,7 +39,10 @@ export class Membership {
     readonly node: string,
     private readonly internalUrl: string,
     private readonly timing: MembershipTiming,
-  ) {}
+    kinds: readonly string[] = BUS_MESSAGE_KINDS,
+  ) {
+    this.ownKinds = new Set(kinds);
+  }
 
   async join(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
@@ -53,6 +63,7 @@ export class Membership {
       .multi()
       .set(this.keys.alive(this.node), this.internalUrl, 'PX', this.timing.ttlMs)
       .sadd(this.keys.nodes(), this.node)
+      .set(this.keys.busKinds(this.node), busKindsAnnouncement([...this.ownKinds]), 'PX', this.timing.ttlMs)
       .exec();
     // Re-added to the node set: a reaper removed us (we were frozen, or cut off, past the TTL).
     if (this.timer && replies?.[1]?.[1] === 1) this.onReaped?.();
@@ -62,18 +73,29 @@ export class Membership {
   async leave(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.redis.del(this.keys.alive(this.node));
+    await this.redis.del(this.keys.alive(this.node), this.keys.busKinds(this.node));
   }
 
   async isAlive(node: string): Promise<boolean> {
     if (node === this.node) return true;
+    return (await this.look(node)).alive;
+  }
+
+  /** The kinds of bus message a node reads (its announcement; routing/bus-kinds.ts for a node without one). */
+  async busKinds(node: string): Promise<ReadonlySet<string>> {
+    if (node === this.node) return this.ownKinds;
+    return (await this.look(node)).kinds;
+  }
+
+  /** A node's heartbeat and announcement, one round trip at most every half second per node. */
+  private async look(node: string): Promise<{ alive: boolean; kinds: ReadonlySet<string> }> {
     const cached = this.cache.get(node);
     const now = Date.now();
-    if (cached && cached.until > now) return cached.alive;
-    const beating = (await this.redis.exists(this.keys.alive(node))) === 1;
-    const alive = !this.observe(node, beating);
-    this.cache.set(node, { alive, until: now + Math.min(500, this.timing.heartbeatMs) });
-    return alive;
+    if (cached && cached.until > now) return cached;
+    const [url, announcement] = await this.redis.mget(this.keys.alive(node), this.keys.busKinds(node));
+    const seen = { alive: !this.observe(node, url !== null && url !== undefined), kinds: announcedBusKinds(announcement) };
+    this.cache.set(node, { ...seen, until: now + Math.min(500, this.timing.heartbeatMs) });
+    return seen;
   }
 
   /** Records whether a node's heartbeat is there; returns whether it is dead (missing for a whole TTL). */

@@ -3,6 +3,7 @@ import type { Logger } from '../observability/logger';
 import type { Settled } from '../base/stream';
 import type { SettleClaim } from '../routing/resource';
 import type { Bus, BusMessage } from '../routing/route-table';
+import { BusEntryReader } from './bus-entry';
 import { BusOutbox, type OutboxBounds } from './bus-outbox';
 import type { RedisKeys } from './keys';
 
@@ -67,6 +68,7 @@ export class RedisBus implements Bus {
   /** Entries read and not yet settled, and settled ones not yet removed from the stream. */
   private readonly unsettled = new Set<string>();
   private settledIds: string[] = [];
+  private readonly entries: BusEntryReader;
 
   constructor(
     private readonly redis: Redis,
@@ -79,6 +81,7 @@ export class RedisBus implements Bus {
     outboxBounds: OutboxBounds = { maxMessages: 10_000, maxAgeMs: 30_000 },
   ) {
     this.outbox = new BusOutbox(outboxBounds, (to, message) => this.write(to, message));
+    this.entries = new BusEntryReader(logger, node);
   }
 
   /** Messages waiting for Redis to come back. */
@@ -207,11 +210,13 @@ export class RedisBus implements Bus {
       if (entries.length === 0) continue;
       for (const [id, fields] of entries) {
         this.lastId = id;
+        const entry = this.entries.read(fields[1], stream);
+        // A kind this release does not read stays in the stream, never settled (see BusEntryReader).
+        if (entry && 'unknownKind' in entry) continue;
         this.unsettled.add(id);
         const receipt = new EntryReceipt(() => this.settled(id));
-        const json = fields[1];
         try {
-          if (json !== undefined && !this.repeated(fields[3])) await handle(JSON.parse(json) as BusMessage, receipt.claim);
+          if (entry && !this.repeated(fields[3])) await handle(entry.message, receipt.claim);
         } catch (err) {
           this.logger.warn({ err }, 'bus message failed');
         } finally {
@@ -233,25 +238,34 @@ export class RedisBus implements Bus {
   /**
    * Hands what a node's stream holds (a dead node's unread stanzas, or this node's own when it
    * leaves) to `handle`, oldest first, removing each entry only once it has been handled: a failure
-   * halfway leaves the rest for the next attempt.
+   * halfway leaves the rest for the next attempt. An entry of a kind this release does not read stays
+   * (see BusEntryReader, and `backlog`).
    */
   async drain(node: string, handle: (message: BusMessage) => Promise<void>): Promise<number> {
     const stream = this.keys.bus(node);
     let count = 0;
-    for (;;) {
-      const entries = (await this.redis.xrange(stream, '-', '+', 'COUNT', 500)) as Array<[string, string[]]>;
+    // Past each entry in turn (an exclusive start, Redis 6.2), so that those left behind are not read again.
+    for (let from = '-'; ;) {
+      const entries = (await this.redis.xrange(stream, from, '+', 'COUNT', 500)) as Array<[string, string[]]>;
       if (entries.length === 0) return count;
       for (const [id, fields] of entries) {
-        const json = fields[1];
+        from = `(${id}`;
+        const entry = this.entries.read(fields[1], stream);
+        if (entry && 'unknownKind' in entry) continue;
         // This node's own entry, read and handed to a session whose client never confirmed it: routed
         // again (a client that did get it sees it twice, with the same stanza id).
         const ownUnsettled = node === this.node && this.unsettled.has(id);
-        if (json !== undefined && (ownUnsettled || !this.repeated(fields[3]))) {
-          await handle(JSON.parse(json) as BusMessage);
+        if (entry && (ownUnsettled || !this.repeated(fields[3]))) {
+          await handle(entry.message);
           count++;
         }
         await this.redis.xdel(stream, id);
       }
     }
+  }
+
+  /** How many entries a node's stream holds (after a drain: those of kinds this release does not read). */
+  async backlog(node: string): Promise<number> {
+    return this.redis.xlen(this.keys.bus(node));
   }
 }

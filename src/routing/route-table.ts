@@ -20,7 +20,11 @@ export interface RouteTable {
   remove(bare: string, resource: string, node: string): Promise<void>;
 }
 
-/** What one node asks another to do for a resource bound there. */
+/**
+ * What one node asks another to do for a resource bound there. A kind added here is read only by nodes
+ * of this release on: it goes into BUS_MESSAGE_KINDS (bus-kinds.ts), and a sender checks the receiving
+ * node announces it (see busKinds) during a rolling upgrade.
+ */
 export type BusMessage =
   | { readonly kind: 'deliver'; readonly to: string; readonly stanza: string; readonly hops: number }
   /**
@@ -49,4 +53,9 @@ export interface ClusterLink {
   readonly bus: Bus;
   /** Whether a node is alive (its heartbeat has not lapsed). */
   isAlive(node: string): Promise<boolean>;
+  /**
+   * The kinds of bus message a node reads, as it announces them with its heartbeat (routing/bus-kinds.ts:
+   * no announcement is an older release, without 'fanout'). Read with the liveness, not per message.
+   */
+  busKinds(node: string): Promise<ReadonlySet<string>>;
 }
