@@ -23,8 +23,13 @@ describe('loadConfig with an empty environment gives the documented defaults (do
     expect(config.redisUrl).toBeUndefined();
   });
 
-  it('grants at most wait=60 and hold=2, with inactivity 60, polling 2 and maxpause 120 (XEP-0124 §7.2, §10, §12)', () => {
-    expect(config.bosh).toEqual({ maxWait: 60, maxHold: 1, inactivity: 60, polling: 2, maxPause: 120 });
+  it('grants at most wait=60 and hold=2, with inactivity 60, polling 2 and maxpause 120 (XEP-0124 §7.2, §10, §12), and prompts a confirmation after 1 s (§9)', () => {
+    expect(config.bosh).toEqual({ maxWait: 60, maxHold: 1, inactivity: 60, polling: 2, maxPause: 120, confirmationPromptMs: 1000 });
+  });
+
+  it('leases stored messages for 300 s (XEP-0160), and waits 3 s for clients to confirm on a cluster node’s stop', () => {
+    expect(config.limits.offlineLeaseSeconds).toBe(300);
+    expect(config.cluster.settleWaitMs).toBe(3000);
   });
 
   it('limits bodies to 256 KiB and stanzas to 64 KiB', () => {
@@ -67,8 +72,25 @@ describe('loadConfig reads and normalises the values it is given', () => {
   });
 
   it('reads every BOSH limit into its place', () => {
-    const config = loadConfig({ BOSH_MAX_WAIT: '30', BOSH_MAX_HOLD: '1', BOSH_INACTIVITY: '45', BOSH_POLLING: '0', BOSH_MAX_PAUSE: '300' });
-    expect(config.bosh).toEqual({ maxWait: 30, maxHold: 1, inactivity: 45, polling: 0, maxPause: 300 });
+    const config = loadConfig({
+      BOSH_MAX_WAIT: '30',
+      BOSH_MAX_HOLD: '1',
+      BOSH_INACTIVITY: '45',
+      BOSH_POLLING: '0',
+      BOSH_MAX_PAUSE: '300',
+      BOSH_CONFIRMATION_PROMPT_MS: '250',
+    });
+    expect(config.bosh).toEqual({ maxWait: 30, maxHold: 1, inactivity: 45, polling: 0, maxPause: 300, confirmationPromptMs: 250 });
+  });
+
+  it('reads the offline lease and the stopping node’s settle wait, and refuses values out of range', () => {
+    const config = loadConfig({ OFFLINE_LEASE_SECONDS: '90', BUS_SETTLE_WAIT_MS: '0' });
+    expect([config.limits.offlineLeaseSeconds, config.cluster.settleWaitMs]).toEqual([90, 0]);
+    expect(problemsOf({ OFFLINE_LEASE_SECONDS: '0', BOSH_CONFIRMATION_PROMPT_MS: '5', BUS_SETTLE_WAIT_MS: 'soon' })).toEqual([
+      expect.stringMatching(/^BOSH_CONFIRMATION_PROMPT_MS=5: expected a whole number from 100 /),
+      expect.stringMatching(/^OFFLINE_LEASE_SECONDS=0: expected a whole number from 1 /),
+      expect.stringMatching(/^BUS_SETTLE_WAIT_MS=soon: expected a whole number from 0 /),
+    ]);
   });
 
   it('reads the users sources and the conflict policy as given', () => {

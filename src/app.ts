@@ -182,6 +182,7 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
     events: new EventHub({ logger, observer: metrics }),
     // XEP-0313, on by default (MAM_ENABLED): chats archived in the delivery path, stamped with their archive id.
     archive: config.archive.enabled ? chatArchiver(durable.archive, config.domain, logger) : undefined,
+    offlineLeaseMs: limits.offlineLeaseSeconds * 1000,
   });
   if (config.archive.enabled) registerUserArchive(xmpp.services.iq, durable.archive);
   const retentionSweep = startRetentionSweep(durable.archive, logger);

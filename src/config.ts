@@ -39,6 +39,12 @@ export interface Config {
   readonly limits: {
     /** Messages kept per offline user (XEP-0160). */
     readonly offlinePerUser: number;
+    /**
+     * Seconds stored messages handed to a session stay hidden from another login while its client has
+     * not confirmed them (XEP-0160 at least once: they are deleted on confirmation, handed over again
+     * after a crash once this runs out).
+     */
+    readonly offlineLeaseSeconds: number;
     readonly sessionsPerAccount: number;
     readonly stanzasPerSecond: number;
     readonly stanzaBurst: number;
@@ -76,6 +82,8 @@ export interface Config {
     readonly outboxSeconds: number;
     /** Users whose last known routes serve while Redis cannot answer (ROUTE_CACHE_USERS). */
     readonly routeCacheUsers: number;
+    /** Milliseconds a stopping node waits at most for its clients to confirm what it handed them from its bus stream (BUS_SETTLE_WAIT_MS). */
+    readonly settleWaitMs: number;
   };
   readonly logLevel: LogLevel;
   /** Log every stanza in and out at debug level (contains message bodies: off by default). */
@@ -231,6 +239,7 @@ export function loadConfig(env: Env): Config {
   const inactivity = integer('BOSH_INACTIVITY', 60, 5, 86400);
   const polling = integer('BOSH_POLLING', 2, 0, 60);
   const maxPause = integer('BOSH_MAX_PAUSE', 120, 0, 86400);
+  const confirmationPromptMs = integer('BOSH_CONFIRMATION_PROMPT_MS', 1000, 100, 3_600_000);
 
   const corsText = value('CORS_ORIGINS') ?? '*';
   let corsOrigins: '*' | ReadonlySet<string> = '*';
@@ -314,7 +323,7 @@ export function loadConfig(env: Env): Config {
     redisSentinelName: value('REDIS_SENTINEL_NAME') ?? 'mymaster',
     storage,
     dataDir: value('DATA_DIR') ?? './data',
-    bosh: { maxWait, maxHold, inactivity, polling, maxPause },
+    bosh: { maxWait, maxHold, inactivity, polling, maxPause, confirmationPromptMs },
     maxBodyBytes: integer('BOSH_MAX_BODY_BYTES', 262_144, 1024, 64 * 1024 * 1024),
     maxStanzaBytes: integer('MAX_STANZA_BYTES', 65_536, 512, 64 * 1024 * 1024),
     // Stored and relayed XML is read back with a fixed bound (STORED_XML_MAX_DEPTH, 1024) above this maximum.
@@ -327,6 +336,8 @@ export function loadConfig(env: Env): Config {
     maxAuthFailures: integer('MAX_AUTH_FAILURES', 3, 1, 100),
     limits: {
       offlinePerUser: integer('OFFLINE_LIMIT', 100, 0, 100_000),
+      // Above BOSH_MAX_PAUSE + BOSH_MAX_WAIT (180 s by default), the longest a live client can take to confirm.
+      offlineLeaseSeconds: integer('OFFLINE_LEASE_SECONDS', 300, 1, 7 * 86_400),
       sessionsPerAccount: integer('MAX_SESSIONS_PER_ACCOUNT', 10, 1, 1000),
       stanzasPerSecond: integer('STANZAS_PER_SECOND', 20, 1, 100_000),
       stanzaBurst: integer('STANZA_BURST', 60, 1, 1_000_000),
@@ -350,6 +361,7 @@ export function loadConfig(env: Env): Config {
       outboxMessages: integer('BUS_OUTBOX_MAX', 10_000, 0, 10_000_000),
       outboxSeconds: integer('BUS_OUTBOX_SECONDS', 30, 0, 3600),
       routeCacheUsers: integer('ROUTE_CACHE_USERS', 100_000, 0, 10_000_000),
+      settleWaitMs: integer('BUS_SETTLE_WAIT_MS', 3000, 0, 600_000),
     },
     authThrottle: {
       delayMs: authDelayMs,

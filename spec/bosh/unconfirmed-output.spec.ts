@@ -100,6 +100,27 @@ describe('XEP-0124 §9.1 receipts: output is settled only once the client shows 
     expect(after.answered).toBe(false);
   });
 
+  it('answers that held request after BOSH_CONFIRMATION_PROMPT_MS when it is set, and never later than wait (§8)', () => {
+    const prompted = (limits: { confirmationPromptMs: number; maxWait?: number }, wait: number, dueMs: number): void => {
+      const h = new Harness(limits);
+      const { sid, endpoint } = h.create(`wait='${wait}' hold='1' ver='1.11'`);
+      const settled: string[] = [];
+      h.request(sid, 1001);
+      pushTracked(endpoint.output, 'm1', settled);
+      h.scheduler.runDeferred();
+      const next = h.request(sid, 1002);
+      h.scheduler.advance(dueMs - 1);
+      expect(next.answered).toBe(false);
+      h.scheduler.advance(1);
+      expect(next.answered).toBe(true);
+      h.request(sid, 1003);
+      expect(settled).toEqual(['m1']);
+    };
+    prompted({ confirmationPromptMs: 250 }, 10, 250);
+    prompted({ confirmationPromptMs: 5_000 }, 2, 2_000);
+    prompted({ confirmationPromptMs: 5_000, maxWait: 3 }, 10, 3_000);
+  });
+
   it('keeps nothing back for presence: only messages, iqs and what someone waits on are routed again', () => {
     const h = new Harness();
     const { sid, endpoint } = h.create("wait='10' hold='1' ver='1.11'");

@@ -78,7 +78,10 @@ async function findEverything(node: RunningNode): Promise<void> {
 
   const dave = await login(node, 'dave', 'd-secret');
   expect(dave.jid).toBe('dave@localhost/restart');
-  // What was handed over is gone: a second login gets no second copy.
+  // What was handed over is deleted once its client confirmed it (XEP-0124 §9.1: its next requests
+  // show it has the response): a second login gets no second copy.
+  await bobClient.iq(`<iq type='get' id='confirm' xmlns='jabber:client'><ping xmlns='urn:xmpp:ping'/></iq>`, 'confirm');
+  for (let i = 0; i < 100 && (await node.stores.offline.count('bob')) > 0; i++) await new Promise((r) => setTimeout(r, 50));
   expect(await node.stores.offline.count('bob')).toBe(0);
 }
 

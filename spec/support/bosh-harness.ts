@@ -76,7 +76,7 @@ export class Exchange {
   }
 }
 
-export const DEFAULT_LIMITS: BoshLimits = { maxWait: 60, maxHold: 2, inactivity: 30, polling: 2, maxPause: 120 };
+export const DEFAULT_LIMITS: BoshLimits = { maxWait: 60, maxHold: 2, inactivity: 30, polling: 2, maxPause: 120, confirmationPromptMs: 1000 };
 
 export class Harness {
   readonly scheduler = new FakeScheduler();

@@ -9,7 +9,15 @@ export interface BoshLimits {
   readonly inactivity: number;
   readonly polling: number;
   readonly maxPause: number;
+  /**
+   * Milliseconds after which a held request is answered (empty) while a response carrying stanzas
+   * waits for the client's confirmation, so an idle client's next request confirms it (default 1000).
+   */
+  readonly confirmationPromptMs?: number;
 }
+
+/** A held request's answer while output waits for confirmation, unless configured (BOSH_CONFIRMATION_PROMPT_MS). */
+export const DEFAULT_CONFIRMATION_PROMPT_MS = 1_000;
 
 /** What one session runs with after the creation request was negotiated (XEP-0124 §7). */
 export interface SessionParams {
@@ -19,6 +27,8 @@ export interface SessionParams {
   readonly inactivity: number;
   readonly polling: number;
   readonly maxPause: number;
+  /** Milliseconds, at most `wait`, after which a held request is answered while a response waits for confirmation (see UnconfirmedOutput). */
+  readonly confirmationPromptMs: number;
   /** Undefined for a legacy client that sent no 'ver': it gets HTTP error codes (§17.1). */
   readonly ver: string | undefined;
   readonly contentType: string;
@@ -77,6 +87,7 @@ export function negotiateParams(attrs: Readonly<Record<string, string>>, limits:
     inactivity: hold === 0 ? Math.max(limits.inactivity, polling * 2) : limits.inactivity,
     polling,
     maxPause: limits.maxPause,
+    confirmationPromptMs: Math.min(limits.confirmationPromptMs ?? DEFAULT_CONFIRMATION_PROMPT_MS, Math.min(wait, limits.maxWait) * 1000),
     ver: attrs.ver === undefined ? undefined : negotiateVersion(attrs.ver),
     contentType: content ?? DEFAULT_CONTENT_TYPE,
     acks: attrs.ack === '1',

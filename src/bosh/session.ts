@@ -75,10 +75,6 @@ export interface SessionEvents {
 const ACK_REPORT_AFTER_MS = 1_000;
 // §9.1: with acks every unacknowledged response is kept; this bounds a client that never acks.
 const MAX_UNACKED_RESPONSES = 64;
-// A held request is answered (empty) after this long while a response carrying stanzas is not
-// confirmed: the client's next request confirms it (see UnconfirmedOutput), so an idle client's
-// last messages are not routed again should its node die or stop.
-const CONFIRMATION_PROMPT_MS = 1_000;
 // §14.3: responses kept for retransmission beyond the `requests` the XEP asks for.
 const RESPONSES_KEPT_BEYOND_REQUESTS = 2;
 
@@ -430,7 +426,10 @@ export class BoshSession implements StreamOutput {
     while (this.held.length > this.params.hold && this.oldestAnswerable()) this.answerOldest();
     while (this.held[0]?.due === true && this.oldestAnswerable()) this.answerOldest();
     if (this.queue.length > 0 && this.oldestAnswerable()) this.answerOldest();
-    const waitMs = this.unconfirmed.waiting ? Math.min(CONFIRMATION_PROMPT_MS, this.params.wait * 1000) : this.params.wait * 1000;
+    // While a response carrying stanzas is not confirmed, a held request is answered (empty) sooner:
+    // the client's next request confirms it (see UnconfirmedOutput), so an idle client's last
+    // messages are not routed again should its node die or stop (BOSH_CONFIRMATION_PROMPT_MS).
+    const waitMs = this.unconfirmed.waiting ? this.params.confirmationPromptMs : this.params.wait * 1000;
     for (const pending of this.held) {
       if (!pending.timer) pending.timer = this.scheduler.setTimeout(() => this.waitElapsed(pending), waitMs);
     }

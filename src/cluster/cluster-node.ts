@@ -24,6 +24,8 @@ export interface ClusterOptions {
   readonly outbox?: OutboxBounds;
   /** Users whose last known routes are kept for when Redis cannot answer. */
   readonly routeCacheUsers?: number;
+  /** Milliseconds a stopping node waits at most for its clients to confirm what it handed them from its stream. */
+  readonly settleWaitMs?: number;
 }
 
 /** What the cluster asks of the XMPP side when a node dies: its users' contacts hear 'unavailable'. */
@@ -54,7 +56,7 @@ export class ClusterNode implements ClusterLink {
     this.membership = new Membership(redis, keys, options.node, options.internalUrl, options.timing);
     this.routes = new RedisRouteTable(redis, keys, options.routeCacheUsers);
     this.registry = new SessionRegistry(redis, keys, options.node);
-    this.bus = new RedisBus(redis, busReader, keys, options.node, (node) => this.membership.isAlive(node), logger, options.outbox);
+    this.bus = new RedisBus(redis, busReader, keys, options.node, (node) => this.membership.isAlive(node), logger, options.outbox, options.settleWaitMs);
     this.forwarder = new BoshForwarder(this.registry, this.membership, options.boshPath, options.secret, logger, observer, {
       ...DEFAULT_FORWARD_TIMING,
       timeoutMs: options.forwardTimeoutMs ?? DEFAULT_FORWARD_TIMING.timeoutMs,

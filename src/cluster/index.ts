@@ -50,6 +50,7 @@ export async function connectCluster(config: Config, nodeUrl: string, metrics: F
       forwardTimeoutMs: (config.bosh.maxWait + FORWARD_TIMEOUT_MARGIN_SECONDS) * 1000,
       outbox: { maxMessages: config.cluster.outboxMessages, maxAgeMs: config.cluster.outboxSeconds * 1000 },
       routeCacheUsers: config.cluster.routeCacheUsers,
+      settleWaitMs: config.cluster.settleWaitMs,
     },
     logger,
     metrics,

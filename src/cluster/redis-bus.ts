@@ -1,11 +1,12 @@
 import type Redis from 'ioredis';
 import type { Logger } from '../observability/logger';
-import type { Settled } from '../base/stream';
 import type { SettleClaim } from '../routing/resource';
+import { SettleReceipt } from '../routing/settle-receipt';
 import type { Bus, BusMessage } from '../routing/route-table';
 import { BusEntryReader } from './bus-entry';
 import { BusOutbox, type OutboxBounds } from './bus-outbox';
 import type { RedisKeys } from './keys';
+import { waitForSettling } from './settle-wait';
 
 // A node's inbox never grows without bound if it stops reading (approximate trim).
 const MAX_BACKLOG = 100_000;
@@ -22,32 +23,8 @@ interface Outgoing {
 /** How a bus message is handled: `claim` gives a callback for each copy handed to a session (see SettleClaim). */
 export type BusHandler = (message: BusMessage, claim: SettleClaim) => Promise<void>;
 
-// How long a leaving node waits for its clients to confirm what it handed to their sessions.
-const SETTLE_WAIT_MS = 3_000;
-
-/**
- * One entry being handled: removed from the stream once handling is done and every copy handed to
- * a session is settled (its client has it, or it was routed again when the session ended).
- */
-class EntryReceipt {
-  private holds = 1;
-
-  constructor(private readonly onSettled: () => void) {}
-
-  readonly claim: SettleClaim = (): Settled => {
-    this.holds++;
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      this.release();
-    };
-  };
-
-  release(): void {
-    if (--this.holds === 0) this.onSettled();
-  }
-}
+// How long a leaving node waits, by default, for its clients to confirm what it handed to their sessions (BUS_SETTLE_WAIT_MS).
+const DEFAULT_SETTLE_WAIT_MS = 3_000;
 
 /**
  * Stanzas to other nodes through one Redis stream per node. The owner reads its stream with a
@@ -79,6 +56,8 @@ export class RedisBus implements Bus {
     private readonly isAlive: (node: string) => Promise<boolean>,
     private readonly logger: Logger,
     outboxBounds: OutboxBounds = { maxMessages: 10_000, maxAgeMs: 30_000 },
+    /** How long `stop` waits at most for what was handed to sessions to settle. */
+    private readonly settleWaitMs = DEFAULT_SETTLE_WAIT_MS,
   ) {
     this.outbox = new BusOutbox(outboxBounds, (to, message) => this.write(to, message));
     this.entries = new BusEntryReader(logger, node);
@@ -151,14 +130,13 @@ export class RedisBus implements Bus {
 
   /**
    * Stops reading; resolves once the message being handled (if any) is done and what was handed to
-   * sessions is settled (for a few seconds at most: what is not stays in the stream for `drain`).
+   * sessions is settled (for `settleWaitMs` at most, BUS_SETTLE_WAIT_MS: what is not stays in the stream for `drain`).
    */
   async stop(): Promise<void> {
     this.running = false;
     this.reader.disconnect();
     await this.reading;
-    const deadline = Date.now() + SETTLE_WAIT_MS;
-    while (this.unsettled.size > this.settledIds.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitForSettling(() => this.unsettled.size <= this.settledIds.length, this.settleWaitMs);
     await this.removal;
     await this.removeSettled();
   }
@@ -214,7 +192,8 @@ export class RedisBus implements Bus {
         // A kind this release does not read stays in the stream, never settled (see BusEntryReader).
         if (entry && 'unknownKind' in entry) continue;
         this.unsettled.add(id);
-        const receipt = new EntryReceipt(() => this.settled(id));
+        // Removed from the stream once handled and every copy handed to a session is settled.
+        const receipt = new SettleReceipt(() => this.settled(id));
         try {
           if (entry && !this.repeated(fields[3])) await handle(entry.message, receipt.claim);
         } catch (err) {

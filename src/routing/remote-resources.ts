@@ -1,6 +1,7 @@
 import type { Element } from 'ltx';
 import { parseStrictXml, serializeXml } from '../xml';
 import { makeJid, parseJid, type Jid } from '../base/jid';
+import type { Settled } from '../base/stream';
 import type { StreamErrorCondition } from '../base/stream-error';
 import type { Resource, ResourceState } from './resource';
 import type { BusMessage, ClusterLink, RouteEntry } from './route-table';
@@ -43,8 +44,9 @@ class RemoteResource implements Resource {
     return this.presenceElement;
   }
 
-  deliver(stanza: Element): void {
-    void this.handOver(stanza);
+  deliver(stanza: Element, settled?: Settled): void {
+    // On the bus the stanza is the reading node's to keep until its client has it: this copy is settled once handed over.
+    void this.handOver(stanza).then(() => settled?.());
   }
 
   handOver(stanza: Element): Promise<void> {

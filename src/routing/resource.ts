@@ -26,7 +26,8 @@ export interface Resource extends ResourceState {
   readonly resource: string;
   /** The node whose session this is. */
   readonly node: string;
-  deliver(stanza: Element): void;
+  /** `settled`, if given, is called once the client has the stanza or it was routed again (see Settled); only a session of this node takes it. */
+  deliver(stanza: Element, settled?: Settled): void;
   /**
    * Delivers, and resolves once the stanza is out of this node's hands (on the bus to another node),
    * so the request that carried it is answered only then: a node that dies a moment later has not

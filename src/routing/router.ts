@@ -151,8 +151,13 @@ export class Router {
     await this.remote?.publish(session.jid.bare, session.resource, this.local.state(session));
   }
 
-  /** Routes a stanza whose `to` names a user of this domain or a component; `from` is already stamped. */
-  async route(stanza: Element, to: Jid, hops = 0): Promise<RouteOutcome> {
+  /**
+   * Routes a stanza whose `to` names a user of this domain or a component; `from` is already stamped.
+   * `claim`, when given, is asked for a callback for each copy handed to a session of this node (see
+   * SettleClaim): whoever routes a stanza it must keep until a client has it (a bus entry, a stored
+   * offline message) learns when that is. A copy handed to the bus is settled by the node that reads it.
+   */
+  async route(stanza: Element, to: Jid, hops = 0, claim?: SettleClaim): Promise<RouteOutcome> {
     if (to.domain !== this.domain) {
       await this.toComponent(stanza, to);
       return 'handled';
@@ -165,7 +170,7 @@ export class Router {
     switch (decision.kind) {
       case 'deliver':
         if (kind === 'message') this.routedEvent(stanza, to, decision.to);
-        await this.handOver(stanza, decision.to);
+        await this.handOver(stanza, decision.to, claim);
         if (kind === 'message') this.seams.delivered?.(stanza, to, decision.to, usable);
         return 'delivered';
       case 'offline': {
@@ -191,11 +196,11 @@ export class Router {
   }
 
   /** Delivers to each resource; resolves once those on other nodes have it on the bus (see Resource.handOver). */
-  private async handOver(stanza: Element, resources: readonly Resource[]): Promise<void> {
+  private async handOver(stanza: Element, resources: readonly Resource[], claim?: SettleClaim): Promise<void> {
     const handing: Array<Promise<void>> = [];
     for (const resource of resources) {
       if (resource.handOver) handing.push(resource.handOver(stanza));
-      else resource.deliver(stanza);
+      else resource.deliver(stanza, claim?.());
     }
     await Promise.all(handing);
   }

@@ -58,6 +58,8 @@ export interface DomainOptions {
   readonly events?: GatewayEventHub;
   /** XEP-0313: archives users' chats before delivery (src/archive/chat-archiver.ts); none without it. */
   readonly archive?: ArchiveHandler;
+  /** XEP-0160: how long stored messages handed to a session stay hidden from another login until its client confirms them (OFFLINE_LEASE_SECONDS). */
+  readonly offlineLeaseMs?: number;
 }
 
 const processTimers: Timers = {
@@ -74,7 +76,7 @@ export interface XmppDomain {
   readonly services: XmppServices;
   /** Opens the session actor for a new stream (the transport calls it). */
   readonly openStream: StreamOpener;
-  /** Resolves when every ended session has finished telling its contacts. */
+  /** Resolves when every ended session has finished telling its contacts and routing again what its client never got, and what clients confirmed is deleted from offline storage. */
   settle(): Promise<void>;
   /** What happens on this domain, for archives, webhooks and statistics to subscribe to. */
   readonly events: GatewayEventHub;
@@ -87,7 +89,7 @@ export function createXmppDomain(stores: DomainStores, options: DomainOptions): 
   const { domain, logger } = options;
   const events = options.events ?? new EventHub({ logger });
   const components = new ComponentRegistry(domain, (component) => router.outletFor(component));
-  const offline = new OfflineService(stores.offline, domain, logger);
+  const offline = new OfflineService(stores.offline, domain, logger, Date.now, options.offlineLeaseMs);
   // Offline storage and carbons are part of delivery, called by the router in line; the events are
   // for observers.
   const router: Router = new Router(domain, stores.accounts, options.cluster, logger, {
@@ -99,7 +101,7 @@ export function createXmppDomain(stores: DomainStores, options: DomainOptions): 
           .handOverLate(
             to.local,
             () => router.resourcesOf(to.bare),
-            (message) => router.route(message, makeJid(to.local, to.domain)),
+            (message, claim) => router.route(message, makeJid(to.local, to.domain), 0, claim),
           )
           .catch((err: unknown) => logger.warn({ err, to: to.bare }, 'could not hand over a message stored during a login'));
       }
@@ -159,6 +161,7 @@ export function createXmppDomain(stores: DomainStores, options: DomainOptions): 
     openStream: (output, info) => new SessionActor(output, info, services),
     settle: async () => {
       while (services.departures.size > 0) await Promise.allSettled([...services.departures]);
+      await offline.idle();
     },
     events,
     components,

@@ -123,7 +123,10 @@ export class SessionActor implements StreamEndpoint, LocalResource {
 
   deliver(stanza: Element, settled?: Settled): void {
     if (this.phase === 'closed') {
-      settled?.();
+      // Gone while this was on its way (stored messages read at login, a bus entry): what someone
+      // keeps until a client has it is routed again, then settled, as at the session's end.
+      if (settled && this.boundJid) void this.leave([], [stanza], false).finally(settled);
+      else settled?.();
       return;
     }
     // The safety net: a fault while delivering to this session ends this session, not the sender's.

@@ -23,24 +23,30 @@ export interface StoreSet {
   close(): Promise<void>;
 }
 
+/** The clock offline leases run on; a contract moves it by hand. */
+export type Clock = () => number;
+
 /** A backend under contract: each call gives empty stores of their own. */
 export interface StoreBackend {
   readonly name: string;
-  fresh(offline?: OfflineLimits): Promise<StoreSet>;
+  fresh(offline?: OfflineLimits, clock?: Clock): Promise<StoreSet>;
 }
 
 export const ITERATIONS = 4096;
 export const DEFAULT_OFFLINE: OfflineLimits = { perUser: 100, bytesPerUser: 1_048_576 };
 
 /** Opens stores for one test and closes every instance it opened afterwards. */
-export function storesFor(backend: StoreBackend): { open(offline?: OfflineLimits): Promise<StoreSet>; another(stores: StoreSet): Promise<StoreSet> } {
+export function storesFor(backend: StoreBackend): {
+  open(offline?: OfflineLimits, clock?: Clock): Promise<StoreSet>;
+  another(stores: StoreSet): Promise<StoreSet>;
+} {
   const opened: StoreSet[] = [];
   afterEach(async () => {
     for (const stores of opened.splice(0)) await stores.close();
   });
   return {
-    open: async (offline) => {
-      const stores = await backend.fresh(offline);
+    open: async (offline, clock) => {
+      const stores = await backend.fresh(offline, clock);
       opened.push(stores);
       return stores;
     },

@@ -8,10 +8,10 @@ import { DEFAULT_OFFLINE, ITERATIONS } from '../contract/backend';
 
 storeContracts({
   name: 'memory',
-  fresh: async (offline = DEFAULT_OFFLINE) => ({
+  fresh: async (offline = DEFAULT_OFFLINE, clock = Date.now) => ({
     accounts: new MemoryAccountStore(ITERATIONS, new AuthCache(100, 60_000)),
     rosters: new MemoryRosterStore(),
-    offline: new MemoryOfflineStore(offline.perUser, offline.bytesPerUser),
+    offline: new MemoryOfflineStore(offline.perUser, offline.bytesPerUser, clock),
     documents: new MemoryXmlStore(),
     another: undefined,
     close: async () => undefined,

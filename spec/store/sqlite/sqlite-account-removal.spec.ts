@@ -77,7 +77,7 @@ describe('removing an account from the SQLite store', () => {
     expect(await stores.accounts.verifyPassword('alice', 'secret')).toBe(false);
     expect((await stores.rosters.roster('alice')).items).toEqual([]);
     expect(await stores.rosters.pendingIn('alice')).toEqual([]);
-    expect(await stores.offline.take('alice')).toEqual([]);
+    expect(await stores.offline.lease('alice', 60_000)).toEqual([]);
     expect(await stores.documents.keysOf('alice', '')).toEqual([]);
   });
 

@@ -8,7 +8,7 @@ import { SqliteOfflineStore } from '../../../src/store/sqlite/sqlite-offline-sto
 import { SqliteRosterStore } from '../../../src/store/sqlite/sqlite-roster-store';
 import { SqliteXmlStore } from '../../../src/store/sqlite/sqlite-xml-store';
 import { storeContracts, type StoreSet } from '../contract';
-import { DEFAULT_OFFLINE, ITERATIONS, type OfflineLimits } from '../contract/backend';
+import { DEFAULT_OFFLINE, ITERATIONS, type Clock, type OfflineLimits } from '../contract/backend';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -16,14 +16,14 @@ afterAll(() => {
 });
 
 /** Stores over the database in `dir`, on a connection of their own (what a restarted node opens). */
-function open(dir: string, offline: OfflineLimits): StoreSet {
+function open(dir: string, offline: OfflineLimits, clock: Clock): StoreSet {
   const db = openDatabase(dir);
   return {
     accounts: new SqliteAccountStore(db, ITERATIONS, new AuthCache(100, 60_000)),
     rosters: new SqliteRosterStore(db),
-    offline: new SqliteOfflineStore(db, offline.perUser, offline.bytesPerUser),
+    offline: new SqliteOfflineStore(db, offline.perUser, offline.bytesPerUser, clock),
     documents: new SqliteXmlStore(db),
-    another: async () => open(dir, offline),
+    another: async () => open(dir, offline, clock),
     close: async () => {
       db.close();
     },
@@ -32,9 +32,9 @@ function open(dir: string, offline: OfflineLimits): StoreSet {
 
 storeContracts({
   name: 'sqlite',
-  fresh: async (offline = DEFAULT_OFFLINE) => {
+  fresh: async (offline = DEFAULT_OFFLINE, clock = Date.now) => {
     const dir = mkdtempSync(join(tmpdir(), 'gateway-store-'));
     dirs.push(dir);
-    return open(dir, offline);
+    return open(dir, offline, clock);
   },
 });

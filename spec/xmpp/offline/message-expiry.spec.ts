@@ -1,13 +1,18 @@
 import type { Element } from 'ltx';
 import { createLogger } from '../../../src/observability/logger';
+import type { Settled } from '../../../src/base/stream';
 import type { LocalResource } from '../../../src/routing/resource';
 import { MemoryOfflineStore } from '../../../src/store/offline-store';
 import { OfflineService } from '../../../src/xmpp/offline/offline-service';
 
+/** A session whose client confirms each stanza at once (XEP-0124 §9). */
 function recipient(delivered: Element[]): LocalResource {
   return {
     jid: { local: 'bob', domain: 'localhost', resource: 'r', bare: 'bob@localhost', full: 'bob@localhost/r' },
-    deliver: (e: Element) => delivered.push(e),
+    deliver: (e: Element, settled?: Settled) => {
+      delivered.push(e);
+      settled?.();
+    },
   } as unknown as LocalResource;
 }
 
@@ -24,7 +29,10 @@ describe('stored messages with an expiry (XEP-0023)', () => {
     await store.push('bob', { stanza: `<message xmlns="jabber:client" id="plain"><body>x</body></message>`, storedAt });
     const delivered: Element[] = [];
     const now = (): number => storedAt.getTime() + secondsLater * 1000;
-    await new OfflineService(store, 'localhost', createLogger('silent'), now).deliverStored(recipient(delivered));
+    const service = new OfflineService(store, 'localhost', createLogger('silent'), now);
+    await service.deliverStored(recipient(delivered));
+    // Delivered ones are deleted once confirmed, expired ones at once: nothing is left.
+    await service.idle();
     expect(await store.count('bob')).toBe(0);
     return delivered;
   }

@@ -3,12 +3,16 @@ import { createLogger } from '../../../src/observability/logger';
 import { MemoryOfflineStore } from '../../../src/store/offline-store';
 import { OfflineService } from '../../../src/xmpp/offline/offline-service';
 import type { LocalResource as OnlineResource } from '../../../src/routing/resource';
+import type { Settled } from '../../../src/base/stream';
 
-/** Only what deliverStored touches: the JID and delivery. */
+/** Only what deliverStored touches: the JID and delivery (its client confirms each stanza at once). */
 function recipient(delivered: Element[]): OnlineResource {
   return {
     jid: { local: 'bob', domain: 'localhost', resource: 'r', bare: 'bob@localhost', full: 'bob@localhost/r' },
-    deliver: (e: Element) => delivered.push(e),
+    deliver: (e: Element, settled?: Settled) => {
+      delivered.push(e);
+      settled?.();
+    },
   } as unknown as OnlineResource;
 }
 
@@ -20,7 +24,9 @@ describe('stored offline messages that are not well-formed XML (kept by an older
     await store.push('bob', { stanza: `<message xmlns="jabber:client" id="poison"><body>a\u0001b</body></message>`, storedAt });
     await store.push('bob', { stanza: `<message xmlns="jabber:client" id="after"><body>ok</body></message>`, storedAt });
     const delivered: Element[] = [];
-    await new OfflineService(store, 'localhost', createLogger('silent')).deliverStored(recipient(delivered));
+    const service = new OfflineService(store, 'localhost', createLogger('silent'));
+    await service.deliverStored(recipient(delivered));
+    await service.idle();
     expect(delivered.map((e) => e.attrs.id)).toEqual(['before', 'after']);
     expect(await store.count('bob')).toBe(0);
   });
