@@ -282,6 +282,7 @@ export async function startNode(config: Config, logger: Logger = createLogger(co
       maxSinks: config.webhooks.maxSinks,
       refreshMs: 5000,
       bufferMax: 100_000,
+      commitMs: config.webhooks.commitMs,
     },
     logger,
     observer: webhookMetrics,

@@ -160,6 +160,8 @@ export interface Config {
     /** Cluster mode: a node's held events untouched this long are taken over by another node. */
     readonly claimIdleMs: number;
     readonly pollMs: number;
+    /** Events go to the queue at most this often, together (WEBHOOK_COMMIT_MS). */
+    readonly commitMs: number;
     readonly maxSinks: number;
     readonly deadLettersPerSink: number;
     /** Sinks named in per-sink metrics (the deepest queues); the label set stays bounded. */
@@ -400,6 +402,7 @@ export function loadConfig(env: Env): Config {
       // Above the longest attempt (30 s), so a node waiting for a slow receiver is not overtaken.
       claimIdleMs: integer('WEBHOOK_CLAIM_IDLE_MS', 60_000, 31_000, 3_600_000),
       pollMs: integer('WEBHOOK_POLL_MS', 1000, 10, 60_000),
+      commitMs: integer('WEBHOOK_COMMIT_MS', 20, 0, 1000),
       maxSinks: integer('WEBHOOK_MAX_SINKS', 100, 1, 10_000),
       deadLettersPerSink: integer('WEBHOOK_DEAD_LETTERS_PER_SINK', 10_000, 1, 10_000_000),
       metricsMaxSinks: integer('WEBHOOK_METRICS_MAX_SINKS', 20, 0, 1000),
