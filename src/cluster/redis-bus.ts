@@ -13,6 +13,9 @@ const MAX_BACKLOG = 100_000;
 // Entry ids remembered by a reader to drop a repeat: a write retried after its reply was lost
 // (Redis went away between doing it and answering) lands twice, seconds apart at most.
 const REMEMBERED_IDS = 20_000;
+// After a failed read (Redis away) the next one is tried this soon: a read fails at once while the
+// connection is down, and one that comes back should be read from at once.
+const READ_RETRY_MS = 100;
 
 /** A message on its way, with the id that lets its reader drop a second copy of it. */
 interface Outgoing {
@@ -179,7 +182,7 @@ export class RedisBus implements Bus {
       } catch (err) {
         if (!this.running) return;
         this.logger.debug({ err: (err as Error).message }, 'bus read failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        await new Promise((resolve) => setTimeout(resolve, READ_RETRY_MS));
         continue;
       }
       const entries = batch?.[0]?.[1] ?? [];
