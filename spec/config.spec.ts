@@ -32,6 +32,12 @@ describe('loadConfig with an empty environment gives the documented defaults (do
     expect(config.cluster.settleWaitMs).toBe(3000);
   });
 
+  it('journals a cluster node’s messages to its own sessions until their clients confirm them, unless BUS_JOURNAL=false', () => {
+    expect(config.cluster.busJournal).toBe(true);
+    expect(loadConfig({ BUS_JOURNAL: 'false' }).cluster.busJournal).toBe(false);
+    expect(problemsOf({ BUS_JOURNAL: 'no' })).toEqual([expect.stringMatching(/^BUS_JOURNAL=no/)]);
+  });
+
   it('limits bodies to 256 KiB and stanzas to 64 KiB', () => {
     expect(config.maxBodyBytes).toBe(262_144);
     expect(config.maxStanzaBytes).toBe(65_536);

@@ -84,6 +84,11 @@ export interface Config {
     readonly routeCacheUsers: number;
     /** Milliseconds a stopping node waits at most for its clients to confirm what it handed them from its bus stream (BUS_SETTLE_WAIT_MS). */
     readonly settleWaitMs: number;
+    /**
+     * Messages this node hands to its own sessions are kept in its journal in Redis until their clients
+     * confirm them, so that a crash of the node does not lose them (BUS_JOURNAL).
+     */
+    readonly busJournal: boolean;
   };
   readonly logLevel: LogLevel;
   /** Log every stanza in and out at debug level (contains message bodies: off by default). */
@@ -364,6 +369,7 @@ export function loadConfig(env: Env): Config {
       outboxSeconds: integer('BUS_OUTBOX_SECONDS', 30, 0, 3600),
       routeCacheUsers: integer('ROUTE_CACHE_USERS', 100_000, 0, 10_000_000),
       settleWaitMs: integer('BUS_SETTLE_WAIT_MS', 3000, 0, 600_000),
+      busJournal: oneOf('BUS_JOURNAL', 'true', ['true', 'false']) === 'true',
     },
     authThrottle: {
       delayMs: authDelayMs,

@@ -92,8 +92,24 @@ export class BoshTestClient {
     this.pump();
   }
 
+  /**
+   * Sends no request from now on (a frozen tab, a phone asleep): what the held request brings is still
+   * read, but no later request shows the server it arrived (XEP-0124 §9.1), so it stays unconfirmed.
+   */
+  stopRequesting(): void {
+    this.silent = true;
+  }
+
+  /** Sends requests again (the next one confirms what arrived meanwhile). */
+  resumeRequesting(): void {
+    this.silent = false;
+    this.pump();
+  }
+
+  private silent = false;
+
   private pump(): void {
-    if (this.closed) return;
+    if (this.closed || this.silent) return;
     if (this.queued.length > 0 && this.outstanding < 2) {
       const inner = this.queued.join('');
       this.queued = [];

@@ -5,6 +5,7 @@ import { MemoryFailureCounters, type FailureCounters } from '../limits/failure-c
 import { ClusterNode } from './cluster-node';
 import { FORWARD_TIMEOUT_MARGIN_SECONDS, type ForwardObserver } from './forwarder';
 import { RedisKeys } from './keys';
+import type { JournalObserver } from './redis-journal';
 import { createRedis, whenReady, type RedisObserver } from '../redis/redis-client';
 import { RedisFailureCounters } from './redis-failure-counters';
 
@@ -20,10 +21,15 @@ export interface ClusterSetup {
 }
 
 /**
- * Cluster mode: the shared, hot state — registry, route table, bus, membership, login-failure counters —
+ * Cluster mode: the shared, hot state — registry, route table, bus, journal, membership, login-failure counters —
  * on the Redis at REDIS_URL. The durable stores are not here (src/store/create-stores.ts).
  */
-export async function connectCluster(config: Config, nodeUrl: string, metrics: ForwardObserver & RedisObserver, logger: Logger): Promise<ClusterSetup> {
+export async function connectCluster(
+  config: Config,
+  nodeUrl: string,
+  metrics: ForwardObserver & RedisObserver & JournalObserver,
+  logger: Logger,
+): Promise<ClusterSetup> {
   const target = { url: config.redisUrl as string, sentinels: config.redisSentinels, sentinelName: config.redisSentinelName };
   const redis: Redis = createRedis(target, `${config.cluster.nodeId}:main`, logger, metrics);
   const busReader: Redis = createRedis(target, `${config.cluster.nodeId}:bus`, logger, undefined, true);
@@ -51,6 +57,7 @@ export async function connectCluster(config: Config, nodeUrl: string, metrics: F
       outbox: { maxMessages: config.cluster.outboxMessages, maxAgeMs: config.cluster.outboxSeconds * 1000 },
       routeCacheUsers: config.cluster.routeCacheUsers,
       settleWaitMs: config.cluster.settleWaitMs,
+      journal: config.cluster.busJournal,
     },
     logger,
     metrics,

@@ -39,6 +39,13 @@ export class RedisKeys {
   bus(node: string): string {
     return `${this.prefix}bus:${node}`;
   }
+  /**
+   * Messages this node delivered to its own sessions and whose clients have not confirmed them yet
+   * (a stream its bus reader never reads): the reaper routes again what a dead node left in it.
+   */
+  journal(node: string): string {
+    return `${this.prefix}journal:${node}`;
+  }
   reapLock(node: string): string {
     return `${this.prefix}reap:${node}`;
   }

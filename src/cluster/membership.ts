@@ -2,6 +2,9 @@ import type Redis from 'ioredis';
 import { announcedBusKinds, BUS_MESSAGE_KINDS, busKindsAnnouncement } from '../routing/bus-kinds';
 import type { RedisKeys } from './keys';
 
+// Deletes a lock only when its value is still this node's (another may have taken it since it expired).
+const UNLOCK_IF_HELD = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
 export interface MembershipTiming {
   /** How often a node renews its heartbeat. */
   readonly heartbeatMs: number;
@@ -144,6 +147,11 @@ export class Membership {
   /** One node reaps a dead node: whoever takes the lock. */
   async lockReap(node: string): Promise<boolean> {
     return (await this.redis.set(this.keys.reapLock(node), this.node, 'PX', 30_000, 'NX')) === 'OK';
+  }
+
+  /** Gives the reap lock of `node` back, if this node still holds it. */
+  async unlockReap(node: string): Promise<void> {
+    await this.redis.eval(UNLOCK_IF_HELD, 1, this.keys.reapLock(node), this.node);
   }
 
   async forget(node: string): Promise<void> {

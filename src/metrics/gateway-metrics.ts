@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BoshObserver, TerminalCondition } from '../bosh';
 import type { ForwardObserver } from '../cluster/forwarder';
+import type { JournalObserver } from '../cluster/redis-journal';
 import type { RedisObserver } from '../redis/redis-client';
 import type { AuthThrottleObserver, DelayScope } from '../limits/auth-throttle';
 import type { XmppObserver } from '../xmpp/observer';
@@ -26,7 +27,7 @@ function stanzaType(name: string): string {
  * The node's Prometheus metrics. Labels never carry a sid or a JID: only bounded sets
  * (outcome, condition, stanza type, reason).
  */
-export class GatewayMetrics implements BoshObserver, XmppObserver, ForwardObserver, RedisObserver, AuthThrottleObserver, EventHubObserver {
+export class GatewayMetrics implements BoshObserver, XmppObserver, ForwardObserver, RedisObserver, JournalObserver, AuthThrottleObserver, EventHubObserver {
   readonly registry = new Registry();
   private readonly requests: Counter<'outcome' | 'condition'>;
   private readonly requestDuration: Histogram<'outcome'>;
@@ -38,6 +39,7 @@ export class GatewayMetrics implements BoshObserver, XmppObserver, ForwardObserv
   private readonly forwards: Histogram<'outcome'>;
   private readonly redisErrors: Counter;
   private readonly redisReconnects: Counter;
+  private readonly journalSkippedCount: Counter;
   private readonly authThrottled: Counter<'scope'>;
   private readonly authDelay: Histogram;
   private readonly authTurnedAway: Counter<'scope'>;
@@ -123,6 +125,11 @@ export class GatewayMetrics implements BoshObserver, XmppObserver, ForwardObserv
     });
     this.redisErrors = new Counter({ name: 'redis_errors_total', help: 'Redis connection and command errors', registers });
     this.redisReconnects = new Counter({ name: 'redis_reconnects_total', help: 'Redis connections re-established', registers });
+    this.journalSkippedCount = new Counter({
+      name: 'bus_journal_skipped_total',
+      help: 'Messages handed to a session of this node without a journal entry (Redis could not take it): not protected against a crash of this node',
+      registers,
+    });
     this.auth = new Counter({
       name: 'xmpp_auth_total',
       help: 'SASL authentications by mechanism and outcome',
@@ -218,5 +225,11 @@ export class GatewayMetrics implements BoshObserver, XmppObserver, ForwardObserv
 
   reconnected(): void {
     this.redisReconnects.inc();
+  }
+
+  // ---- JournalObserver ----
+
+  journalSkipped(): void {
+    this.journalSkippedCount.inc();
   }
 }

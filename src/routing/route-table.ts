@@ -1,4 +1,5 @@
 import type { StreamErrorCondition } from '../base/stream-error';
+import type { Settled } from '../base/stream';
 
 /** One resource's entry in the cluster-wide route table (user → online resources). */
 export interface RouteEntry {
@@ -46,6 +47,23 @@ export interface Bus {
   handOver?(node: string, message: BusMessage): { readonly taken: Promise<void>; readonly done: Promise<void> };
 }
 
+/** One message in the journal: `written` once it is in Redis or could not be; `settled` removes it (see Settled). */
+export interface JournalEntry {
+  /** Resolves (never rejects) once the entry is written, or was not (Redis unreachable: counted, not retried). */
+  readonly written: Promise<void>;
+  /** Every copy handed to this node's sessions is settled: the entry goes (also when called before `written`). */
+  readonly settled: Settled;
+}
+
+/**
+ * Cluster mode: where a node keeps the messages it hands to its own sessions until their clients
+ * confirm them. A message between two sessions of one node lives nowhere else; if the node dies in
+ * that moment, the reaper routes again what its journal still holds, as it does its bus stream.
+ */
+export interface MessageJournal {
+  keep(message: BusMessage): JournalEntry;
+}
+
 /** The cluster as the router sees it; absent when the node runs alone. */
 export interface ClusterLink {
   readonly node: string;
@@ -58,4 +76,6 @@ export interface ClusterLink {
    * no announcement is an older release, without 'fanout'). Read with the liveness, not per message.
    */
   busKinds(node: string): Promise<ReadonlySet<string>>;
+  /** Messages handed to this node's own sessions, kept until their clients confirm them (absent: BUS_JOURNAL=false). */
+  readonly journal?: MessageJournal;
 }

@@ -12,6 +12,7 @@ import { componentOutlet } from './component-outlet';
 import { decideDelivery, type StanzaKind } from './delivery-rules';
 import { MAX_HOPS, usableResources } from './hop-limit';
 import { LocalResources, type ResourceChange } from './local-resources';
+import { bothSettled, journalDelivery } from './message-journal';
 import { RemoteResources } from './remote-resources';
 import type { LocalResource, Resource, ResourceState, SettleClaim } from './resource';
 import type { BusMessage, ClusterLink } from './route-table';
@@ -80,7 +81,7 @@ export class Router {
   constructor(
     readonly domain: string,
     private readonly accounts: AccountStore,
-    cluster?: ClusterLink,
+    private readonly cluster?: ClusterLink,
     private readonly logger?: Logger,
     private readonly seams: RouterSeams = {},
   ) {
@@ -170,7 +171,7 @@ export class Router {
     switch (decision.kind) {
       case 'deliver':
         if (kind === 'message') this.routedEvent(stanza, to, decision.to);
-        await this.handOver(stanza, decision.to, claim);
+        await this.handOver(stanza, to, hops, decision.to, claim);
         if (kind === 'message') this.seams.delivered?.(stanza, to, decision.to, usable);
         return 'delivered';
       case 'offline': {
@@ -195,12 +196,23 @@ export class Router {
     }
   }
 
-  /** Delivers to each resource; resolves once those on other nodes have it on the bus (see Resource.handOver). */
-  private async handOver(stanza: Element, resources: readonly Resource[], claim?: SettleClaim): Promise<void> {
+  /**
+   * Delivers to each resource; resolves once those on other nodes have it on the bus (see
+   * Resource.handOver) and, in a cluster, once a message for sessions of this node is in its journal
+   * (see MessageJournal), so the request that carried it is answered only then. The sessions get it at
+   * once, without waiting for Redis: when Redis cannot take the entry, they get it all the same.
+   */
+  private async handOver(stanza: Element, to: Jid, hops: number, resources: readonly Resource[], claim?: SettleClaim): Promise<void> {
     const handing: Array<Promise<void>> = [];
+    const toLocalSession = resources.some((resource) => !resource.handOver);
+    const journaled = journalDelivery(this.cluster?.journal, stanza, to, hops, toLocalSession, claim !== undefined);
     for (const resource of resources) {
       if (resource.handOver) handing.push(resource.handOver(stanza));
-      else resource.deliver(stanza, claim?.());
+      else resource.deliver(stanza, bothSettled(claim?.(), journaled?.claim()));
+    }
+    if (journaled) {
+      journaled.release();
+      handing.push(journaled.written);
     }
     await Promise.all(handing);
   }

@@ -3,6 +3,7 @@ import type { Logger } from '../../observability/logger';
 import type { OfflineMessage, OfflineStore } from '../../store/offline-store';
 import { parseStrictXml, serializeXml, XmlDepthError, XmlSyntaxError } from '../../xml';
 import type { LocalResource, Resource, SettleClaim } from '../../routing/resource';
+import { worthKeepingOffline } from '../../routing/worth-keeping';
 import { LeasedHandOvers } from './leased-hand-overs';
 
 export const NS_DELAY = 'urn:xmpp:delay';
@@ -38,10 +39,8 @@ export class OfflineService {
    * chat states and receipts alone are not, nor anything marked no-store.
    */
   static storable(message: Element): boolean {
-    const type = (message.attrs.type as string | undefined) ?? 'normal';
-    if (type !== 'normal' && type !== 'chat') return false;
-    if (message.getChild('no-store', NS_HINTS) || message.getChild('no-permanent-store', NS_HINTS)) return false;
-    return message.getChild('body') !== undefined || message.getChild('store', NS_HINTS) !== undefined;
+    // The rule lives in routing/, where the cluster's journal uses it too.
+    return worthKeepingOffline(message);
   }
 
   /**
