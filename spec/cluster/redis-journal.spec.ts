@@ -56,6 +56,23 @@ describe('RedisJournal: a node’s messages to its own sessions, kept until thei
     expect(await entriesOf('n2')).toEqual([]);
   });
 
+  it('deletes an entry settled while the previous deletion is on its way, without waiting for another to settle', async () => {
+    const journal = new RedisJournal(redis, keys, 'n4', logger);
+    const [first, second] = [journal.keep(message(6)), journal.keep(message(7))];
+    await Promise.all([first.written, second.written]);
+    const xdel = redis.xdel.bind(redis);
+    const deletions = jest.spyOn(redis, 'xdel').mockImplementation((...args: Parameters<Redis['xdel']>) => {
+      // The second is confirmed while the first one's XDEL is in flight.
+      if (deletions.mock.calls.length === 1) second.settled();
+      return xdel(...args);
+    });
+    first.settled();
+    // Nothing else settles (and `idle` is not called, which would flush them): the second goes by itself.
+    for (let tries = 0; tries < 100 && (await entriesOf('n4')).length > 0; tries++) await new Promise((r) => setTimeout(r, 20));
+    deletions.mockRestore();
+    expect(await entriesOf('n4')).toEqual([]);
+  });
+
   it('when Redis cannot be written, resolves at once without an entry and counts it (bus_journal_skipped_total)', async () => {
     const nowhere = new Redis(await freePort(), { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: () => null });
     let skipped = 0;

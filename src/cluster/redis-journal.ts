@@ -109,7 +109,18 @@ export class RedisJournal implements MessageJournal {
   /** The entry is settled: it leaves the stream soon (entries settling together go in one XDEL). */
   private remove(id: string): void {
     this.settledIds.push(id);
-    this.removing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.removeSettled()).finally(() => (this.removing = undefined));
+    this.scheduleRemoval();
+  }
+
+  private scheduleRemoval(): void {
+    if (this.removing) return;
+    this.removing = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.removeSettled())
+      .finally(() => {
+        this.removing = undefined;
+        // Settled while that XDEL was on its way: they go in the next one (after a failure, the retry takes them).
+        if (this.settledIds.length > 0 && !this.retry) this.scheduleRemoval();
+      });
   }
 
   private async removeSettled(): Promise<void> {
