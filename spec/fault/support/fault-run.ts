@@ -203,17 +203,27 @@ async function startCluster(options: FaultRunOptions, users: string[]): Promise<
       ),
     ),
   );
-  const nginx = await NginxLoadBalancer.start({
-    dir: join(dir, 'nginx'),
-    port: await freePort(),
-    upstreamPorts: ports,
-    boshMaxWaitSeconds: 60,
-    maxFails: 1,
-    failTimeoutSeconds: 3,
-  });
-  const health = await rawRequest(`${nginx.url}/healthz`, 'GET');
-  if (health.status !== 200) throw new Error(`GET /healthz through nginx answered ${health.status}`);
-  return { dir, redis, nodes, nginx };
+  let nginx: NginxLoadBalancer | undefined;
+  try {
+    nginx = await NginxLoadBalancer.start({
+      dir: join(dir, 'nginx'),
+      port: await freePort(),
+      upstreamPorts: ports,
+      boshMaxWaitSeconds: 60,
+      maxFails: 1,
+      failTimeoutSeconds: 3,
+    });
+    const health = await rawRequest(`${nginx.url}/healthz`, 'GET');
+    if (health.status !== 200) throw new Error(`GET /healthz through nginx answered ${health.status}`);
+    return { dir, redis, nodes, nginx };
+  } catch (err) {
+    // Nothing started here outlives a failed start (nginx missing, say): the nodes and Redis go too.
+    await nginx?.stop();
+    for (const node of nodes) await node.kill();
+    await redis.stop('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 async function stopCluster(cluster: Cluster): Promise<void> {
