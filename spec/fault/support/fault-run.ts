@@ -72,6 +72,13 @@ export interface FaultRunResult {
   readonly twice: number;
   readonly unconfirmed: number;
   readonly maxWaitMs: number;
+  /**
+   * The same, counting only messages whose sender and recipient were on other nodes than the one
+   * the fault hit: what a user on a surviving node waits for from a peer on a surviving node. The
+   * difference from maxWaitMs is time the fault held a client of that node (a frozen node passes
+   * nothing on until it wakes up).
+   */
+  readonly maxWaitOtherNodesMs: number;
   readonly relogins: number;
   /** A few lost/duplicated ids and what the clients saw, for diagnosis. */
   readonly notes: string[];
@@ -236,8 +243,8 @@ async function stopCluster(cluster: Cluster): Promise<void> {
   if (!process.env.FAULT_KEEP_LOGS) rmSync(cluster.dir, { recursive: true, force: true });
 }
 
-/** Injects the fault; returns a note saying what was done. */
-async function inject(fault: Fault, cluster: Cluster, users: ChatUser[], options: FaultRunOptions): Promise<string> {
+/** Injects the fault; returns a note saying what was done, and the node it hit (none for Redis). */
+async function inject(fault: Fault, cluster: Cluster, users: ChatUser[], options: FaultRunOptions): Promise<{ note: string; node?: string }> {
   const perNode = new Map<string, number>();
   for (const user of users) if (user.client) perNode.set(user.client.node, (perNode.get(user.client.node) ?? 0) + 1);
   const busiest = [...perNode.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'node-a';
@@ -246,25 +253,25 @@ async function inject(fault: Fault, cluster: Cluster, users: ChatUser[], options
   const spread = [...perNode.entries()].map(([n, c]) => `${n}:${c}`).join(' ');
   switch (fault) {
     case 'none':
-      return `sessions ${spread}`;
+      return { note: `sessions ${spread}` };
     case 'sigterm':
       target.process.signalGroup('SIGTERM');
-      return `SIGTERM to ${target.id} (sessions ${spread})`;
+      return { note: `SIGTERM to ${target.id} (sessions ${spread})`, node: target.id };
     case 'sigkill':
       target.process.signalGroup('SIGKILL');
-      return `SIGKILL to ${target.id} (sessions ${spread})`;
+      return { note: `SIGKILL to ${target.id} (sessions ${spread})`, node: target.id };
     case 'redis-restart':
       // An operator's restart: a clean stop, down for a while, started again on the same data.
       await cluster.redis.stop('SIGTERM');
       await new Promise((resolve) => setTimeout(resolve, options.redisDownMs));
       await cluster.redis.start();
-      return `redis restarted, down ${options.redisDownMs} ms (sessions ${spread})`;
+      return { note: `redis restarted, down ${options.redisDownMs} ms (sessions ${spread})` };
     case 'sigstop': {
       target.process.signalGroup('SIGSTOP');
       const frozenMs = options.nodeTtlMs * 2;
       await sleep(frozenMs);
       target.process.signalGroup('SIGCONT');
-      return `SIGSTOP to ${target.id} for ${frozenMs} ms, then SIGCONT (sessions ${spread})`;
+      return { note: `SIGSTOP to ${target.id} for ${frozenMs} ms, then SIGCONT (sessions ${spread})`, node: target.id };
     }
   }
 }
@@ -279,6 +286,7 @@ export async function runFaultCase(fault: Fault, options: FaultRunOptions = DEFA
   );
   const messages = new Map<string, MessageRecord>();
   const notes: string[] = [];
+  let faulted: string | undefined;
   let started = Date.now();
   const onAccepted = (ids: readonly string[]): void => {
     for (const id of ids) {
@@ -356,9 +364,10 @@ export async function runFaultCase(fault: Fault, options: FaultRunOptions = DEFA
     });
 
     await sleep(options.faultAtSeconds * 1000);
-    const note = await inject(fault, cluster, users, options);
-    log(note);
-    notes.push(note);
+    const injected = await inject(fault, cluster, users, options);
+    faulted = injected.node;
+    log(injected.note);
+    notes.push(injected.note);
     await sleep(Math.max(0, options.seconds * 1000 - (Date.now() - started)));
 
     // Everyone back online (offline messages come with initial presence), then quiet.
@@ -432,17 +441,22 @@ export async function runFaultCase(fault: Fault, options: FaultRunOptions = DEFA
     twice: twice.length,
     unconfirmed: unconfirmed.length,
     maxWaitMs: Math.max(0, ...delivered.map((m) => m.waitMs)),
+    maxWaitOtherNodesMs: Math.max(
+      0,
+      ...delivered.filter((m) => m.senderNode !== faulted && m.receivedOn.every((at) => !at.startsWith(`${faulted}@`))).map((m) => m.waitMs),
+    ),
     relogins: users.reduce((sum, u) => sum + u.relogins, 0),
     notes,
   };
 }
 
 export function formatTable(results: readonly FaultRunResult[]): string {
-  const header = '| fault | sent | accepted | delivered (late) | bounced | lost | twice | unconfirmed | longest wait, surviving session | re-logins |';
-  const rule = '|---|---|---|---|---|---|---|---|---|---|';
+  const header =
+    '| fault | sent | accepted | delivered (late) | bounced | lost | twice | unconfirmed | longest wait, surviving session | the same, both ends off the faulted node | re-logins |';
+  const rule = '|---|---|---|---|---|---|---|---|---|---|---|';
   const rows = results.map(
     (r) =>
-      `| ${FAULT_DESCRIPTIONS[r.fault]} | ${r.sent} | ${r.accepted} | ${r.delivered} (${r.deliveredLate}) | ${r.bounced} | ${r.lost} | ${r.twice} | ${r.unconfirmed} | ${(r.maxWaitMs / 1000).toFixed(2)} s | ${r.relogins} |`,
+      `| ${FAULT_DESCRIPTIONS[r.fault]} | ${r.sent} | ${r.accepted} | ${r.delivered} (${r.deliveredLate}) | ${r.bounced} | ${r.lost} | ${r.twice} | ${r.unconfirmed} | ${(r.maxWaitMs / 1000).toFixed(2)} s | ${(r.maxWaitOtherNodesMs / 1000).toFixed(2)} s | ${r.relogins} |`,
   );
   return [header, rule, ...rows].join('\n');
 }
