@@ -7,6 +7,7 @@ import { BusEntryReader } from './bus-entry';
 import { BusOutbox, type OutboxBounds } from './bus-outbox';
 import type { RedisKeys } from './keys';
 import { waitForSettling } from './settle-wait';
+import { StreamDeletions } from './stream-deletions';
 
 // A node's inbox never grows without bound if it stops reading (approximate trim).
 const MAX_BACKLOG = 100_000;
@@ -47,7 +48,7 @@ export class RedisBus implements Bus {
   private readonly seen = new Set<string>();
   /** Entries read and not yet settled, and settled ones not yet removed from the stream. */
   private readonly unsettled = new Set<string>();
-  private settledIds: string[] = [];
+  private readonly deletions: StreamDeletions;
   private readonly entries: BusEntryReader;
 
   constructor(
@@ -63,6 +64,15 @@ export class RedisBus implements Bus {
     private readonly settleWaitMs = DEFAULT_SETTLE_WAIT_MS,
   ) {
     this.outbox = new BusOutbox(outboxBounds, (to, message) => this.write(to, message));
+    const stream = keys.bus(node);
+    this.deletions = new StreamDeletions(
+      async (ids) => {
+        await redis.xdel(stream, ...ids);
+        for (const id of ids) this.unsettled.delete(id);
+      },
+      logger,
+      stream,
+    );
     this.entries = new BusEntryReader(logger, node);
   }
 
@@ -139,43 +149,19 @@ export class RedisBus implements Bus {
     this.running = false;
     this.reader.disconnect();
     await this.reading;
-    await waitForSettling(() => this.unsettled.size <= this.settledIds.length, this.settleWaitMs);
-    await this.removal;
-    await this.removeSettled();
+    await waitForSettling(() => this.unsettled.size <= this.deletions.waiting, this.settleWaitMs);
+    await this.deletions.flush();
+    this.deletions.stop();
   }
 
   /** Entries read here and not settled yet (their sessions' clients have not confirmed them). */
   get unsettledCount(): number {
-    return this.unsettled.size - this.settledIds.length;
-  }
-
-  /** An entry is settled: it leaves the stream soon (entries settling together go in one XDEL). */
-  private settled(id: string): void {
-    this.settledIds.push(id);
-    if (this.removal) return;
-    this.removal = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.removeSettled()).finally(() => (this.removal = undefined));
-  }
-
-  private removal: Promise<void> | undefined;
-
-  /** Removes from the stream the entries settled since the last call. */
-  private async removeSettled(): Promise<void> {
-    if (this.settledIds.length === 0) return;
-    const ids = this.settledIds;
-    this.settledIds = [];
-    try {
-      await this.redis.xdel(this.keys.bus(this.node), ...ids);
-      for (const id of ids) this.unsettled.delete(id);
-    } catch {
-      // Redis is away: tried again next time.
-      this.settledIds.push(...ids);
-    }
+    return this.unsettled.size - this.deletions.waiting;
   }
 
   private async loop(handle: BusHandler): Promise<void> {
     const stream = this.keys.bus(this.node);
     while (this.running) {
-      await this.removeSettled();
       let batch: Array<[string, Array<[string, string[]]>]> | null;
       try {
         batch = await this.reader.xread('COUNT', 200, 'BLOCK', 1000, 'STREAMS', stream, this.lastId);
@@ -196,7 +182,7 @@ export class RedisBus implements Bus {
         if (entry && 'unknownKind' in entry) continue;
         this.unsettled.add(id);
         // Removed from the stream once handled and every copy handed to a session is settled.
-        const receipt = new SettleReceipt(() => this.settled(id));
+        const receipt = new SettleReceipt(() => this.deletions.add(id));
         try {
           if (entry && !this.repeated(fields[3])) await handle(entry.message, receipt.claim);
         } catch (err) {

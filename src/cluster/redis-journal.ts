@@ -2,14 +2,12 @@ import type Redis from 'ioredis';
 import type { Logger } from '../observability/logger';
 import type { BusMessage, JournalEntry, MessageJournal } from '../routing/route-table';
 import type { RedisKeys } from './keys';
+import { StreamDeletions } from './stream-deletions';
 
 /** Told when a message went to a session of this node without a journal entry (Redis could not take it). */
 export interface JournalObserver {
   journalSkipped(): void;
 }
-
-// Deletions that failed (Redis away) are tried again this soon, with whatever settled meanwhile.
-const REMOVAL_RETRY_MS = 1_000;
 
 /** An entry on its way: its stream id once written, and whether it was settled meanwhile. */
 interface Written {
@@ -36,9 +34,7 @@ interface Waiting {
 export class RedisJournal implements MessageJournal {
   private waiting: Waiting[] = [];
   private writing: Promise<void> | undefined;
-  private settledIds: string[] = [];
-  private removing: Promise<void> | undefined;
-  private retry: NodeJS.Timeout | undefined;
+  private readonly deletions: StreamDeletions;
 
   constructor(
     private readonly redis: Redis,
@@ -46,7 +42,10 @@ export class RedisJournal implements MessageJournal {
     private readonly node: string,
     private readonly logger: Logger,
     private readonly observer?: JournalObserver,
-  ) {}
+  ) {
+    const stream = keys.journal(node);
+    this.deletions = new StreamDeletions((ids) => redis.xdel(stream, ...ids), logger, stream);
+  }
 
   keep(message: BusMessage): JournalEntry {
     const entry: Written = { id: undefined, settled: false };
@@ -57,17 +56,13 @@ export class RedisJournal implements MessageJournal {
 
   /** Resolves once every write and deletion asked for so far has been tried. */
   async idle(): Promise<void> {
-    while (this.writing || this.removing) {
-      await this.writing;
-      await this.removing;
-    }
-    await this.removeSettled();
+    while (this.writing) await this.writing;
+    await this.deletions.flush();
   }
 
   /** No more retries (the node is leaving; what stays is routed again by the reaper). */
   stop(): void {
-    if (this.retry) clearTimeout(this.retry);
-    this.retry = undefined;
+    this.deletions.stop();
   }
 
   private async writeWaiting(): Promise<void> {
@@ -78,7 +73,7 @@ export class RedisJournal implements MessageJournal {
     batch.forEach(({ entry, done }, i) => {
       entry.id = ids[i];
       if (entry.id === undefined) this.observer?.journalSkipped();
-      else if (entry.settled) this.remove(entry.id);
+      else if (entry.settled) this.deletions.add(entry.id);
       done();
     });
   }
@@ -103,41 +98,7 @@ export class RedisJournal implements MessageJournal {
   private settle(entry: Written): void {
     if (entry.settled) return;
     entry.settled = true;
-    if (entry.id !== undefined) this.remove(entry.id);
-  }
-
-  /** The entry is settled: it leaves the stream soon (entries settling together go in one XDEL). */
-  private remove(id: string): void {
-    this.settledIds.push(id);
-    this.scheduleRemoval();
-  }
-
-  private scheduleRemoval(): void {
-    if (this.removing) return;
-    this.removing = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => this.removeSettled())
-      .finally(() => {
-        this.removing = undefined;
-        // Settled while that XDEL was on its way: they go in the next one (after a failure, the retry takes them).
-        if (this.settledIds.length > 0 && !this.retry) this.scheduleRemoval();
-      });
-  }
-
-  private async removeSettled(): Promise<void> {
-    if (this.settledIds.length === 0) return;
-    const ids = this.settledIds;
-    this.settledIds = [];
-    try {
-      await this.redis.xdel(this.keys.journal(this.node), ...ids);
-    } catch (err) {
-      // Redis is away: tried again later. Should this node die first, the reaper routes them again (a repeat, same stanza id).
-      this.settledIds.push(...ids);
-      this.logger.debug({ err: (err as Error).message, entries: ids.length }, 'journal deletion failed; retrying');
-      this.retry ??= setTimeout(() => {
-        this.retry = undefined;
-        void this.removeSettled();
-      }, REMOVAL_RETRY_MS);
-      this.retry.unref();
-    }
+    // Entries settling together leave the stream in one XDEL.
+    if (entry.id !== undefined) this.deletions.add(entry.id);
   }
 }
