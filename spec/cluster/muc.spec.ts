@@ -47,6 +47,22 @@ const roomMessages = (client: BoshTestClient) =>
   client.inbox.filter((e) => e.name === 'message' && e.attrs.type === 'groupchat' && e.getChild('body') !== undefined);
 const seqOf = (message: Element) => Number(/-(\d+)$/.exec(String(message.getChild('stanza-id', 'urn:xmpp:sid:0')?.attrs.id))?.[1]);
 
+/** XEP-0045 status 333: the room tells the remaining occupant that the ghost left, and keeps only her. */
+async function expectGhostRemoved(alice: BoshTestClient, node: RunningNode, room: string, nick: string): Promise<void> {
+  const gone = await alice.waitFor(
+    (e) => e.name === 'presence' && e.attrs.from === `${room}/${nick}` && e.attrs.type === 'unavailable',
+    5000,
+    'the ghost’s unavailable presence',
+  );
+  expect(
+    gone
+      .getChild('x', MUC_USER)
+      ?.getChildren('status')
+      .map((s) => s.attrs.code),
+  ).toContain('333');
+  expect((await node.stores.rooms.occupants(room.split('@')[0] ?? '')).map((o) => o.nick)).toEqual(['al']);
+}
+
 describe('cluster: a room with occupants on three nodes', () => {
   it('gives every occupant the same messages in the same order, numbered without gaps, and MAM returns them so', async () => {
     const people = [await login(nodes[0] as RunningNode, 'alice'), await login(nodes[1] as RunningNode, 'bob'), await login(nodes[2] as RunningNode, 'carol')];
@@ -195,18 +211,7 @@ describe('cluster: a room with occupants on three nodes', () => {
     if (session) router.unbind(session);
     // The room's message reaches n2 as a fanout; bob's copy bounces there, and the error reaches the room on n2.
     alice.send(`<message to='${ATTIC}' type='groupchat' xmlns='jabber:client'><body>anyone there?</body></message>`);
-    const gone = await alice.waitFor(
-      (e) => e.name === 'presence' && e.attrs.from === `${ATTIC}/bo` && e.attrs.type === 'unavailable',
-      5000,
-      'the ghost’s unavailable presence',
-    );
-    expect(
-      gone
-        .getChild('x', MUC_USER)
-        ?.getChildren('status')
-        .map((s) => s.attrs.code),
-    ).toContain('333');
-    expect((await n1.stores.rooms.occupants('attic')).map((o) => o.nick)).toEqual(['al']);
+    await expectGhostRemoved(alice, n1, ATTIC, 'bo');
     for (const client of [alice, bob]) await client.terminate();
   });
 
@@ -224,18 +229,7 @@ describe('cluster: a room with occupants on three nodes', () => {
     await n1.stores.rooms.putOccupant('cellar', { nick: 'da', jid: 'dave@localhost/n9', role: 'participant', node: 'n9' });
     // Whether the bus still takes it for n9 (the reaper routes it again) or refuses it (routed at once), dave's copy bounces.
     alice.send(`<message to='${CELLAR}' type='groupchat' xmlns='jabber:client'><body>hello?</body></message>`);
-    const gone = await alice.waitFor(
-      (e) => e.name === 'presence' && e.attrs.from === `${CELLAR}/da` && e.attrs.type === 'unavailable',
-      5000,
-      'the ghost’s unavailable presence',
-    );
-    expect(
-      gone
-        .getChild('x', MUC_USER)
-        ?.getChildren('status')
-        .map((s) => s.attrs.code),
-    ).toContain('333');
-    expect((await n1.stores.rooms.occupants('cellar')).map((o) => o.nick)).toEqual(['al']);
+    await expectGhostRemoved(alice, n1, CELLAR, 'da');
     await alice.terminate();
   });
 
